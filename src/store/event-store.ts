@@ -1,0 +1,101 @@
+/**
+ * The one interface the rest of Overseer sees of its event store. Backends (pg, PGlite) live in their
+ * own folders and are built by `openStore`; nothing outside src/store learns which one it has.
+ */
+
+/** Which machine an event concerns: the run's workflow or one of its workers. */
+export type MachineKind = 'workflow' | 'worker';
+
+export const RUN_STATUSES = ['running', 'waiting', 'completed', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** An event as the runtime hands it to `append`: the store adds position, version, time and hash. */
+export interface NewEvent {
+  type: string;
+  payload: unknown;
+  machine: MachineKind;
+  workerId: string | null;
+  /** The state value of the machine the event concerns, after the event was applied. */
+  stateAfter: unknown;
+}
+
+export interface StoredEvent extends NewEvent {
+  /** Global position, from an identity column: unique, increasing, with gaps after rollbacks. */
+  position: bigint;
+  /** The writing transaction's id (xid8, as a decimal string): orders events for safe global reads. */
+  txId: string;
+  streamId: string;
+  /** 1 for a stream's first event, then +1 per event with no gaps. */
+  version: number;
+  createdAt: Date;
+  /** sha256 over this event's fields and the previous event's hash (see event-hash.ts). */
+  hash: string;
+  prevHash: string | null;
+}
+
+/**
+ * What the caller believes the stream's last version to be. `no_stream`: the stream must not exist;
+ * `any`: no check (still atomic and gap-free).
+ */
+export type ExpectedVersion = number | 'no_stream' | 'any';
+
+export interface AppendResult {
+  /** The stream's version after the append. */
+  nextVersion: number;
+  lastPosition: bigint;
+}
+
+/** Where a global reader stands: the pair (transaction id, position) of the last event it saw. */
+export interface Checkpoint {
+  txId: string;
+  position: bigint;
+}
+export const START: Checkpoint = Object.freeze({ txId: '0', position: 0n });
+
+export interface NewRun {
+  runId: string;
+  objective: string;
+  /** The directory `overseer run` was started from: commands run there, resume works from anywhere. */
+  cwd: string;
+  machineVersion: string;
+  status: RunStatus;
+}
+
+export interface RunRow extends NewRun {
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface AppendOptions {
+  /** When the run's status changes with these events, the runs row is updated in the same transaction. */
+  runStatus?: RunStatus;
+}
+
+export interface Subscription {
+  /** Resolves once the subscription has stopped and no handler call is in flight. */
+  close(): Promise<void>;
+}
+
+export interface SubscribeOptions {
+  /** Only events of this stream are delivered (the checkpoint still moves over all events). */
+  streamId?: string;
+  /** Polling fallback in ms, for notifications lost or not delivered across processes. */
+  pollMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+export interface EventStore {
+  readonly backend: 'pg' | 'pglite';
+  /** Creates the runs row and appends the run's first events in one transaction. */
+  startRun(run: NewRun, events: NewEvent[]): Promise<AppendResult>;
+  getRun(runId: string): Promise<RunRow | undefined>;
+  /** Newest first. */
+  listRuns(limit?: number): Promise<RunRow[]>;
+  append(streamId: string, expected: ExpectedVersion, events: NewEvent[], options?: AppendOptions): Promise<AppendResult>;
+  readStream(streamId: string, range?: { fromVersion?: number; toVersion?: number }): Promise<StoredEvent[]>;
+  /** Events after the checkpoint in commit-safe global order; never returns an event a later read could precede. */
+  readAll(after: Checkpoint, limit?: number): Promise<StoredEvent[]>;
+  /** Catch-up from the checkpoint, then live; each event is delivered once, in `readAll` order. */
+  subscribe(after: Checkpoint, onEvents: (events: StoredEvent[]) => Promise<void> | void, options?: SubscribeOptions): Subscription;
+  close(): Promise<void>;
+}
