@@ -3,7 +3,7 @@
  * skipping and completion are the same live and on replay.
  */
 import type { Escalation } from './recovery.js';
-import type { WorkerOutcome } from './worker.js';
+import type { WorkerOutcome } from './events.js';
 
 export const TASK_STATUSES = ['pending', 'dispatched', 'done', 'failed', 'denied', 'skipped', 'cancelled'] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];

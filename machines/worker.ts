@@ -5,6 +5,7 @@
  * and the runtime performs them; time reaches it only as timer events the runtime fires from the log.
  */
 import { and, assign, setup } from 'xstate';
+import type { TrustDecision, WorkerEvent, WorkerOutcome, WorkerProcess } from './events.js';
 import { backoffDelayMs, DEFAULT_RECIPES, type Escalation, type FailureKind, type RecoveryRecipes } from './recovery.js';
 
 export interface WorkerInput {
@@ -12,16 +13,9 @@ export interface WorkerInput {
   /** Per-attempt time limit; null for none. */
   timeoutMs: number | null;
   hasGates: boolean;
-  recipes?: RecoveryRecipes;
+  recipes?: RecoveryRecipes | undefined;
   /** Seeds the back-off jitter so the schedule is the same live and on replay. */
   seed: number;
-}
-
-export interface WorkerProcess {
-  pid: number;
-  processStartTime: string | null;
-  logFile: string;
-  statusFile: string;
 }
 
 export interface WorkerContext {
@@ -38,23 +32,6 @@ export interface WorkerContext {
   retryDelayMs: number;
   escalation: Escalation | null;
 }
-
-export type TrustDecision = 'trust' | 'ask' | 'deny';
-
-export type WorkerEvent =
-  | { type: 'trust.decided'; decision: TrustDecision; source: string }
-  | { type: 'trust.approved'; by: string; source: string; reason?: string | undefined }
-  | { type: 'trust.denied'; by: string; source: string; reason?: string | undefined }
-  | ({ type: 'process.started'; attempt: number } & WorkerProcess)
-  | { type: 'process.spawn_failed'; error: string }
-  | { type: 'process.exited'; code: number | null; signal: string | null }
-  | { type: 'worker.lost'; detail: string }
-  | { type: 'gates.passed' }
-  | { type: 'gates.failed'; gate: string; detail: string }
-  | { type: 'worker.cancel'; reason: string };
-
-export const WORKER_OUTCOMES = ['done', 'failed', 'denied', 'cancelled'] as const;
-export type WorkerOutcome = (typeof WORKER_OUTCOMES)[number];
 
 const NO_TIMEOUT = Number.POSITIVE_INFINITY;
 

@@ -6,7 +6,7 @@
 import { assign, setup } from 'xstate';
 import type { Escalation } from './recovery.js';
 import { activeTaskIds, allDone, allSettled, markDispatched, readyTasks, recordOutcome, type TaskTable } from './task-graph.js';
-import type { WorkerOutcome } from './worker.js';
+import type { WorkerOutcome, WorkflowEvent } from './events.js';
 
 export interface WorkflowInput {
   runId: string;
@@ -20,19 +20,6 @@ export interface WorkflowContext {
   /** Why the run failed or was cancelled, for people. */
   reason: string | null;
 }
-
-export interface PlannedTask {
-  id: string;
-  dependsOn: string[];
-}
-
-export type WorkflowEvent =
-  | { type: 'plan.ready'; tasks: PlannedTask[] }
-  | { type: 'plan.failed'; reason: string }
-  | { type: 'bootstrap.completed'; phases: string[] }
-  | { type: 'bootstrap.failed'; phase: string; reason: string }
-  | { type: 'task.finished'; taskId: string; outcome: WorkerOutcome; escalation: Escalation | null; detail: string | null }
-  | { type: 'run.cancel'; by: string; reason: string };
 
 export const workflowMachine = setup({
   types: {
@@ -70,7 +57,7 @@ export const workflowMachine = setup({
         'plan.ready': {
           target: 'bootstrapping',
           actions: assign({
-            tasks: ({ event }) => event.tasks.map((t) => ({ id: t.id, dependsOn: [...t.dependsOn], status: 'pending' as const })),
+            tasks: ({ event }) => event.packets.map((t) => ({ id: t.id, dependsOn: [...t.dependsOn], status: 'pending' as const })),
           }),
         },
         'plan.failed': { target: 'failed', actions: assign({ reason: ({ event }) => `planning failed: ${event.reason}` }) },

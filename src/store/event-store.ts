@@ -17,9 +17,11 @@ export interface NewEvent {
   workerId: string | null;
   /** The state value of the machine the event concerns, after the event was applied. */
   stateAfter: unknown;
+  /** When the event happened by the engine's clock (timers are due relative to it); default: now. */
+  createdAt?: Date;
 }
 
-export interface StoredEvent extends NewEvent {
+export interface StoredEvent extends Omit<NewEvent, 'createdAt'> {
   /** Global position, from an identity column: unique, increasing, with gaps after rollbacks. */
   position: bigint;
   /** The writing transaction's id (xid8, as a decimal string): orders events for safe global reads. */

@@ -1,6 +1,7 @@
 import { initialTransition, transition } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { workflowMachine, type WorkflowEvent } from '../../machines/workflow.js';
+import type { WorkflowEvent } from '../../machines/events.js';
+import { workflowMachine } from '../../machines/workflow.js';
 
 function run(events: WorkflowEvent[], concurrency = 2) {
   let [snapshot, actions] = initialTransition(workflowMachine, { runId: 'r1', concurrency });
@@ -22,7 +23,7 @@ function run(events: WorkflowEvent[], concurrency = 2) {
 
 const diamond: WorkflowEvent = {
   type: 'plan.ready',
-  tasks: [
+  packets: [
     { id: 'a', dependsOn: [] },
     { id: 'b', dependsOn: ['a'] },
     { id: 'c', dependsOn: ['a'] },
@@ -39,26 +40,26 @@ const finished = (taskId: string, outcome: 'done' | 'failed' = 'done', escalatio
 
 describe('workflow machine', () => {
   it('dispatches a diamond in dependency order and completes', () => {
-    const { snapshot, spawned } = run([diamond, { type: 'bootstrap.completed', phases: [] }, finished('a'), finished('b'), finished('c'), finished('d')]);
+    const { snapshot, spawned } = run([diamond, { type: 'bootstrap.completed', phases: [], artifacts: {} }, finished('a'), finished('b'), finished('c'), finished('d')]);
     expect(spawned).toEqual([['a'], ['b', 'c'], ['d']]);
     expect(snapshot.value).toBe('completed');
   });
 
   it('never has more tasks dispatched than the concurrency limit', () => {
-    const wide: WorkflowEvent = { type: 'plan.ready', tasks: ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id, dependsOn: [] })) };
-    const { spawned } = run([wide, { type: 'bootstrap.completed', phases: [] }, finished('a'), finished('b')], 2);
+    const wide: WorkflowEvent = { type: 'plan.ready', packets: ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id, dependsOn: [] })) };
+    const { spawned } = run([wide, { type: 'bootstrap.completed', phases: [], artifacts: {} }, finished('a'), finished('b')], 2);
     expect(spawned).toEqual([['a', 'b'], ['c'], ['d']]);
   });
 
   it('skips the dependents of a failed task, runs the rest, and ends failed', () => {
-    const { snapshot, spawned } = run([diamond, { type: 'bootstrap.completed', phases: [] }, finished('a'), finished('b', 'failed', 'skip'), finished('c')]);
+    const { snapshot, spawned } = run([diamond, { type: 'bootstrap.completed', phases: [], artifacts: {} }, finished('a'), finished('b', 'failed', 'skip'), finished('c')]);
     expect(spawned).toEqual([['a'], ['b', 'c']]);
     expect(snapshot.value).toBe('failed');
     expect(snapshot.context.tasks.find((t) => t.id === 'd')?.status).toBe('skipped');
   });
 
   it('fail_run cancels the running workers and fails at once', () => {
-    const { snapshot, cancelled } = run([diamond, { type: 'bootstrap.completed', phases: [] }, finished('a'), finished('b', 'failed', 'fail_run')]);
+    const { snapshot, cancelled } = run([diamond, { type: 'bootstrap.completed', phases: [], artifacts: {} }, finished('a'), finished('b', 'failed', 'fail_run')]);
     expect(snapshot.value).toBe('failed');
     expect(cancelled).toEqual([['c']]);
   });

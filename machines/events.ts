@@ -1,0 +1,58 @@
+/**
+ * Every event the machines accept, as zod schemas: the runtime parses each payload with these before
+ * it appends and again when it reads the log back, and the machines' event types are inferred from
+ * them, so the catalogue and the machines cannot drift apart.
+ */
+import { z } from 'zod';
+import { ESCALATIONS } from './recovery.js';
+
+const trustDecision = z.enum(['trust', 'ask', 'deny']);
+const outcome = z.enum(['done', 'failed', 'denied', 'cancelled']);
+
+/** A planned task as the workflow sees it; the whole packet rides along untouched. */
+export const plannedTaskSchema = z.looseObject({ id: z.string().min(1), dependsOn: z.array(z.string()).default([]) });
+
+export const workflowEventSchemas = {
+  'plan.ready': z.object({ packets: z.array(plannedTaskSchema).min(1) }),
+  'plan.failed': z.object({ reason: z.string() }),
+  'bootstrap.completed': z.object({ phases: z.array(z.string()), artifacts: z.record(z.string(), z.unknown()).default({}) }),
+  'bootstrap.failed': z.object({ phase: z.string(), reason: z.string() }),
+  'task.finished': z.object({
+    taskId: z.string(),
+    outcome,
+    escalation: z.enum(ESCALATIONS).nullable(),
+    detail: z.string().nullable(),
+  }),
+  'run.cancel': z.object({ by: z.string(), reason: z.string() }),
+} as const;
+
+export const workerProcessSchema = z.object({
+  pid: z.number().int(),
+  processStartTime: z.string().nullable(),
+  logFile: z.string(),
+  statusFile: z.string(),
+});
+
+export const workerEventSchemas = {
+  'trust.decided': z.object({ decision: trustDecision, source: z.string() }),
+  'trust.approved': z.object({ by: z.string(), source: z.string(), reason: z.string().optional() }),
+  'trust.denied': z.object({ by: z.string(), source: z.string(), reason: z.string().optional() }),
+  'process.started': workerProcessSchema.extend({ attempt: z.number().int().positive() }),
+  'process.spawn_failed': z.object({ error: z.string() }),
+  'process.exited': z.object({ code: z.number().int().nullable(), signal: z.string().nullable() }),
+  'worker.lost': z.object({ detail: z.string() }),
+  'gates.passed': z.object({}),
+  'gates.failed': z.object({ gate: z.string(), detail: z.string() }),
+  'worker.cancel': z.object({ reason: z.string() }),
+} as const;
+
+type EventUnion<S extends Record<string, z.ZodType>> = {
+  [K in keyof S & string]: { type: K } & z.infer<S[K]>;
+}[keyof S & string];
+
+export type WorkflowEvent = EventUnion<typeof workflowEventSchemas>;
+export type WorkerEvent = EventUnion<typeof workerEventSchemas>;
+export type TrustDecision = z.infer<typeof trustDecision>;
+export type WorkerOutcome = z.infer<typeof outcome>;
+export type WorkerProcess = z.infer<typeof workerProcessSchema>;
+export type PlannedTask = z.infer<typeof plannedTaskSchema>;

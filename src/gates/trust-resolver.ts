@@ -1,0 +1,23 @@
+/**
+ * Decides, for a worker about to start, whether it is trusted, must wait for a person, or is denied,
+ * and names the source of that decision (it is recorded on the `trust.decided` event).
+ */
+import type { TrustDecision } from '../../machines/events.js';
+
+export interface TrustVerdict {
+  decision: TrustDecision;
+  source: string;
+}
+
+export interface TrustInput {
+  packet: { id: string; objective: string; trusted?: boolean | undefined } & Record<string, unknown>;
+  autoApprove: boolean;
+}
+
+export type TrustResolver = (input: TrustInput) => TrustVerdict | Promise<TrustVerdict>;
+
+export const defaultTrustResolver: TrustResolver = ({ packet, autoApprove }) => {
+  if (autoApprove) return { decision: 'trust', source: 'flag:--auto-approve' };
+  if (packet.trusted === true) return { decision: 'trust', source: 'plan:trusted' };
+  return { decision: 'ask', source: 'default:ask' };
+};

@@ -1,0 +1,17 @@
+/**
+ * The fields of a task packet the runtime acts on. Packets travel as loose objects (services may rely
+ * on any field), so this reads just what running a worker needs and leaves the rest untouched.
+ */
+import { z } from 'zod';
+
+export const packetSpecSchema = z.looseObject({
+  id: z.string(),
+  objective: z.string(),
+  command: z.string().optional(),
+  cwd: z.string().optional(),
+  env: z.record(z.string(), z.string()).optional(),
+  timeoutMs: z.number().int().positive().optional(),
+  trusted: z.boolean().optional(),
+  gates: z.array(z.unknown()).optional(),
+});
+export type PacketSpec = z.infer<typeof packetSpecSchema>;

@@ -1,0 +1,75 @@
+/**
+ * The envelope of everything the runtime writes: which machine an event is for, its zod-checked
+ * payload, and the two lifecycle events that create machines (`run.started`, `worker.spawned`) and
+ * the one that delivers a due timer (`timer.fired`).
+ */
+import { z } from 'zod';
+import { workerEventSchemas, workflowEventSchemas } from '../../machines/events.js';
+import { FAILURE_KINDS, ESCALATIONS } from '../../machines/recovery.js';
+import type { MachineKind } from '../store/event-store.js';
+
+const recipeSchema = z.object({
+  maxAttempts: z.number().int().positive(),
+  initialDelayMs: z.number().nonnegative(),
+  factor: z.number().positive(),
+  maxDelayMs: z.number().nonnegative(),
+  jitter: z.number().min(0).max(1),
+  escalation: z.enum(ESCALATIONS),
+});
+
+export const runStartedSchema = z.object({
+  runId: z.string(),
+  objective: z.string(),
+  cwd: z.string(),
+  runDir: z.string(),
+  machineVersion: z.string(),
+  concurrency: z.number().int().positive(),
+  /** The plan as given, so resume needs nothing but the log. */
+  packets: z.array(z.looseObject({ id: z.string(), objective: z.string() })).nullable(),
+  autoApprove: z.boolean(),
+  workerCommand: z.string().nullable(),
+});
+export type RunStarted = z.infer<typeof runStartedSchema>;
+
+export const workerInputSchema = z.object({
+  workerId: z.string(),
+  timeoutMs: z.number().int().positive().nullable(),
+  hasGates: z.boolean(),
+  recipes: z.record(z.enum(FAILURE_KINDS), recipeSchema).optional(),
+  seed: z.number().int(),
+});
+
+const lifecycleSchemas = {
+  'run.started': runStartedSchema,
+  'worker.spawned': z.object({ input: workerInputSchema }),
+  'timer.fired': z.object({ timerId: z.string(), event: z.looseObject({ type: z.string() }) }),
+} as const;
+
+export interface RunEvent {
+  type: string;
+  payload: Record<string, unknown>;
+  machine: MachineKind;
+  workerId: string | null;
+}
+
+export class InvalidEventError extends Error {
+  readonly code = 'INVALID_EVENT' as const;
+}
+
+function schemaFor(event: RunEvent): z.ZodType | undefined {
+  if (event.type in lifecycleSchemas) return lifecycleSchemas[event.type as keyof typeof lifecycleSchemas];
+  const table: Record<string, z.ZodType> = event.machine === 'workflow' ? workflowEventSchemas : workerEventSchemas;
+  return table[event.type];
+}
+
+/** Checks an event's payload against the catalogue; throws InvalidEventError naming the type and path. */
+export function parseRunEvent(event: RunEvent): RunEvent {
+  const schema = schemaFor(event);
+  if (schema === undefined) throw new InvalidEventError(`unknown ${event.machine} event type "${event.type}"`);
+  const parsed = schema.safeParse(event.payload);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InvalidEventError(`event ${event.type}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'invalid'}`);
+  }
+  return { ...event, payload: parsed.data as Record<string, unknown> };
+}

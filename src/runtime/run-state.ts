@@ -1,0 +1,169 @@
+/**
+ * The fold: a run's state is its events applied in order to the real machines with xstate's pure
+ * `initialTransition`/`transition`. The live engine and `rebuildRun` both go through `applyEvent`, so
+ * a rebuilt run is the live run, timers included (they are derived from the actions in the log).
+ */
+import { initialTransition, transition, type SnapshotFrom } from 'xstate';
+import type { PlannedTask } from '../../machines/events.js';
+import { workerMachine } from '../../machines/worker.js';
+import { workflowMachine } from '../../machines/workflow.js';
+import type { MachineKind } from '../store/event-store.js';
+import { workerInputSchema, type RunEvent, type RunStarted, runStartedSchema } from './run-events.js';
+
+export type WorkflowSnapshot = SnapshotFrom<typeof workflowMachine>;
+export type WorkerSnapshot = SnapshotFrom<typeof workerMachine>;
+
+export interface PendingTimer {
+  machine: MachineKind;
+  workerId: string | null;
+  timerId: string;
+  event: { type: string };
+  /** Epoch ms: the time of the event that armed it plus the delay. */
+  dueAt: number;
+}
+
+export interface RunState {
+  run: RunStarted;
+  /** Events applied so far: the stream version the next append expects. */
+  version: number;
+  packets: Record<string, PlannedTask>;
+  workflow: WorkflowSnapshot;
+  workers: Record<string, WorkerSnapshot>;
+  timers: Record<string, PendingTimer>;
+}
+
+/** An effect a machine asked for, by name; the runtime performs it. */
+export interface MachineAction {
+  machine: MachineKind;
+  workerId: string | null;
+  type: string;
+  params: Record<string, unknown>;
+}
+
+export interface Applied {
+  state: RunState;
+  actions: MachineAction[];
+  /** The state value of the machine the event concerned. */
+  stateAfter: unknown;
+}
+
+export class LogMismatchError extends Error {
+  readonly code = 'LOG_MISMATCH' as const;
+}
+
+interface XstateAction {
+  type: string;
+  params?: unknown;
+}
+
+function timerKey(workerId: string | null, timerId: string): string {
+  return `${workerId ?? 'workflow'}:${timerId}`;
+}
+
+/** Splits xstate's own actions (delayed raises, cancels) into timer changes; keeps the named effects. */
+function absorbActions(
+  timers: Record<string, PendingTimer>,
+  raw: readonly XstateAction[],
+  machine: MachineKind,
+  workerId: string | null,
+  at: number,
+): { timers: Record<string, PendingTimer>; actions: MachineAction[] } {
+  let next = timers;
+  const actions: MachineAction[] = [];
+  for (const action of raw) {
+    const params = (action.params ?? {}) as Record<string, unknown>;
+    if (action.type === 'xstate.raise') {
+      const delay = params['delay'];
+      // Raises without a delay were already processed inside the transition; infinite delays never fire.
+      if (typeof delay !== 'number' || !Number.isFinite(delay)) continue;
+      const timerId = String(params['id']);
+      next = { ...next, [timerKey(workerId, timerId)]: { machine, workerId, timerId, event: params['event'] as { type: string }, dueAt: at + delay } };
+    } else if (action.type === 'xstate.cancel') {
+      const key = timerKey(workerId, String(params['sendId']));
+      if (key in next) {
+        next = { ...next };
+        delete next[key];
+      }
+    } else if (!action.type.startsWith('xstate.')) {
+      actions.push({ machine, workerId, type: action.type, params });
+    }
+  }
+  return { timers: next, actions };
+}
+
+export function startRunState(event: RunEvent, at: Date): Applied {
+  const run = runStartedSchema.parse(event.payload);
+  const [workflow, raw] = initialTransition(workflowMachine, { runId: run.runId, concurrency: run.concurrency });
+  const absorbed = absorbActions({}, raw, 'workflow', null, at.getTime());
+  const state: RunState = { run, version: 1, packets: {}, workflow, workers: {}, timers: absorbed.timers };
+  return { state, actions: absorbed.actions, stateAfter: workflow.value };
+}
+
+/**
+ * Applies one event; returns null when the event changes nothing (a late timer, an exit after a
+ * timeout) — the live engine does not record such events, so in a log they mean a mismatch.
+ */
+export function applyEvent(state: RunState, event: RunEvent, at: Date): Applied | null {
+  const atMs = at.getTime();
+  if (event.type === 'worker.spawned') {
+    const workerId = event.workerId;
+    if (workerId === null || workerId in state.workers) return null;
+    const input = workerInputSchema.parse(event.payload['input']);
+    const [snapshot, raw] = initialTransition(workerMachine, input);
+    const absorbed = absorbActions(state.timers, raw, 'worker', workerId, atMs);
+    return {
+      state: { ...state, version: state.version + 1, workers: { ...state.workers, [workerId]: snapshot }, timers: absorbed.timers },
+      actions: absorbed.actions,
+      stateAfter: snapshot.value,
+    };
+  }
+
+  let timers = state.timers;
+  let machineEvent: { type: string } = { type: event.type, ...event.payload };
+  if (event.type === 'timer.fired') {
+    const key = timerKey(event.workerId, String(event.payload['timerId']));
+    if (!(key in timers)) return null;
+    timers = { ...timers };
+    delete timers[key];
+    machineEvent = event.payload['event'] as { type: string };
+  }
+
+  let packets = state.packets;
+  if (event.type === 'plan.ready') {
+    packets = Object.fromEntries((event.payload['packets'] as PlannedTask[]).map((p) => [p.id, p]));
+  }
+
+  if (event.machine === 'workflow') {
+    const [workflow, raw] = transition(workflowMachine, state.workflow, machineEvent as Parameters<typeof transition<typeof workflowMachine>>[2]);
+    if (workflow === state.workflow) return null;
+    const absorbed = absorbActions(timers, raw, 'workflow', null, atMs);
+    return {
+      state: { ...state, version: state.version + 1, packets, workflow, timers: absorbed.timers },
+      actions: absorbed.actions,
+      stateAfter: workflow.value,
+    };
+  }
+
+  const workerId = event.workerId;
+  const current = workerId === null ? undefined : state.workers[workerId];
+  if (workerId === null || current === undefined) return null;
+  const [worker, raw] = transition(workerMachine, current, machineEvent as Parameters<typeof transition<typeof workerMachine>>[2]);
+  if (worker === current) return null;
+  const absorbed = absorbActions(timers, raw, 'worker', workerId, atMs);
+  return {
+    state: { ...state, version: state.version + 1, workers: { ...state.workers, [workerId]: worker }, timers: absorbed.timers },
+    actions: absorbed.actions,
+    stateAfter: worker.value,
+  };
+}
+
+/** Plain JSON of a run's state, for comparing a rebuilt run with the live one and for output. */
+export function persistRunState(state: RunState): unknown {
+  return {
+    version: state.version,
+    packets: state.packets,
+    workflow: workflowMachine.getPersistedSnapshot(state.workflow),
+    workers: Object.fromEntries(Object.entries(state.workers).map(([id, s]) => [id, workerMachine.getPersistedSnapshot(s)])),
+    timers: state.timers,
+  };
+}

@@ -1,0 +1,49 @@
+/** A run's status and task counts, derived from its folded state (never stored as the truth). */
+import type { RunStatus } from '../store/event-store.js';
+import type { RunState } from './run-state.js';
+
+export function deriveRunStatus(state: RunState): RunStatus {
+  const value = state.workflow.value;
+  if (value === 'completed' || value === 'failed' || value === 'cancelled') return value;
+  const active = Object.values(state.workers).filter((w) => w.status === 'active');
+  if (active.length > 0 && active.every((w) => w.value === 'awaitingTrust')) return 'waiting';
+  return 'running';
+}
+
+export interface WorkerSummary {
+  workerId: string;
+  state: string;
+  attempt: number;
+  failure: string | null;
+  logFile: string | null;
+}
+
+export interface RunSummary {
+  runId: string;
+  status: RunStatus;
+  workflow: string;
+  objective: string;
+  reason: string | null;
+  tasks: { total: number } & Record<string, number>;
+  workers: WorkerSummary[];
+}
+
+export function summarizeRun(state: RunState): RunSummary {
+  const tasks: { total: number } & Record<string, number> = { total: state.workflow.context.tasks.length };
+  for (const task of state.workflow.context.tasks) tasks[task.status] = (tasks[task.status] ?? 0) + 1;
+  return {
+    runId: state.run.runId,
+    status: deriveRunStatus(state),
+    workflow: String(state.workflow.value),
+    objective: state.run.objective,
+    reason: state.workflow.context.reason,
+    tasks,
+    workers: Object.entries(state.workers).map(([workerId, w]) => ({
+      workerId,
+      state: String(w.value),
+      attempt: w.context.attempt,
+      failure: w.context.failure === null ? null : `${w.context.failure.kind}: ${w.context.failure.detail}`,
+      logFile: w.context.process?.logFile ?? null,
+    })),
+  };
+}

@@ -1,0 +1,52 @@
+/** Starts a new run: records `run.started` with everything resume will need, then hands it to an engine. */
+import { join } from 'node:path';
+import { MACHINE_VERSION } from '../../machines/index.js';
+import { ConcurrencyError } from '../store/store-errors.js';
+import type { EngineDeps } from './run-engine.js';
+import { RunEngine } from './run-engine.js';
+import type { RunStarted } from './run-events.js';
+import { newRunId } from './run-id.js';
+import { startRunState } from './run-state.js';
+
+export interface RunOptions {
+  objective: string;
+  cwd: string;
+  /** Where logs and status files go; default `<cwd>/.overseer/runs`. */
+  runsDir?: string;
+  concurrency: number;
+  packets: RunStarted['packets'];
+  autoApprove: boolean;
+  workerCommand: string | null;
+}
+
+export async function startRun(deps: EngineDeps, options: RunOptions): Promise<RunEngine> {
+  for (let tries = 0; ; tries++) {
+    const runId = newRunId();
+    const payload: RunStarted = {
+      runId,
+      objective: options.objective,
+      cwd: options.cwd,
+      runDir: join(options.runsDir ?? join(options.cwd, '.overseer', 'runs'), runId),
+      machineVersion: MACHINE_VERSION,
+      concurrency: options.concurrency,
+      packets: options.packets,
+      autoApprove: options.autoApprove,
+      workerCommand: options.workerCommand,
+    };
+    const event = { type: 'run.started', machine: 'workflow' as const, workerId: null, payload };
+    const at = new Date(deps.clock.now());
+    const { state, actions, stateAfter } = startRunState(event, at);
+    try {
+      await deps.store.startRun(
+        { runId, objective: options.objective, cwd: options.cwd, machineVersion: MACHINE_VERSION, status: 'running' },
+        [{ ...event, stateAfter, createdAt: at }],
+      );
+    } catch (error) {
+      if (error instanceof ConcurrencyError && tries < 3) continue;
+      throw error;
+    }
+    const engine = new RunEngine(deps, state);
+    engine.perform(actions);
+    return engine;
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * How the runtime starts, stops and finds again the processes behind workers. The shell driver is the
+ * default; tests and the worker service (JSON-RPC) provide their own.
+ */
+import type { WorkerProcess } from '../../machines/events.js';
+
+export interface WorkerExit {
+  code: number | null;
+  signal: string | null;
+}
+
+export interface StartSpec {
+  runId: string;
+  workerId: string;
+  attempt: number;
+  command: string;
+  cwd: string;
+  env: Record<string, string>;
+  packet: Record<string, unknown>;
+  objective: string;
+  logDir: string;
+}
+
+export type StartResult =
+  | { ok: true; process: WorkerProcess; exited: Promise<WorkerExit> }
+  | { ok: false; error: string };
+
+export interface WorkerDriver {
+  start(spec: StartSpec): Promise<StartResult>;
+  /** Kills the worker's whole process tree; a process already gone is not an error. */
+  kill(pid: number): Promise<void>;
+  /**
+   * For a process started by an engine that crashed: waits for it if it is still alive, then reads
+   * the exit status its wrapper wrote. `lost` when it is gone without a status.
+   */
+  reattach(process: WorkerProcess): Promise<WorkerExit | 'lost'>;
+}
