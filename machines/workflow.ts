@@ -4,9 +4,8 @@
  * performs what it asks for (planning, bootstrap phases, spawning and cancelling workers).
  */
 import { assign, setup } from 'xstate';
-import type { Escalation } from './recovery.js';
 import { activeTaskIds, allDone, allSettled, markDispatched, readyTasks, recordOutcome, type TaskTable } from './task-graph.js';
-import type { WorkerOutcome, WorkflowEvent } from './events.js';
+import type { WorkflowEvent } from './events.js';
 
 export interface WorkflowInput {
   runId: string;
