@@ -1,0 +1,87 @@
+/**
+ * A task packet: one unit of work for one worker. Overseer reads its own fields; Claw Code's fields
+ * and any other key are kept untouched, because worker services may rely on them.
+ */
+import { z } from 'zod';
+import { DURATION_HINT, parseDuration } from './duration.js';
+
+export const PACKET_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Ordered lowest first: a packet that requires a level needs every gate up to it green. */
+export const GATE_LEVELS = ['targeted_tests', 'package', 'workspace', 'merge_ready'] as const;
+export type GateLevel = (typeof GATE_LEVELS)[number];
+
+export const CLAW_CODE_SCOPES = ['workspace', 'module', 'single_file', 'custom'] as const;
+export type ClawCodeScope = (typeof CLAW_CODE_SCOPES)[number];
+
+export const Duration = z.custom<string | number>(
+  (value) => (typeof value === 'string' || typeof value === 'number') && parseDuration(value) !== null,
+  { error: `expected ${DURATION_HINT}` },
+);
+
+/** Keeps the duration as written (for people and events) and adds `timeoutMs` (for timers). */
+function withTimeoutMs<T extends { timeout?: string | number | undefined }>(value: T): T & { timeoutMs?: number } {
+  if (value.timeout === undefined) return value;
+  const timeoutMs = parseDuration(value.timeout);
+  return timeoutMs === null ? value : { ...value, timeoutMs };
+}
+
+/** A bare string is a gate command at the lowest level; other keys are kept for later gate kinds. */
+export const QualityGate = z.preprocess(
+  (value) => (typeof value === 'string' ? { command: value } : value),
+  z
+    .looseObject({
+      name: z.string().min(1).optional(),
+      command: z.string().min(1),
+      level: z.enum(GATE_LEVELS).default('targeted_tests'),
+      timeout: Duration.optional(),
+    })
+    .transform(withTimeoutMs),
+);
+export type QualityGate = z.infer<typeof QualityGate>;
+
+/** YAML writes `PORT: 8080` as a number; a process environment only holds strings. */
+const EnvValue = z
+  .union([z.string(), z.number(), z.boolean()], { error: 'expected a string' })
+  .transform((value) => String(value));
+
+/** The packet's fields before `timeoutMs` is derived; plan defaults are a partial of this. */
+export const TaskPacketFields = z.looseObject({
+  id: z
+    .string()
+    .regex(PACKET_ID_PATTERN, { error: 'must start with a letter or digit and hold only letters, digits, ".", "_" and "-"' })
+    .optional(),
+  objective: z.string().refine((text) => text.trim() !== '', { error: 'must not be empty' }),
+  dependsOn: z.array(z.string().min(1)).optional(),
+  command: z.string().min(1).optional(),
+  cwd: z.string().min(1).optional(),
+  env: z.record(z.string(), EnvValue).optional(),
+  timeout: Duration.optional(),
+  /** Accepted as written by a planner that already speaks milliseconds; `timeout` wins over it. */
+  timeoutMs: z.number().int().positive().optional(),
+  trusted: z.boolean().optional(),
+  gates: z.array(QualityGate).optional(),
+  /** Recipe overrides; their shape belongs to the recovery code, so it is passed through. */
+  recovery: z.looseObject({}).optional(),
+
+  // Claw Code's task-packet fields. Only `scope` has a closed set of values; the rest travel to the
+  // worker as given.
+  scope: z.enum(CLAW_CODE_SCOPES).optional(),
+  scope_path: z.string().optional(),
+  repo: z.unknown().optional(),
+  worktree: z.unknown().optional(),
+  branch_policy: z.unknown().optional(),
+  acceptance_tests: z.unknown().optional(),
+  acceptance_criteria: z.unknown().optional(),
+  commit_policy: z.unknown().optional(),
+  reporting_contract: z.unknown().optional(),
+  escalation_policy: z.unknown().optional(),
+  recovery_policy: z.unknown().optional(),
+  verification_plan: z.unknown().optional(),
+});
+
+export const TaskPacket = TaskPacketFields.transform(withTimeoutMs);
+export type TaskPacket = z.infer<typeof TaskPacket>;
+
+/** A packet inside a parsed plan: defaults applied, id resolved, dependencies listed. */
+export type ResolvedTaskPacket = TaskPacket & { id: string; dependsOn: string[] };
