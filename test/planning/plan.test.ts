@@ -1,0 +1,241 @@
+import { describe, expect, it } from 'vitest';
+import { formatProblems, parsePlan, type Plan, type PlanResult } from '../../src/planning/plan.js';
+import { planFromObjective } from '../../src/planning/single-packet-plan.js';
+
+function planOf(result: PlanResult): Plan {
+  if (!result.ok) throw new Error(formatProblems(result.problems, 'test'));
+  return result.plan;
+}
+
+function problemsOf(result: PlanResult): Record<string, string> {
+  if (result.ok) throw new Error('expected the plan to be rejected');
+  return Object.fromEntries(result.problems.map((p) => [p.path, p.message]));
+}
+
+describe('a plan', () => {
+  it('needs only objectives: ids default to task-N by position', () => {
+    const plan = planOf(parsePlan({ packets: [{ objective: 'one' }, { id: 'named', objective: 'two' }, { objective: 'three' }] }, 'p'));
+    expect(plan.packets.map((p) => p.id)).toEqual(['task-1', 'named', 'task-3']);
+    expect(plan.packets.every((p) => Array.isArray(p.dependsOn) && p.dependsOn.length === 0)).toBe(true);
+  });
+
+  it('reports every problem at once, each with its path', () => {
+    const result = parsePlan(
+      {
+        packets: [
+          { id: 'a', objective: 'fine' },
+          { id: 'b' },
+          { id: 'c', objective: 'x', dependsOn: ['nope'], timeout: 'soon', trusted: 'yes' },
+          { id: 'a', objective: 'again' },
+        ],
+        concurrency: 0,
+      },
+      'plan.yaml',
+    );
+    expect(problemsOf(result)).toEqual({
+      concurrency: 'must be greater than 0',
+      'packets[1].objective': 'required',
+      'packets[2].timeout': 'expected a duration like 500ms, 30s, 10m, 1h or a number of seconds',
+      'packets[2].trusted': 'expected true or false, got a string',
+      'packets[2].dependsOn[0]': 'unknown packet "nope"',
+      'packets[3].id': 'duplicate id "a" (first used by packets[0])',
+    });
+  });
+
+  it('formats its problems as one line the CLI can print', () => {
+    const result = parsePlan({ packets: [{ objective: 'a' }, {}, { objective: 'c', dependsOn: ['x'] }] }, 'plan.yaml');
+    if (result.ok) throw new Error('expected problems');
+    const line = formatProblems(result.problems, 'plan.yaml');
+    expect(line).toBe('plan.yaml: packets[1].objective: required; packets[2].dependsOn[0]: unknown packet "x"');
+    expect(line).not.toContain('\n');
+  });
+
+  it('names a dependency cycle', () => {
+    const result = parsePlan(
+      {
+        packets: [
+          { id: 'start', objective: 's' },
+          { id: 'a', objective: 'a', dependsOn: ['start', 'c'] },
+          { id: 'b', objective: 'b', dependsOn: ['a'] },
+          { id: 'c', objective: 'c', dependsOn: ['b'] },
+        ],
+      },
+      'p',
+    );
+    expect(problemsOf(result)).toEqual({ 'packets[1].dependsOn': 'dependency cycle a -> c -> b -> a' });
+  });
+
+  it('names each separate cycle and a self-dependency', () => {
+    const result = parsePlan(
+      {
+        packets: [
+          { id: 'x', objective: 'x', dependsOn: ['y'] },
+          { id: 'y', objective: 'y', dependsOn: ['x'] },
+          { id: 'me', objective: 'me', dependsOn: ['me'] },
+          { id: 'p', objective: 'p', dependsOn: ['q'] },
+          { id: 'q', objective: 'q', dependsOn: ['p'] },
+        ],
+      },
+      'p',
+    );
+    expect(problemsOf(result)).toEqual({
+      'packets[0].dependsOn': 'dependency cycle x -> y -> x',
+      'packets[2].dependsOn[0]': 'packet "me" depends on itself',
+      'packets[3].dependsOn': 'dependency cycle p -> q -> p',
+    });
+  });
+
+  it('rejects an unknown top-level key with its path, but keeps unknown packet keys', () => {
+    const result = parsePlan({ packets: [{ objective: 'a', myServiceHint: { deep: [1, 2] } }], pakcets: [], workers: 3 }, 'p');
+    const problems = problemsOf(result);
+    expect(Object.keys(problems)).toEqual(['pakcets', 'workers']);
+    expect(problems['pakcets']).toMatch(/^unknown key/);
+  });
+
+  it('rejects a plan that is not an object, or has no packets', () => {
+    expect(problemsOf(parsePlan(null, 'p'))).toEqual({ '': 'expected a plan (an object with packets), got nothing' });
+    expect(problemsOf(parsePlan({ objective: 'x' }, 'p'))).toEqual({ packets: 'required' });
+    expect(problemsOf(parsePlan({ packets: [] }, 'p'))).toEqual({ packets: 'must not be empty' });
+  });
+
+  it('keeps Claw Code fields and any other packet field untouched', () => {
+    const claw = {
+      objective: 'fix the parser',
+      scope: 'single_file',
+      scope_path: 'src/parser.ts',
+      repo: 'acme/widgets',
+      worktree: '../wt-parser',
+      branch_policy: 'feature/*',
+      acceptance_tests: ['npm test -- parser'],
+      acceptance_criteria: ['no regressions'],
+      commit_policy: 'single commit',
+      reporting_contract: { format: 'markdown' },
+      escalation_policy: 'ask',
+      recovery_policy: { retries: 2 },
+      verification_plan: ['lint', 'test'],
+      x_custom: { nested: { list: [1, 'two', null] } },
+    };
+    const plan = planOf(parsePlan({ packets: [claw] }, 'p'));
+    expect(plan.packets[0]).toEqual({ ...claw, id: 'task-1', dependsOn: [] });
+  });
+
+  it('checks the Claw Code scope against its known values', () => {
+    expect(problemsOf(parsePlan({ packets: [{ objective: 'a', scope: 'galaxy' }] }, 'p'))).toEqual({
+      'packets[0].scope': 'expected one of workspace, module, single_file, custom',
+    });
+  });
+
+  it('applies defaults unless a packet sets the field, merging env maps', () => {
+    const plan = planOf(
+      parsePlan(
+        {
+          defaults: { timeout: '30s', trusted: true, cwd: '/srv', env: { MODE: 'ci', LEVEL: 1 } },
+          packets: [
+            { id: 'a', objective: 'a' },
+            { id: 'b', objective: 'b', timeout: '2m', trusted: false, env: { LEVEL: '2', EXTRA: 'yes' } },
+          ],
+        },
+        'p',
+      ),
+    );
+    const [a, b] = plan.packets;
+    expect(a).toMatchObject({ timeout: '30s', timeoutMs: 30_000, trusted: true, cwd: '/srv', env: { MODE: 'ci', LEVEL: '1' } });
+    expect(b).toMatchObject({ timeout: '2m', timeoutMs: 120_000, trusted: false, cwd: '/srv', env: { MODE: 'ci', LEVEL: '2', EXTRA: 'yes' } });
+  });
+
+  it('reports a bad default once, under defaults, and refuses per-packet fields there', () => {
+    const result = parsePlan(
+      { defaults: { timeout: 'later', id: 'same', dependsOn: ['a'] }, packets: [{ objective: 'a' }, { objective: 'b' }] },
+      'p',
+    );
+    expect(problemsOf(result)).toEqual({
+      'defaults.timeout': 'expected a duration like 500ms, 30s, 10m, 1h or a number of seconds',
+      'defaults.id': 'set ids on packets, not in defaults',
+      'defaults.dependsOn': 'set dependsOn on packets, not in defaults',
+    });
+  });
+
+  it('parses durations and keeps what was written beside the milliseconds', () => {
+    const timeouts = ['500ms', '30s', '10m', '1h', '1h30m', 90, 0.25, '45'];
+    const plan = planOf(parsePlan({ packets: timeouts.map((timeout) => ({ objective: 'x', timeout })) }, 'p'));
+    expect(plan.packets.map((p) => [p.timeout, p.timeoutMs])).toEqual([
+      ['500ms', 500],
+      ['30s', 30_000],
+      ['10m', 600_000],
+      ['1h', 3_600_000],
+      ['1h30m', 5_400_000],
+      [90, 90_000],
+      [0.25, 250],
+      ['45', 45_000],
+    ]);
+    const bad = problemsOf(parsePlan({ packets: ['0s', '-5', '5 minutes', true].map((timeout) => ({ objective: 'x', timeout })) }, 'p'));
+    expect(Object.keys(bad)).toEqual(['packets[0].timeout', 'packets[1].timeout', 'packets[2].timeout', 'packets[3].timeout']);
+  });
+
+  it('reads quality gates permissively: a bare command, levels, timeouts, extra keys', () => {
+    const plan = planOf(
+      parsePlan(
+        {
+          packets: [
+            {
+              objective: 'x',
+              gates: ['npm test', { name: 'types', command: 'tsc', level: 'package', timeout: '2m', retries: 1 }],
+            },
+          ],
+        },
+        'p',
+      ),
+    );
+    expect(plan.packets[0]?.gates).toEqual([
+      { command: 'npm test', level: 'targeted_tests' },
+      { name: 'types', command: 'tsc', level: 'package', timeout: '2m', timeoutMs: 120_000, retries: 1 },
+    ]);
+    expect(problemsOf(parsePlan({ packets: [{ objective: 'x', gates: [{ level: 'deploy' }] }] }, 'p'))).toEqual({
+      'packets[0].gates[0].command': 'required',
+      'packets[0].gates[0].level': 'expected one of targeted_tests, package, workspace, merge_ready',
+    });
+  });
+
+  it('carries objective, policy, bootstrap phases and concurrency', () => {
+    const plan = planOf(
+      parsePlan(
+        {
+          objective: 'ship it',
+          policy: 'policy.yaml',
+          bootstrap: ['install', { phase: 'migrate', database: 'test' }],
+          concurrency: 4,
+          packets: [{ objective: 'x' }],
+        },
+        'plan.yaml',
+      ),
+    );
+    expect(plan).toMatchObject({
+      source: 'plan.yaml',
+      objective: 'ship it',
+      policy: 'policy.yaml',
+      bootstrap: [{ phase: 'install' }, { phase: 'migrate', database: 'test' }],
+      concurrency: 4,
+    });
+    expect(problemsOf(parsePlan({ policy: 7, packets: [{ objective: 'x' }] }, 'p'))).toEqual({
+      policy: 'expected trust rules (an object) or the path of a policy file',
+    });
+  });
+});
+
+describe('a plan from a bare objective', () => {
+  it('is one packet, task-1, running the worker command', () => {
+    const plan = planOf(planFromObjective('write the release notes', './worker.sh'));
+    expect(plan.objective).toBe('write the release notes');
+    expect(plan.packets).toEqual([{ id: 'task-1', objective: 'write the release notes', command: './worker.sh', dependsOn: [] }]);
+  });
+
+  it('has no command when no worker is given', () => {
+    expect(planOf(planFromObjective('plan only', undefined)).packets[0]).not.toHaveProperty('command');
+  });
+
+  it('refuses an empty objective in the words of the command line', () => {
+    const result = planFromObjective('  ', './w.sh');
+    if (result.ok) throw new Error('expected a problem');
+    expect(formatProblems(result.problems, 'command line')).toBe('command line: objective: must not be empty');
+  });
+});
