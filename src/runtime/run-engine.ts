@@ -10,7 +10,7 @@ import { parseRunEvent, type RunEvent } from './run-events.js';
 import { applyEvent, type MachineAction, type RunState } from './run-state.js';
 import { deriveRunStatus } from './run-status.js';
 import { packetSpecSchema, type PacketSpec } from './packet-spec.js';
-import type { WorkerDriver } from './worker-driver.js';
+import type { WorkerDriver, WorkerExit } from './worker-driver.js';
 import { join } from 'node:path';
 
 export interface EngineDeps {
@@ -37,6 +37,7 @@ export class RunEngine {
   private readonly listeners = new Set<EngineListener>();
   private settle!: { resolve: (s: RunState) => void; reject: (e: unknown) => void };
   private failed = false;
+  private inFlight = 0;
   readonly finished: Promise<RunState>;
 
   constructor(
@@ -77,9 +78,36 @@ export class RunEngine {
     for (const action of actions) this.performOne(action);
   }
 
-  /** Arms every pending timer; used after a resume (timers live in the log, not in the process). */
-  armTimers(): void {
+  /**
+   * After a crash: performs again what each machine's current state is waiting on (effects are
+   * idempotent or guarded), reattaches to processes that outlived the old engine, re-arms timers.
+   */
+  resumeEffects(): void {
+    const workflow = this.state.workflow;
+    const own = (type: string, workerId: string | null = null): MachineAction => ({ machine: workerId === null ? 'workflow' : 'worker', workerId, type, params: {} });
+    if (workflow.status === 'done') this.perform([own('runFinished')]);
+    else if (workflow.value === 'planning') this.perform([own('startPlanning')]);
+    else if (workflow.value === 'bootstrapping') this.perform([own('startBootstrap')]);
+    for (const [workerId, worker] of Object.entries(this.state.workers)) {
+      if (worker.status !== 'active') continue;
+      if (worker.value === 'spawned') this.perform([own('decideTrust', workerId)]);
+      else if (worker.value === 'trusted') this.perform([own('startProcess', workerId)]);
+      else if (worker.value === 'verifying') this.perform([own('runGates', workerId)]);
+      else if (worker.value === 'running' && worker.context.process !== null) {
+        this.watchExit(workerId, this.deps.driver.reattach(worker.context.process));
+      }
+    }
     this.syncTimers();
+  }
+
+  /** Resolves once no commit is queued and no effect is running (timers and live processes aside). */
+  async idle(): Promise<void> {
+    for (;;) {
+      const chain = this.chain;
+      await chain;
+      await new Promise((resolve) => setImmediate(resolve));
+      if (chain === this.chain && this.inFlight === 0) return;
+    }
   }
 
   /** Stops timers; the run itself stays as the log says. */
@@ -201,7 +229,10 @@ export class RunEngine {
           throw new Error(`no effect for action ${action.type}`);
       }
     };
-    run().catch((error: unknown) => this.fail(error));
+    this.inFlight++;
+    run()
+      .catch((error: unknown) => this.fail(error))
+      .finally(() => this.inFlight--);
   }
 
   private async plan(): Promise<void> {
@@ -235,6 +266,13 @@ export class RunEngine {
       return;
     }
     const attempt = worker.context.attempt;
+    const logDir = this.state.run.runDir;
+    const earlier = await this.deps.driver.find({ workerId, attempt, logDir });
+    if (earlier !== null) {
+      await this.commit([{ type: 'process.started', machine: 'worker', workerId, payload: { ...earlier, attempt } }]);
+      this.watchExit(workerId, this.deps.driver.reattach(earlier));
+      return;
+    }
     const started = await this.deps.driver.start({
       runId: this.runId,
       workerId,
@@ -244,15 +282,27 @@ export class RunEngine {
       env: packet.env ?? {},
       packet,
       objective: packet.objective,
-      logDir: this.state.run.runDir,
+      logDir,
     });
     if (!started.ok) {
       await this.commit([{ type: 'process.spawn_failed', machine: 'worker', workerId, payload: { error: started.error } }]);
       return;
     }
     await this.commit([{ type: 'process.started', machine: 'worker', workerId, payload: { ...started.process, attempt } }]);
-    const exit = await started.exited;
-    await this.commit([{ type: 'process.exited', machine: 'worker', workerId, payload: { code: exit.code, signal: exit.signal } }]);
+    this.watchExit(workerId, started.exited);
+  }
+
+  /** A live process is not an effect in flight: `idle()` must not wait for workers to finish. */
+  private watchExit(workerId: string, exited: Promise<WorkerExit | 'lost'>): void {
+    exited
+      .then((exit) =>
+        this.commit([
+          exit === 'lost'
+            ? { type: 'worker.lost', machine: 'worker', workerId, payload: { detail: 'the process is gone and left no exit status' } }
+            : { type: 'process.exited', machine: 'worker', workerId, payload: { code: exit.code, signal: exit.signal } },
+        ]),
+      )
+      .catch((error: unknown) => this.fail(error));
   }
 
   private syncTimers(): void {

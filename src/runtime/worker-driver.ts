@@ -34,4 +34,9 @@ export interface WorkerDriver {
    * the exit status its wrapper wrote. `lost` when it is gone without a status.
    */
   reattach(process: WorkerProcess): Promise<WorkerExit | 'lost'>;
+  /**
+   * The process an earlier engine started for this attempt, if it got that far before it crashed
+   * (the start was not yet recorded); resume reattaches to it instead of starting a second one.
+   */
+  find(spec: Pick<StartSpec, 'workerId' | 'attempt' | 'logDir'>): Promise<WorkerProcess | null>;
 }
