@@ -11,11 +11,15 @@ export function jsonErrorLine(text: string): number | null {
 }
 
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+// eslint-disable-next-line no-control-regex -- JSON forbids raw control characters inside strings
 const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
 const WHITESPACE = /[ \t\n\r]*/y;
 
-class Stop {
-  constructor(readonly offset: number) {}
+/** Unwinds the scanner to its caller; never escapes this module. */
+class Stop extends Error {
+  constructor(readonly offset: number) {
+    super(`JSON stops at offset ${String(offset)}`);
+  }
 }
 
 function firstErrorOffset(text: string): number | null {

@@ -34,8 +34,9 @@ function describe(input: unknown): string {
   if (input === null) return 'null';
   if (Array.isArray(input)) return 'a list';
   if (typeof input === 'object') return 'an object';
-  if (typeof input === 'string') return `a string`;
-  return `${typeof input} ${String(input)}`;
+  if (typeof input === 'string') return 'a string';
+  if (typeof input === 'number' || typeof input === 'boolean') return `${typeof input} ${String(input)}`;
+  return typeof input;
 }
 
 const EXPECTED_NAMES: Record<string, string> = {
