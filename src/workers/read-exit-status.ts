@@ -1,0 +1,23 @@
+/**
+ * The exit status a worker's wrapper leaves behind, so a supervisor that crashed and restarted can
+ * learn how a process that outlived it ended. The wrapper writes the code to `<file>.tmp` and renames
+ * it, so the file is either absent or whole.
+ */
+import { readFileSync } from 'node:fs';
+
+/**
+ * The command's exit code (above 128: killed by signal code - 128, as the shell reports it), or null
+ * when the command has not finished, or its wrapper was killed before it could write.
+ */
+export function readExitStatus(statusFile: string): number | null {
+  let text: string;
+  try {
+    text = readFileSync(statusFile, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  // Only the wrapper writes here, and only whole integers; anything else is not a status of ours.
+  const trimmed = text.trim();
+  return /^\d+$/.test(trimmed) ? Number(trimmed) : null;
+}

@@ -1,0 +1,172 @@
+/**
+ * The shell worker driver: runs a packet's command with `/bin/sh -c`, detached in its own process
+ * group, output straight into a per-attempt log file. A small wrapper shell records the command's
+ * exit code in a status file when it ends, so an engine that crashed and restarted can still learn
+ * how a worker that outlived it finished (see read-exit-status.ts), and a pid file lets it find a
+ * worker whose start it never got to record (see reattach-worker.ts).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { processStartTime } from './process-identity.js';
+
+export interface ShellWorkerSpec {
+  command: string;
+  cwd: string;
+  /** The packet's own variables, on top of the engine's environment. */
+  env?: Record<string, string>;
+  runId: string;
+  workerId: string;
+  attempt: number;
+  /** Handed to the command as JSON in OVERSEER_TASK_PACKET. */
+  packet: Record<string, unknown>;
+  objective: string;
+  logDir: string;
+}
+
+export interface WorkerExit {
+  code: number | null;
+  signal: string | null;
+}
+
+export interface StartedShellWorker {
+  ok: true;
+  pid: number;
+  /** With the pid, identifies the process across pid reuse; null if it could not be read. */
+  processStartTime: string | null;
+  logFile: string;
+  statusFile: string;
+  exited: Promise<WorkerExit>;
+  /** Lets the engine exit while the worker runs on (it is found again by pid and status file). */
+  unref(): void;
+}
+
+export interface ShellWorkerSpawnFailed {
+  ok: false;
+  kind: 'spawn_failed';
+  error: string;
+}
+
+export type ShellWorkerStart = StartedShellWorker | ShellWorkerSpawnFailed;
+
+/**
+ * `$1` is the command, `$2` the status file. The command runs in a child shell, not `eval`, so an
+ * `exit` inside it cannot skip the status write. If the whole group is signalled the wrapper dies
+ * too and writes nothing: the engine that sent the signal knows why the worker ended.
+ */
+const WRAPPER = `/bin/sh -c "$1"
+code=$?
+printf '%s\\n' "$code" > "$2.tmp" && mv -f "$2.tmp" "$2"
+exit "$code"`;
+
+/** Where one attempt's files live: `<stem>.log`, `<stem>.status`, `<stem>.pid`. */
+export function workerFiles(logDir: string, workerId: string, attempt: number): { logFile: string; statusFile: string; pidFile: string } {
+  const stem = join(logDir, `${workerId.replace(/[^A-Za-z0-9._-]/g, '_')}.${String(attempt)}`);
+  return { logFile: `${stem}.log`, statusFile: `${stem}.status`, pidFile: `${stem}.pid` };
+}
+
+/** What the pid file holds: enough to tell this process from a later one with the same pid. */
+export interface PidFileContent {
+  pid: number;
+  processStartTime: string | null;
+}
+
+export async function startShellWorker(spec: ShellWorkerSpec): Promise<ShellWorkerStart> {
+  const cwdProblem = checkDirectory(spec.cwd);
+  if (cwdProblem !== null) return spawnFailed(cwdProblem);
+
+  const { logFile, statusFile, pidFile } = workerFiles(spec.logDir, spec.workerId, spec.attempt);
+  let logFd: number;
+  try {
+    mkdirSync(spec.logDir, { recursive: true });
+    // A status left by an earlier start of this same attempt would be read as this one's outcome.
+    rmSync(statusFile, { force: true });
+    rmSync(`${statusFile}.tmp`, { force: true });
+    rmSync(pidFile, { force: true });
+    logFd = openSync(logFile, 'a');
+  } catch (error) {
+    return spawnFailed(`cannot open log file ${logFile}: ${errorMessage(error)}`);
+  }
+
+  let child: ChildProcess;
+  try {
+    child = spawn('/bin/sh', ['-c', WRAPPER, 'overseer-worker', spec.command, statusFile], {
+      cwd: spec.cwd,
+      env: workerEnvironment(spec),
+      detached: true,
+      // File descriptors, not pipes: output reaches the file even after the engine is gone.
+      stdio: ['ignore', logFd, logFd],
+    });
+  } catch (error) {
+    // Invalid arguments (a NUL byte in the command or env) throw synchronously.
+    return spawnFailed(errorMessage(error));
+  } finally {
+    closeSync(logFd);
+  }
+
+  const pid = child.pid;
+  if (pid === undefined) {
+    const error = await new Promise<unknown>((resolve) => child.once('error', resolve));
+    return spawnFailed(errorMessage(error));
+  }
+
+  const startTime = processStartTime(pid);
+  try {
+    writeAtomically(pidFile, JSON.stringify({ pid, processStartTime: startTime } satisfies PidFileContent));
+  } catch (error) {
+    // A worker nobody could find again after a crash must not run at all.
+    process.kill(-pid, 'SIGKILL');
+    return spawnFailed(`cannot write pid file ${pidFile}: ${errorMessage(error)}`);
+  }
+
+  const exited = new Promise<WorkerExit>((resolve, reject) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+    // After a successful spawn only our own misuse (kill, send) raises this: unexpected, so it propagates.
+    child.once('error', reject);
+  });
+  return {
+    ok: true,
+    pid,
+    processStartTime: startTime,
+    logFile,
+    statusFile,
+    exited,
+    unref: () => child.unref(),
+  };
+}
+
+function writeAtomically(file: string, content: string): void {
+  writeFileSync(`${file}.tmp`, content);
+  renameSync(`${file}.tmp`, file);
+}
+
+function workerEnvironment(spec: ShellWorkerSpec): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    ...spec.env,
+    OVERSEER_RUN_ID: spec.runId,
+    OVERSEER_WORKER_ID: spec.workerId,
+    OVERSEER_TASK_PACKET: JSON.stringify(spec.packet),
+    OVERSEER_OBJECTIVE: spec.objective,
+    OVERSEER_ATTEMPT: String(spec.attempt),
+  };
+}
+
+/** Node reports a missing cwd as `spawn /bin/sh ENOENT`, which points at the wrong thing. */
+function checkDirectory(cwd: string): string | null {
+  try {
+    return statSync(cwd).isDirectory() ? null : `working directory ${cwd} is not a directory`;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return `working directory ${cwd} does not exist`;
+    return `working directory ${cwd}: ${errorMessage(error)}`;
+  }
+}
+
+function spawnFailed(error: string): ShellWorkerSpawnFailed {
+  return { ok: false, kind: 'spawn_failed', error };
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
