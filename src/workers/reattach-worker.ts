@@ -1,0 +1,61 @@
+/**
+ * Finding again, after an engine crash, a shell worker that outlived the engine: by its pid file
+ * when its start was never recorded, then by pid + start time while it runs, and by its status
+ * file once it has finished. A worker is never started twice for one attempt.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { isSameProcessAlive } from './process-identity.js';
+import { readExitStatus } from './read-exit-status.js';
+import { workerFiles, type WorkerExit } from './shell-worker.js';
+
+export interface DetachedWorker {
+  pid: number;
+  processStartTime: string | null;
+  logFile: string;
+  statusFile: string;
+}
+
+const pidFileSchema = z.object({ pid: z.number().int().positive(), processStartTime: z.string().nullable() });
+
+/** The worker an earlier engine started for this attempt, or null if it never started one. */
+export function findShellWorker(where: { workerId: string; attempt: number; logDir: string }): DetachedWorker | null {
+  const { logFile, statusFile, pidFile } = workerFiles(where.logDir, where.workerId, where.attempt);
+  let text: string;
+  try {
+    text = readFileSync(pidFile, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  // Written whole by rename, so a file that does not parse was not written by us.
+  const parsed = pidFileSchema.safeParse(JSON.parse(text));
+  if (!parsed.success) throw new Error(`${pidFile}: not a worker pid file`);
+  return { ...parsed.data, logFile, statusFile };
+}
+
+export interface ReattachOptions {
+  pollMs?: number;
+  /** Stops waiting (the promise rejects with the signal's reason); the worker runs on. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Waits for a worker this engine did not start. Resolves with its exit code from the status file
+ * (signal is null: a command killed by a signal shows as 128 + its number, as the shell reports it),
+ * or `lost` when the process is gone and left no status (it was killed with its wrapper).
+ */
+export async function reattachShellWorker(worker: DetachedWorker, options: ReattachOptions = {}): Promise<WorkerExit | 'lost'> {
+  const pollMs = options.pollMs ?? 200;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const code = readExitStatus(worker.statusFile);
+    if (code !== null) return { code, signal: null };
+    if (!isSameProcessAlive(worker.pid, worker.processStartTime)) {
+      // It may have written its status between our two looks.
+      const last = readExitStatus(worker.statusFile);
+      return last === null ? 'lost' : { code: last, signal: null };
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}
