@@ -1,0 +1,79 @@
+import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { killProcessTree } from '../../src/workers/kill-process-tree.js';
+import { findShellWorker, reattachShellWorker } from '../../src/workers/reattach-worker.js';
+import { startShellWorker, type StartedShellWorker } from '../../src/workers/shell-worker.js';
+
+const root = realpathSync(mkdtempSync(join(tmpdir(), 'overseer-reattach-')));
+const started: number[] = [];
+afterEach(async () => {
+  for (const pid of started.splice(0)) await killProcessTree(pid, { graceMs: 100 });
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Started, then forgotten: from here on the test knows only what a restarted engine would. */
+async function startAndForget(workerId: string, command: string): Promise<StartedShellWorker> {
+  const result = await startShellWorker({
+    command,
+    cwd: root,
+    runId: 'r',
+    workerId,
+    attempt: 1,
+    packet: { id: workerId, objective: 'x' },
+    objective: 'x',
+    logDir: root,
+  });
+  if (!result.ok) throw new Error(result.error);
+  started.push(result.pid);
+  result.unref();
+  return result;
+}
+
+describe('a worker that outlived its engine', () => {
+  it('is found by its pid file and waited for until its status is written', async () => {
+    const original = await startAndForget('slow', 'sleep 0.3; exit 4');
+    const found = findShellWorker({ workerId: 'slow', attempt: 1, logDir: root });
+    expect(found).toEqual({
+      pid: original.pid,
+      processStartTime: original.processStartTime,
+      logFile: original.logFile,
+      statusFile: original.statusFile,
+    });
+    if (found === null) throw new Error('not found');
+    expect(await reattachShellWorker(found, { pollMs: 20 })).toEqual({ code: 4, signal: null });
+  });
+
+  it('gives its exit code at once when it finished while no engine watched', async () => {
+    const original = await startAndForget('quick', 'exit 0');
+    await original.exited;
+    expect(await reattachShellWorker(original)).toEqual({ code: 0, signal: null });
+  });
+
+  it('is lost when it was killed without leaving a status', async () => {
+    const original = await startAndForget('doomed', 'sleep 30');
+    process.kill(-original.pid, 'SIGKILL');
+    await original.exited;
+    expect(await reattachShellWorker(original, { pollMs: 20 })).toBe('lost');
+  });
+
+  it('is not mistaken for a later process that reuses its pid', async () => {
+    const original = await startAndForget('reused', 'sleep 30');
+    const impostor = { ...original, processStartTime: '1' };
+    expect(await reattachShellWorker(impostor, { pollMs: 20 })).toBe('lost');
+  });
+
+  it('is not found when no engine started it', () => {
+    expect(findShellWorker({ workerId: 'never', attempt: 1, logDir: root })).toBeNull();
+  });
+
+  it('can be stopped waiting for without stopping the worker', async () => {
+    const original = await startAndForget('waited', 'sleep 30');
+    const controller = new AbortController();
+    const waiting = reattachShellWorker(original, { pollMs: 20, signal: controller.signal });
+    controller.abort(new Error('engine stopping'));
+    await expect(waiting).rejects.toThrow('engine stopping');
+    expect(() => process.kill(original.pid, 0)).not.toThrow();
+  });
+});
