@@ -1,0 +1,344 @@
+import { sql, type Selectable } from 'kysely';
+import { hashEvent } from './event-hash.js';
+import {
+  RUN_STATUSES,
+  type AppendOptions,
+  type AppendResult,
+  type Checkpoint,
+  type EventStore,
+  type ExpectedVersion,
+  type MachineKind,
+  type NewEvent,
+  type NewRun,
+  type RunRow,
+  type RunStatus,
+  type StoredEvent,
+  type SubscribeOptions,
+  type Subscription,
+} from './event-store.js';
+import { RUNS_PRIMARY_KEY, STREAM_VERSION_CONSTRAINT, type EventsTable, type RunsTable } from './schema.js';
+import type { StoreBackend } from './store-backend.js';
+import { ConcurrencyError } from './store-errors.js';
+import { StreamHeads, type StreamHead } from './stream-heads.js';
+import { PollingSubscription, WakeupHub } from './subscription.js';
+
+/** How often an `any` append re-reads the head after losing a race before giving up. */
+const ANY_RETRIES = 20;
+const DEFAULT_READ_LIMIT = 1000;
+const DEFAULT_RUN_LIMIT = 100;
+
+type EventRow = Omit<Selectable<EventsTable>, 'position'> & { position: bigint | number | string };
+
+/**
+ * The one EventStore, over any backend that speaks Postgres through Kysely.
+ *
+ * Every write is ONE statement (data-modifying CTEs where a run row changes with events): it is
+ * atomic on its own, costs one round trip, and never leaves a transaction open across statements,
+ * which matters for PGlite's socket server where all clients share one session.
+ */
+export class KyselyEventStore implements EventStore {
+  readonly backend: 'pg' | 'pglite';
+  readonly #source: StoreBackend;
+  readonly #heads = new StreamHeads();
+  readonly #wakeups: WakeupHub;
+  readonly #subscriptions = new Set<Subscription>();
+  #closing: Promise<void> | undefined;
+
+  constructor(source: StoreBackend) {
+    this.#source = source;
+    this.backend = source.name;
+    this.#wakeups = new WakeupHub((wake) => source.listen(wake));
+  }
+
+  async startRun(run: NewRun, events: NewEvent[]): Promise<AppendResult> {
+    const now = new Date();
+    const { rows, head } = chain(run.runId, undefined, events, now);
+    const runRow = {
+      run_id: run.runId,
+      objective: run.objective,
+      cwd: run.cwd,
+      machine_version: run.machineVersion,
+      status: run.status,
+      created_at: now,
+      updated_at: now,
+    };
+    const db = this.#source.db;
+    let lastPosition = 0n;
+    try {
+      if (rows.length === 0) {
+        await db.insertInto('runs').values(runRow).execute();
+      } else {
+        const inserted = await db
+          .with('new_run', (q) => q.insertInto('runs').values(runRow))
+          .insertInto('events')
+          .values(rows)
+          .returning('position')
+          .execute();
+        lastPosition = maxPosition(inserted);
+      }
+    } catch (error) {
+      if (!isUniqueViolation(error, [RUNS_PRIMARY_KEY, STREAM_VERSION_CONSTRAINT])) throw error;
+      throw new ConcurrencyError(run.runId, 'no_stream', (await this.#readHead(run.runId))?.version ?? null);
+    }
+    if (head !== undefined) this.#heads.set(run.runId, head);
+    this.#wakeups.wake();
+    return { nextVersion: head?.version ?? 0, lastPosition };
+  }
+
+  async getRun(runId: string): Promise<RunRow | undefined> {
+    const row = await this.#source.db.selectFrom('runs').selectAll().where('run_id', '=', runId).executeTakeFirst();
+    return row === undefined ? undefined : toRunRow(row);
+  }
+
+  async listRuns(limit = DEFAULT_RUN_LIMIT): Promise<RunRow[]> {
+    const rows = await this.#source.db
+      .selectFrom('runs')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('run_id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map(toRunRow);
+  }
+
+  async append(streamId: string, expected: ExpectedVersion, events: NewEvent[], options: AppendOptions = {}): Promise<AppendResult> {
+    if (events.length === 0) return this.#appendNothing(streamId, expected);
+    for (let attempt = 0; ; attempt += 1) {
+      const previous = await this.#headToFollow(streamId, expected);
+      const { rows, head } = chain(streamId, previous, events, new Date());
+      let lastPosition: bigint;
+      try {
+        lastPosition = await this.#insert(streamId, rows, options.runStatus);
+      } catch (error) {
+        if (!isUniqueViolation(error, [STREAM_VERSION_CONSTRAINT])) throw error;
+        this.#heads.forget(streamId);
+        if (expected === 'any' && attempt < ANY_RETRIES) continue;
+        throw new ConcurrencyError(streamId, expected, (await this.#readHead(streamId))?.version ?? null);
+      }
+      if (head !== undefined) this.#heads.set(streamId, head);
+      this.#wakeups.wake();
+      return { nextVersion: head?.version ?? 0, lastPosition };
+    }
+  }
+
+  async readStream(streamId: string, range: { fromVersion?: number; toVersion?: number } = {}): Promise<StoredEvent[]> {
+    let query = this.#selectEvents().where('stream_id', '=', streamId);
+    if (range.fromVersion !== undefined) query = query.where('version', '>=', range.fromVersion);
+    if (range.toVersion !== undefined) query = query.where('version', '<=', range.toVersion);
+    const rows = await query.orderBy('version').execute();
+    return rows.map(toStoredEvent);
+  }
+
+  readAll(after: Checkpoint, limit = DEFAULT_READ_LIMIT): Promise<StoredEvent[]> {
+    return this.#readAfter(after, limit, undefined);
+  }
+
+  subscribe(after: Checkpoint, onEvents: (events: StoredEvent[]) => Promise<void> | void, options: SubscribeOptions = {}): Subscription {
+    if (this.#closing !== undefined) throw new Error('the event store is closed');
+    const source = {
+      readAfter: (from: Checkpoint, limit: number, streamId: string | undefined) => this.#readAfter(from, limit, streamId),
+      onWake: (wake: () => void) => this.#wakeups.add(wake, options.onError ?? (() => undefined)),
+    };
+    const subscription = new PollingSubscription(source, after, onEvents, options, this.#source.pollMs);
+    this.#subscriptions.add(subscription);
+    return {
+      close: async () => {
+        await subscription.close();
+        this.#subscriptions.delete(subscription);
+      },
+    };
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await Promise.all([...this.#subscriptions].map((subscription) => subscription.close()));
+      await this.#wakeups.close();
+      await this.#source.close();
+    })();
+    return this.#closing;
+  }
+
+  /**
+   * The head a new event must follow, or undefined for a new stream; throws when the expected
+   * version is already known to be wrong. Reads the database only when the cache cannot answer.
+   */
+  async #headToFollow(streamId: string, expected: ExpectedVersion): Promise<StreamHead | undefined> {
+    const cached = this.#heads.get(streamId);
+    if (expected === 'no_stream') {
+      if (cached !== undefined) throw new ConcurrencyError(streamId, expected, cached.version);
+      return undefined;
+    }
+    if (typeof expected === 'number') {
+      if (cached?.version === expected) return cached;
+      if (cached !== undefined && cached.version > expected) throw new ConcurrencyError(streamId, expected, cached.version);
+    } else if (cached !== undefined) {
+      return cached;
+    }
+    const head = await this.#readHead(streamId);
+    if (typeof expected === 'number' && (head?.version ?? 0) !== expected) {
+      throw new ConcurrencyError(streamId, expected, head?.version ?? null);
+    }
+    if (head !== undefined) this.#heads.set(streamId, head);
+    return head;
+  }
+
+  async #appendNothing(streamId: string, expected: ExpectedVersion): Promise<AppendResult> {
+    const head = await this.#readHead(streamId);
+    const version = head?.version ?? 0;
+    if ((expected === 'no_stream' && head !== undefined) || (typeof expected === 'number' && expected !== version)) {
+      throw new ConcurrencyError(streamId, expected, head?.version ?? null);
+    }
+    return { nextVersion: version, lastPosition: head?.position ?? 0n };
+  }
+
+  async #insert(streamId: string, rows: InsertRow[], runStatus: RunStatus | undefined): Promise<bigint> {
+    const db = this.#source.db;
+    if (runStatus === undefined) {
+      return maxPosition(await db.insertInto('events').values(rows).returning('position').execute());
+    }
+    // One statement, so the status changes exactly when the events commit.
+    const inserted = await db
+      .with('appended', (q) => q.insertInto('events').values(rows).returning('position'))
+      .with('run_update', (q) =>
+        q.updateTable('runs').set({ status: runStatus, updated_at: new Date() }).where('run_id', '=', streamId).returning('run_id'),
+      )
+      .selectFrom('appended')
+      .select('position')
+      .execute();
+    return maxPosition(inserted);
+  }
+
+  async #readHead(streamId: string): Promise<(StreamHead & { position: bigint }) | undefined> {
+    const row = await this.#source.db
+      .selectFrom('events')
+      .select(['version', 'hash', 'position'])
+      .where('stream_id', '=', streamId)
+      .orderBy('version', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row === undefined ? undefined : { version: row.version, hash: row.hash, position: BigInt(row.position) };
+  }
+
+  /**
+   * FACTS.md "Reading events by global position": only transactions older than every one still in
+   * flight are visible, so a writer that commits late is read before anything that follows it.
+   */
+  async #readAfter(after: Checkpoint, limit: number, streamId: string | undefined): Promise<StoredEvent[]> {
+    let query = this.#selectEvents()
+      .where(sql<boolean>`(tx_id, position) > (${after.txId}::xid8, ${after.position.toString()}::bigint)`)
+      .where(sql<boolean>`tx_id < pg_snapshot_xmin(pg_current_snapshot())`);
+    if (streamId !== undefined) query = query.where('stream_id', '=', streamId);
+    const rows = await query.orderBy('tx_id').orderBy('position').limit(limit).execute();
+    return rows.map(toStoredEvent);
+  }
+
+  #selectEvents() {
+    return this.#source.db
+      .selectFrom('events')
+      .select([
+        'position',
+        sql<string>`tx_id::text`.as('tx_id'),
+        'stream_id',
+        'version',
+        'type',
+        'payload',
+        'machine',
+        'worker_id',
+        'state_after',
+        'created_at',
+        'hash',
+        'prev_hash',
+      ]);
+  }
+}
+
+interface InsertRow {
+  stream_id: string;
+  version: number;
+  type: string;
+  payload: string;
+  machine: MachineKind;
+  worker_id: string | null;
+  state_after: string | null;
+  created_at: Date;
+  hash: string;
+  prev_hash: string | null;
+}
+
+/** Numbers and hash-links the new events after `previous`; all share one creation time. */
+function chain(streamId: string, previous: StreamHead | undefined, events: readonly NewEvent[], createdAt: Date) {
+  const rows: InsertRow[] = [];
+  let head = previous;
+  for (const event of events) {
+    const version = (head?.version ?? 0) + 1;
+    const prevHash = head?.hash ?? null;
+    const stateAfter = event.stateAfter ?? null;
+    const hash = hashEvent({ ...event, streamId, version, createdAt, prevHash });
+    rows.push({
+      stream_id: streamId,
+      version,
+      type: event.type,
+      // Text, not the object: pg would send a JS array as a Postgres array.
+      payload: JSON.stringify(event.payload ?? null),
+      machine: event.machine,
+      worker_id: event.workerId,
+      state_after: stateAfter === null ? null : JSON.stringify(stateAfter),
+      created_at: createdAt,
+      hash,
+      prev_hash: prevHash,
+    });
+    head = { version, hash };
+  }
+  return { rows, head };
+}
+
+function maxPosition(rows: readonly { position: bigint | number | string }[]): bigint {
+  let max = 0n;
+  for (const row of rows) {
+    const position = BigInt(row.position);
+    if (position > max) max = position;
+  }
+  return max;
+}
+
+function isUniqueViolation(error: unknown, constraints: readonly string[]): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+  return code === '23505' && typeof constraint === 'string' && constraints.includes(constraint);
+}
+
+function toStoredEvent(row: EventRow): StoredEvent {
+  return {
+    position: BigInt(row.position),
+    txId: row.tx_id,
+    streamId: row.stream_id,
+    version: row.version,
+    type: row.type,
+    payload: row.payload,
+    machine: parseMachine(row.machine),
+    workerId: row.worker_id,
+    stateAfter: row.state_after ?? null,
+    createdAt: row.created_at,
+    hash: row.hash,
+    prevHash: row.prev_hash,
+  };
+}
+
+function parseMachine(value: string): MachineKind {
+  if (value === 'workflow' || value === 'worker') return value;
+  throw new Error(`event store holds an event for unknown machine ${JSON.stringify(value)}`);
+}
+
+function toRunRow(row: Selectable<RunsTable>): RunRow {
+  const status = RUN_STATUSES.find((known) => known === row.status);
+  if (status === undefined) throw new Error(`run ${row.run_id} has unknown status ${JSON.stringify(row.status)}`);
+  return {
+    runId: row.run_id,
+    objective: row.objective,
+    cwd: row.cwd,
+    machineVersion: row.machine_version,
+    status,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

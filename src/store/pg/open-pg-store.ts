@@ -1,0 +1,73 @@
+import { sql } from 'kysely';
+import type { EventStore } from '../event-store.js';
+import { KyselyEventStore } from '../kysely-event-store.js';
+import { migrateToLatest } from '../migrate.js';
+import { StoreUnavailableError } from '../store-errors.js';
+import { createPgBackend, errorCode, type PgConnection } from './pg-backend.js';
+
+/** A store on a Postgres server (`postgres://…`): checks the server answers, then migrates. */
+export async function openPgStore(url: string): Promise<EventStore> {
+  const backend = createPgBackend({
+    connection: { connectionString: url },
+    name: 'pg',
+    listen: true,
+    pollMs: 250,
+    maxConnections: 10,
+    connectRetries: 0,
+  });
+  try {
+    await sql`select 1`.execute(backend.db);
+  } catch (error) {
+    await backend.close();
+    throw new StoreUnavailableError(`cannot reach database ${redactUrl(url)}: ${describeConnectError(error)}`, { cause: error });
+  }
+  try {
+    await migrateToLatest(backend.db, { serialize: true });
+  } catch (error) {
+    await backend.close();
+    throw error;
+  }
+  return new KyselyEventStore(backend);
+}
+
+/**
+ * A client of an embedded store served by another process (PGlite's socket server). The owner
+ * migrated it; notifications do not cross its clients, so subscriptions poll.
+ */
+export async function openServedStore(connection: PgConnection): Promise<EventStore> {
+  const backend = createPgBackend({
+    connection: { user: 'postgres', database: 'postgres', ...connection },
+    name: 'pglite',
+    listen: false,
+    pollMs: 100,
+    maxConnections: 4,
+    connectRetries: 4,
+  });
+  try {
+    await sql`select 1`.execute(backend.db);
+  } catch (error) {
+    await backend.close();
+    throw error;
+  }
+  return new KyselyEventStore(backend);
+}
+
+export function describeConnectError(error: unknown): string {
+  const code = errorCode(error);
+  if (code !== undefined && !/^[0-9A-Z]{5}$/.test(code)) return code;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/timeout/i.test(message)) return 'connection timed out';
+  return message.split('\n')[0] ?? message;
+}
+
+/** The URL without its password, fit for a message a user may paste somewhere. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    // Not a URL after all: say nothing of it rather than risk echoing a secret.
+    return 'postgres://…';
+  }
+}

@@ -1,0 +1,43 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** The tables as Kysely sees them; only src/store queries them. */
+export interface EventsTable {
+  position: ColumnType<bigint, never, never>;
+  tx_id: ColumnType<string, never, never>;
+  stream_id: string;
+  version: number;
+  type: string;
+  /** Written as JSON text (so arrays are not mistaken for Postgres arrays), read back parsed. */
+  payload: ColumnType<unknown, string, string>;
+  machine: string;
+  worker_id: string | null;
+  state_after: ColumnType<unknown, string | null, string | null>;
+  created_at: Date;
+  hash: string;
+  prev_hash: string | null;
+}
+
+export interface RunsTable {
+  run_id: string;
+  objective: string;
+  cwd: string;
+  machine_version: string;
+  status: string;
+  created_at: Date;
+  updated_at: Date;
+  owner_id: string | null;
+  owner_epoch: Generated<bigint>;
+  heartbeat_at: Date | null;
+  lease_expires_at: Date | null;
+}
+
+export interface StoreDatabase {
+  events: EventsTable;
+  runs: RunsTable;
+}
+
+/** The channel the events trigger notifies on every insert statement. */
+export const EVENTS_CHANNEL = 'overseer_events';
+/** Names the unique (stream_id, version) constraint: a violation of it is a lost append race. */
+export const STREAM_VERSION_CONSTRAINT = 'events_stream_version_unique';
+export const RUNS_PRIMARY_KEY = 'runs_pkey';
