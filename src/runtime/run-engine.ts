@@ -10,7 +10,7 @@ import { parseRunEvent, type RunEvent } from './run-events.js';
 import { applyEvent, type MachineAction, type RunState } from './run-state.js';
 import { deriveRunStatus } from './run-status.js';
 import { packetSpecSchema, type PacketSpec } from './packet-spec.js';
-import type { WorkerDriver, WorkerExit } from './worker-driver.js';
+import type { WorkerDriver, WorkerExit } from '../workers/worker-driver.js';
 import { join } from 'node:path';
 
 export interface EngineDeps {

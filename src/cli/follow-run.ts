@@ -1,0 +1,58 @@
+/** Follows a live engine to its end (or to a wait for a person with --detach) and turns that into an exit code. */
+import type { RunEngine } from '../runtime/run-engine.js';
+import { deriveRunStatus, summarizeRun } from '../runtime/run-status.js';
+import type { RunState } from '../runtime/run-state.js';
+import { progressPrinter } from './progress.js';
+import { EXIT } from './usage-error.js';
+
+export interface FollowOptions {
+  json: boolean;
+  detach: boolean;
+}
+
+function exitCodeFor(state: RunState): number {
+  const status = deriveRunStatus(state);
+  if (status === 'completed') return EXIT.completed;
+  if (status === 'waiting') return EXIT.waiting;
+  return EXIT.failed;
+}
+
+export async function followRun(engine: RunEngine, options: FollowOptions): Promise<number> {
+  const startedAt = Date.now();
+  process.stderr.write(`overseer: run ${engine.runId} started\n`);
+  const print = progressPrinter((line) => process.stderr.write(`${line}\n`), startedAt);
+  let announcedWait = false;
+  const waiting = new Promise<RunState>((resolve) => {
+    engine.onCommit((events, state) => {
+      print(events, state);
+      if (deriveRunStatus(state) !== 'waiting') return;
+      if (options.detach) resolve(state);
+      else if (!announcedWait) {
+        announcedWait = true;
+        process.stderr.write(`overseer: waiting for approval — overseer approve ${engine.runId} WORKER_ID (or --deny)\n`);
+      }
+    });
+  });
+
+  const interrupted = new Promise<'interrupted'>((resolve) => {
+    const onSignal = () => resolve('interrupted');
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+
+  const end = await Promise.race([engine.finished, waiting, interrupted]);
+  engine.stop();
+  if (end === 'interrupted') {
+    process.stderr.write(`overseer: stopped; the run is kept — overseer resume ${engine.runId}\n`);
+    return EXIT.interrupted;
+  }
+  const summary = summarizeRun(end);
+  if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
+  const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+  process.stderr.write(`overseer: run ${engine.runId} ${summary.status} in ${seconds}s${summary.reason === null ? '' : ` — ${summary.reason}`}\n`);
+  if (summary.status === 'waiting') {
+    const ids = summary.workers.filter((w) => w.state === 'awaitingTrust').map((w) => w.workerId);
+    process.stderr.write(`overseer: waiting for approval: ${ids.join(', ')}\n`);
+  }
+  return exitCodeFor(end);
+}

@@ -1,0 +1,41 @@
+/** The `overseer` command: dispatches to a subcommand; usage problems become one line and exit 2. */
+import { eventsCommand } from './events-command.js';
+import { runCommand } from './run-command.js';
+import { statusCommand } from './status-command.js';
+import { EXIT, UsageError } from './usage-error.js';
+
+const commands: Record<string, (args: string[]) => Promise<number>> = {
+  run: runCommand,
+  status: statusCommand,
+  events: eventsCommand,
+};
+
+const USAGE = `usage: overseer <command> [options]
+  run [OBJECTIVE...] [--plan FILE] [--worker CMD] [--auto-approve] [--concurrency N] [--db URL|DIR] [--json] [--detach]
+  status [RUN_ID] [--json]
+  events RUN_ID [--json]`;
+
+export async function main(argv: string[]): Promise<number> {
+  // `overseer events RUN | head` closes our stdout early: that is the reader's choice, not a failure.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return name === undefined ? EXIT.usage : 0;
+  }
+  const command = commands[name];
+  try {
+    if (command === undefined) throw new UsageError(`overseer: unknown command "${name}" (try: ${Object.keys(commands).join(', ')})`);
+    return await command(rest);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`${error.message}\n`);
+      return EXIT.usage;
+    }
+    process.stderr.write(`overseer: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT.failed;
+  }
+}

@@ -1,0 +1,50 @@
+/** One line on stderr per state change of the workflow or a worker, with task counts and elapsed time. */
+import type { CommittedEvent } from '../runtime/run-engine.js';
+import type { RunState } from '../runtime/run-state.js';
+
+function elapsed(ms: number): string {
+  const s = Math.max(0, ms) / 1000;
+  return s < 60 ? `${s.toFixed(1)}s` : `${Math.floor(s / 60)}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+}
+
+function counts(state: RunState): string {
+  const tasks = state.workflow.context.tasks;
+  const by = (status: string) => tasks.filter((t) => t.status === status).length;
+  const parts = [`${String(by('done'))}/${String(tasks.length)} done`];
+  for (const status of ['dispatched', 'failed', 'skipped', 'denied', 'cancelled'] as const) {
+    const n = by(status);
+    if (n > 0) parts.push(`${String(n)} ${status === 'dispatched' ? 'active' : status}`);
+  }
+  return parts.join(', ');
+}
+
+function describe(event: CommittedEvent, state: RunState): string {
+  if (event.machine === 'workflow') {
+    const reason = state.workflow.context.reason;
+    return `run ${String(event.stateAfter)}${reason !== null && state.workflow.status === 'done' ? ` — ${reason}` : ''}`;
+  }
+  const worker = event.workerId === null ? undefined : state.workers[event.workerId];
+  const detail =
+    event.stateAfter === 'running'
+      ? ` (attempt ${String(worker?.context.attempt ?? 1)}, pid ${String(worker?.context.process?.pid ?? '?')})`
+      : event.stateAfter === 'failed' || event.stateAfter === 'retrying'
+        ? ` (${worker?.context.failure?.kind ?? ''}: ${worker?.context.failure?.detail ?? ''})`
+        : event.stateAfter === 'awaitingTrust'
+          ? ` — approve with: overseer approve ${state.run.runId} ${event.workerId ?? ''}`
+          : '';
+  return `${event.workerId ?? ''} ${String(event.stateAfter)}${detail}`;
+}
+
+export function progressPrinter(write: (line: string) => void, startedAt: number) {
+  let lastState = new Map<string, unknown>();
+  return (events: readonly CommittedEvent[], state: RunState): void => {
+    const next = new Map(lastState);
+    for (const event of events) {
+      const key = event.workerId ?? 'workflow';
+      if (next.get(key) === event.stateAfter) continue;
+      next.set(key, event.stateAfter);
+      write(`[${elapsed(event.at.getTime() - startedAt)}] ${describe(event, state)}  [${counts(state)}]`);
+    }
+    lastState = next;
+  };
+}

@@ -1,0 +1,65 @@
+/** `overseer run`: validate everything first (nothing is written for bad input), then start and follow a run. */
+import { resolve } from 'node:path';
+import { loadPlanFile } from '../planning/plan-file.js';
+import { formatProblems } from '../planning/plan.js';
+import { planFromObjective } from '../planning/single-packet-plan.js';
+import { systemClock } from '../runtime/clock.js';
+import { startRun } from '../runtime/start-run.js';
+import { defaultTrustResolver } from '../gates/trust-resolver.js';
+import { createShellDriver } from '../workers/shell-driver.js';
+import { openCliStore } from './cli-store.js';
+import { parseFlags, positiveInt } from './parse-flags.js';
+import { followRun } from './follow-run.js';
+import { UsageError } from './usage-error.js';
+
+const flags = {
+  plan: { type: 'string' },
+  worker: { type: 'string' },
+  'auto-approve': { type: 'boolean' },
+  concurrency: { type: 'string' },
+  db: { type: 'string' },
+  json: { type: 'boolean' },
+  detach: { type: 'boolean' },
+} as const;
+
+async function loadPackets(planFile: string | undefined, objectiveWords: string[], worker: string | undefined) {
+  if (planFile !== undefined) {
+    const loaded = await loadPlanFile(resolve(planFile));
+    if (!loaded.ok) throw new UsageError(formatProblems(loaded.problems, planFile));
+    return { plan: loaded.plan, objective: objectiveWords.join(' ') || loaded.plan.objective || `plan ${planFile}` };
+  }
+  const objective = objectiveWords.join(' ').trim();
+  if (objective === '') throw new UsageError('overseer run: nothing to run: give an OBJECTIVE with --worker CMD, or --plan FILE');
+  if (worker === undefined) throw new UsageError('overseer run: an objective without a plan needs --worker CMD (the command that works on it)');
+  const made = planFromObjective(objective, worker);
+  if (!made.ok) throw new UsageError(formatProblems(made.problems, 'command line'));
+  return { plan: made.plan, objective };
+}
+
+export async function runCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags('run', args, flags);
+  const { plan, objective } = await loadPackets(values.plan, positionals, values.worker);
+  const concurrency = positiveInt('--concurrency', values.concurrency, plan.concurrency ?? 4);
+  const homeless = plan.packets.filter((p) => p.command === undefined && values.worker === undefined).map((p) => p.id);
+  if (homeless.length > 0) {
+    throw new UsageError(`packets without a command and no --worker CMD to run them: ${homeless.join(', ')}`);
+  }
+
+  const store = await openCliStore(values.db, { owner: true });
+  try {
+    const engine = await startRun(
+      { store, clock: systemClock, driver: createShellDriver(), trust: defaultTrustResolver, random: Math.random },
+      {
+        objective,
+        cwd: process.cwd(),
+        concurrency,
+        packets: plan.packets,
+        autoApprove: values['auto-approve'] === true,
+        workerCommand: values.worker ?? null,
+      },
+    );
+    return await followRun(engine, { json: values.json === true, detach: values.detach === true });
+  } finally {
+    await store.close();
+  }
+}

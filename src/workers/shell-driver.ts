@@ -1,0 +1,23 @@
+/** The default worker driver: a packet's command in a detached shell, found again by its files after a crash. */
+import { killProcessTree } from './kill-process-tree.js';
+import { findShellWorker, reattachShellWorker } from './reattach-worker.js';
+import { startShellWorker } from './shell-worker.js';
+import type { WorkerDriver } from './worker-driver.js';
+
+export function createShellDriver(options: { killGraceMs?: number } = {}): WorkerDriver {
+  return {
+    async start(spec) {
+      const started = await startShellWorker(spec);
+      if (!started.ok) return { ok: false, error: started.error };
+      // The engine may stop (detach, Ctrl-C) while workers run on; a resume finds them again.
+      started.unref();
+      const { pid, processStartTime, logFile, statusFile } = started;
+      return { ok: true, process: { pid, processStartTime, logFile, statusFile }, exited: started.exited };
+    },
+    async kill(pid) {
+      await killProcessTree(pid, { graceMs: options.killGraceMs ?? 2000 });
+    },
+    reattach: (process) => reattachShellWorker(process),
+    find: (where) => Promise.resolve(findShellWorker(where)),
+  };
+}
