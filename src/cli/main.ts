@@ -1,13 +1,11 @@
 /** The `overseer` command: dispatches to a subcommand; usage problems become one line and exit 2. */
-import { eventsCommand } from './events-command.js';
-import { runCommand } from './run-command.js';
-import { statusCommand } from './status-command.js';
 import { EXIT, UsageError } from './usage-error.js';
 
+// Loaded on demand: a command pays start-up only for the modules it uses.
 const commands: Record<string, (args: string[]) => Promise<number>> = {
-  run: runCommand,
-  status: statusCommand,
-  events: eventsCommand,
+  run: async (args) => (await import('./run-command.js')).runCommand(args),
+  status: async (args) => (await import('./status-command.js')).statusCommand(args),
+  events: async (args) => (await import('./events-command.js')).eventsCommand(args),
 };
 
 const USAGE = `usage: overseer <command> [options]

@@ -1,0 +1,53 @@
+/** Bad input gets one clear line on stderr and exit 2, and nothing is written anywhere. */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { overseer } from '../support/cli.js';
+
+let cwd: string;
+beforeAll(async () => {
+  cwd = await mkdtemp(join(tmpdir(), 'overseer-bad-'));
+  await writeFile(join(cwd, 'broken.yaml'), 'packets:\n  - objective: a\n    command: [unclosed\n');
+  await writeFile(join(cwd, 'cycle.yaml'), 'packets:\n  - {id: a, objective: a, command: "true", dependsOn: [b]}\n  - {id: b, objective: b, command: "true", dependsOn: [a]}\n');
+  await writeFile(join(cwd, 'unknown-dep.yaml'), 'packets:\n  - {id: a, objective: a, command: "true", dependsOn: [ghost]}\n');
+  await writeFile(join(cwd, 'two-problems.yaml'), 'colour: blue\npackets:\n  - {id: a, command: "true"}\n');
+  await writeFile(join(cwd, 'no-command.yaml'), 'packets:\n  - {id: a, objective: a}\n');
+});
+afterAll(() => rm(cwd, { recursive: true, force: true }));
+
+const cases: Array<[string, string[], RegExp]> = [
+  ['a missing plan file', ['run', '--plan', 'nope.yaml'], /nope\.yaml: file not found/],
+  ['a malformed plan file', ['run', '--plan', 'broken.yaml'], /broken\.yaml: .*line/i],
+  ['a dependency cycle', ['run', '--plan', 'cycle.yaml'], /cycle.*a -> b -> a|b -> a -> b/],
+  ['an unknown dependsOn', ['run', '--plan', 'unknown-dep.yaml'], /packets\[0\]\.dependsOn\[0\].*ghost/],
+  ['every problem at once', ['run', '--plan', 'two-problems.yaml'], /colour.*packets\[0\]\.objective|packets\[0\]\.objective.*colour/],
+  ['a packet nobody can run', ['run', '--plan', 'no-command.yaml'], /without a command.*: a$/],
+  ['an unknown flag', ['run', '--plan', 'cycle.yaml', '--frobnicate'], /unknown option '--frobnicate'/i],
+  ['a bad --concurrency', ['run', 'x', '--worker', 'true', '--concurrency', '0'], /--concurrency must be a positive integer/],
+  ['an objective with no worker', ['run', 'do things'], /needs --worker/],
+  ['an unknown command', ['frob'], /unknown command "frob"/],
+  ['status of an unknown run', ['status', 'nosuchrun'], /no run nosuchrun/],
+];
+
+describe('bad input', () => {
+  it.each(cases)('%s: one line, exit 2, nothing written', async (_name, args, message) => {
+    const result = await overseer(args, { cwd });
+    expect(result.code).toBe(2);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(message);
+    // `status` of an unknown run reads the store; everything else must not even create it.
+    if (args[0] !== 'status') expect(existsSync(join(cwd, '.overseer'))).toBe(false);
+  });
+
+  it('an unreachable --db URL: one line naming it, exit 2, quickly', async () => {
+    const started = Date.now();
+    const result = await overseer(['run', 'x', '--worker', 'true', '--db', 'postgres://postgres@127.0.0.1:9/none'], { cwd });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/127\.0\.0\.1:9/);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});
