@@ -4,7 +4,9 @@
  * them, so the catalogue and the machines cannot drift apart.
  */
 import { z } from 'zod';
-import { ESCALATIONS } from './recovery.js';
+import { ESCALATIONS, FAILURE_KINDS } from './recovery.js';
+
+const failureKind = z.enum(FAILURE_KINDS);
 
 const trustDecision = z.enum(['trust', 'ask', 'deny']);
 const outcome = z.enum(['done', 'failed', 'denied', 'cancelled']);
@@ -44,6 +46,20 @@ export const workerEventSchemas = {
   'gates.passed': z.object({}),
   'gates.failed': z.object({ gate: z.string(), detail: z.string() }),
   'worker.cancel': z.object({ reason: z.string() }),
+  'human.retry': z.object({ by: z.string(), source: z.string(), reason: z.string().optional() }),
+  'human.abandon': z.object({ by: z.string(), source: z.string(), reason: z.string().optional() }),
+} as const;
+
+/**
+ * Records of what the worker machine decided, announced by it and kept in the log for people
+ * (DESIGN.md's recovery.attempted / succeeded / exhausted / escalated). They are not inputs: the fold
+ * checks and keeps them without feeding them back to the machine.
+ */
+export const recordEventSchemas = {
+  'recovery.attempted': z.object({ kind: failureKind, attempt: z.number().int(), delayMs: z.number() }),
+  'recovery.succeeded': z.object({ attempts: z.number().int() }),
+  'recovery.exhausted': z.object({ kind: failureKind, attempts: z.number().int(), escalation: z.enum(ESCALATIONS).nullable() }),
+  escalated: z.object({ kind: failureKind, escalation: z.enum(ESCALATIONS) }),
 } as const;
 
 type EventUnion<S extends Record<string, z.ZodType>> = {

@@ -31,9 +31,24 @@ export interface WorkerContext {
   failure: { kind: FailureKind; detail: string } | null;
   retryDelayMs: number;
   escalation: Escalation | null;
+  /** Attempts a person granted beyond the recipe's (each `human.retry` adds one). */
+  grantedAttempts: number;
 }
 
 const NO_TIMEOUT = Number.POSITIVE_INFINITY;
+
+/**
+ * Where a failure of `kind` leads: another attempt while the recipe allows one, a person when the
+ * recipe escalates to ask_human, else failed. `extra` actions run on every branch (e.g. killProcess).
+ */
+function onFailure<const A extends readonly unknown[]>(kind: FailureKind, extra: A) {
+  const record = { type: 'recordFailure', params: { kind } } as const;
+  return [
+    { guard: { type: 'canRetry', params: { kind } }, target: 'retrying', actions: [record, ...extra] },
+    { guard: { type: 'asksHuman', params: { kind } }, target: 'escalated', actions: [record, ...extra] },
+    { target: 'failed', actions: [record, ...extra] },
+  ] as const;
+}
 
 function failureDetail(event: WorkerEvent): string {
   switch (event.type) {
@@ -69,7 +84,8 @@ export const workerMachine = setup({
       event.type === 'trust.decided' && event.decision === params.decision,
     exitedClean: ({ event }) => event.type === 'process.exited' && event.code === 0,
     hasGates: ({ context }) => context.hasGates,
-    canRetry: ({ context }, params: { kind: FailureKind }) => context.attempt < context.recipes[params.kind].maxAttempts,
+    canRetry: ({ context }, params: { kind: FailureKind }) => context.attempt < context.recipes[params.kind].maxAttempts + context.grantedAttempts,
+    asksHuman: ({ context }, params: { kind: FailureKind }) => context.recipes[params.kind].escalation === 'ask_human',
   },
   actions: {
     decideTrust: () => {},
@@ -77,6 +93,8 @@ export const workerMachine = setup({
     killProcess: (_, _params: { pid: number | null }) => {},
     runGates: () => {},
     reportOutcome: (_, _params: { outcome: WorkerOutcome; escalation: Escalation | null }) => {},
+    /** Records a recovery step as an event of its own (a record, not an input: see RECORD_EVENTS); type null: nothing to say. */
+    announce: (_, _params: { type: string | null } & Record<string, unknown>) => {},
     recordFailure: assign(({ context, event }, params: { kind: FailureKind }) => {
       const recipe = context.recipes[params.kind];
       return {
@@ -102,6 +120,7 @@ export const workerMachine = setup({
     failure: null,
     retryDelayMs: 0,
     escalation: null,
+    grantedAttempts: 0,
   }),
   initial: 'spawned',
   on: {
@@ -145,56 +164,63 @@ export const workerMachine = setup({
             }),
           }),
         },
-        'process.spawn_failed': [
-          { guard: { type: 'canRetry', params: { kind: 'spawn_failed' } }, target: 'retrying', actions: { type: 'recordFailure', params: { kind: 'spawn_failed' } } },
-          { target: 'failed', actions: { type: 'recordFailure', params: { kind: 'spawn_failed' } } },
-        ],
+        'process.spawn_failed': onFailure('spawn_failed', []),
       },
     },
     running: {
       after: {
-        attemptTimeout: [
-          {
-            guard: { type: 'canRetry', params: { kind: 'timeout' } },
-            target: 'retrying',
-            actions: [{ type: 'recordFailure', params: { kind: 'timeout' } }, { type: 'killProcess', params: ({ context }) => ({ pid: context.process?.pid ?? null }) }],
-          },
-          {
-            target: 'failed',
-            actions: [{ type: 'recordFailure', params: { kind: 'timeout' } }, { type: 'killProcess', params: ({ context }) => ({ pid: context.process?.pid ?? null }) }],
-          },
-        ],
+        attemptTimeout: onFailure('timeout', [{ type: 'killProcess', params: ({ context }: { context: WorkerContext }) => ({ pid: context.process?.pid ?? null }) }]),
       },
       on: {
         'process.exited': [
           { guard: and(['exitedClean', 'hasGates']), target: 'verifying', actions: assign({ exitCode: 0 }) },
           { guard: 'exitedClean', target: 'done', actions: assign({ exitCode: 0 }) },
-          { guard: { type: 'canRetry', params: { kind: 'exit_nonzero' } }, target: 'retrying', actions: { type: 'recordFailure', params: { kind: 'exit_nonzero' } } },
-          { target: 'failed', actions: { type: 'recordFailure', params: { kind: 'exit_nonzero' } } },
+          ...onFailure('exit_nonzero', []),
         ],
-        'worker.lost': [
-          { guard: { type: 'canRetry', params: { kind: 'worker_lost' } }, target: 'retrying', actions: { type: 'recordFailure', params: { kind: 'worker_lost' } } },
-          { target: 'failed', actions: { type: 'recordFailure', params: { kind: 'worker_lost' } } },
-        ],
+        'worker.lost': onFailure('worker_lost', []),
       },
     },
     verifying: {
       entry: 'runGates',
       on: {
         'gates.passed': { target: 'done' },
-        'gates.failed': [
-          { guard: { type: 'canRetry', params: { kind: 'gate_red' } }, target: 'retrying', actions: { type: 'recordFailure', params: { kind: 'gate_red' } } },
-          { target: 'failed', actions: { type: 'recordFailure', params: { kind: 'gate_red' } } },
-        ],
+        'gates.failed': onFailure('gate_red', []),
       },
     },
     retrying: {
+      entry: {
+        type: 'announce',
+        params: ({ context }) => ({ type: 'recovery.attempted', kind: context.failure?.kind ?? 'exit_nonzero', attempt: context.attempt + 1, delayMs: context.retryDelayMs }),
+      },
       after: { retryBackoff: { target: 'trusted' } },
     },
-    done: { type: 'final', entry: { type: 'reportOutcome', params: { outcome: 'done', escalation: null } } },
+    escalated: {
+      entry: {
+        type: 'announce',
+        params: ({ context }) => ({ type: 'escalated', kind: context.failure?.kind ?? 'exit_nonzero', escalation: 'ask_human' }),
+      },
+      on: {
+        'human.retry': { target: 'trusted', actions: assign({ grantedAttempts: ({ context }) => context.grantedAttempts + 1 }) },
+        'human.abandon': { target: 'failed', actions: assign({ escalation: 'skip' }) },
+      },
+    },
+    done: {
+      type: 'final',
+      entry: [
+        { type: 'announce', params: ({ context }) => (context.attempt > 1 ? { type: 'recovery.succeeded', attempts: context.attempt } : { type: null }) },
+        { type: 'reportOutcome', params: { outcome: 'done', escalation: null } },
+      ],
+    },
     failed: {
       type: 'final',
-      entry: { type: 'reportOutcome', params: ({ context }) => ({ outcome: 'failed' as const, escalation: context.escalation }) },
+      entry: [
+        {
+          type: 'announce',
+          params: ({ context }) =>
+            context.failure === null ? { type: null } : { type: 'recovery.exhausted', kind: context.failure.kind, attempts: context.attempt, escalation: context.escalation },
+        },
+        { type: 'reportOutcome', params: ({ context }) => ({ outcome: 'failed' as const, escalation: context.escalation }) },
+      ],
     },
     denied: {
       type: 'final',

@@ -41,7 +41,7 @@ export async function followRun(engine: RunEngine, options: FollowOptions): Prom
   });
 
   const end = await Promise.race([engine.finished, waiting, interrupted]);
-  engine.stop();
+  await engine.stop();
   if (end === 'interrupted') {
     process.stderr.write(`overseer: stopped; the run is kept — overseer resume ${engine.runId}\n`);
     return EXIT.interrupted;

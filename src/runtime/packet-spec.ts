@@ -3,6 +3,8 @@
  * on any field), so this reads just what running a worker needs and leaves the rest untouched.
  */
 import { z } from 'zod';
+import { FAILURE_KINDS } from '../../machines/recovery.js';
+import { recipeSchema } from './run-events.js';
 
 export const packetSpecSchema = z.looseObject({
   id: z.string(),
@@ -13,5 +15,6 @@ export const packetSpecSchema = z.looseObject({
   timeoutMs: z.number().int().positive().optional(),
   trusted: z.boolean().optional(),
   gates: z.array(z.unknown()).optional(),
+  recipes: z.record(z.enum(FAILURE_KINDS), recipeSchema).optional(),
 });
 export type PacketSpec = z.infer<typeof packetSpecSchema>;

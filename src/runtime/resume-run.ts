@@ -5,6 +5,7 @@ import { rebuildRun } from './rebuild-run.js';
 
 export async function resumeRun(deps: EngineDeps, runId: string): Promise<RunEngine> {
   const engine = new RunEngine(deps, await rebuildRun(deps.store, runId));
+  await engine.watchForeignEvents();
   engine.resumeEffects();
   return engine;
 }

@@ -1,17 +1,23 @@
 /**
- * The host of one run: it feeds events to the machines (through the fold), appends them to the store
- * BEFORE acting (write-ahead), then performs the effects the machines asked for and reports their
- * outcomes back as new events. One commit at a time, so the stream version is always ours to expect.
+ * The host of one run: it folds events through the machines, appends them to the store BEFORE acting
+ * (write-ahead), then performs the effects the machines asked for and reports their outcomes back as
+ * new events. One commit at a time. Other processes may write to the run too (approve, cancel): their
+ * events reach the engine through the store subscription, or as a version conflict on its next
+ * append; either way it folds them in, performs their effects, and retries what it was writing.
  */
-import type { EventStore, NewEvent, RunStatus } from '../store/event-store.js';
+import { join } from 'node:path';
+import { START, type EventStore, type RunStatus, type Subscription } from '../store/event-store.js';
+import { ConcurrencyError } from '../store/store-errors.js';
 import type { TrustResolver } from '../gates/trust-resolver.js';
+import type { WorkerDriver, WorkerExit } from '../workers/worker-driver.js';
 import type { Clock } from './clock.js';
-import { parseRunEvent, type RunEvent } from './run-events.js';
-import { applyEvent, type MachineAction, type RunState } from './run-state.js';
+import { absorbStored, buildBatch, type Batch, type CommittedEvent } from './run-batch.js';
+import type { RunEvent } from './run-events.js';
+import type { MachineAction, RunState } from './run-state.js';
 import { deriveRunStatus } from './run-status.js';
 import { packetSpecSchema, type PacketSpec } from './packet-spec.js';
-import type { WorkerDriver, WorkerExit } from '../workers/worker-driver.js';
-import { join } from 'node:path';
+
+export type { CommittedEvent } from './run-batch.js';
 
 export interface EngineDeps {
   store: EventStore;
@@ -22,12 +28,9 @@ export interface EngineDeps {
   random: () => number;
 }
 
-export interface CommittedEvent extends RunEvent {
-  stateAfter: unknown;
-  at: Date;
-}
-
 export type EngineListener = (events: readonly CommittedEvent[], state: RunState) => void;
+
+const MAX_CONFLICT_RETRIES = 20;
 
 export class RunEngine {
   private state: RunState;
@@ -38,6 +41,7 @@ export class RunEngine {
   private settle!: { resolve: (s: RunState) => void; reject: (e: unknown) => void };
   private failed = false;
   private inFlight = 0;
+  private subscription: Subscription | null = null;
   readonly finished: Promise<RunState>;
 
   constructor(
@@ -68,14 +72,28 @@ export class RunEngine {
 
   /** Appends the events (and the follow-ups the machines derive from them in the same batch), then acts. */
   commit(events: RunEvent[]): Promise<void> {
-    const next = this.chain.then(() => this.commitNow(events));
-    this.chain = next.catch((error: unknown) => this.fail(error));
-    return next;
+    return this.enqueue(() => this.commitNow(events));
   }
 
   /** Performs the given effects as if they had just been asked for: used at start and on resume. */
   perform(actions: readonly MachineAction[]): void {
     for (const action of actions) this.performOne(action);
+  }
+
+  /** Watches the store for events other processes write to this run (approvals, cancels). */
+  async watchForeignEvents(): Promise<void> {
+    if (this.subscription !== null) return;
+    // Within one stream a later version always has a later transaction id, so starting from our own
+    // last event misses nothing written to this run after it.
+    const [last] = await this.deps.store.readStream(this.runId, { fromVersion: this.state.version });
+    const from = last === undefined ? START : { txId: last.txId, position: last.position };
+    this.subscription = this.deps.store.subscribe(
+      from,
+      (events) => {
+        if (events.some((e) => e.version > this.state.version)) void this.enqueue(() => this.catchUp()).catch(() => undefined);
+      },
+      { streamId: this.runId, onError: (error) => this.fail(error) },
+    );
   }
 
   /**
@@ -110,100 +128,62 @@ export class RunEngine {
     }
   }
 
-  /** Stops timers; the run itself stays as the log says. */
-  stop(): void {
+  /** Stops timers and the store subscription; the run itself stays as the log says. */
+  async stop(): Promise<void> {
     for (const handle of this.armed.values()) this.deps.clock.clearTimer(handle);
     this.armed.clear();
+    const subscription = this.subscription;
+    this.subscription = null;
+    await subscription?.close();
+  }
+
+  private enqueue(step: () => Promise<void>): Promise<void> {
+    const next = this.chain.then(step);
+    this.chain = next.catch((error: unknown) => this.fail(error));
+    return next;
   }
 
   private fail(error: unknown): void {
     if (this.failed) return;
     this.failed = true;
-    this.stop();
+    void this.stop();
     this.settle.reject(error);
   }
 
-  private async commitNow(inputs: RunEvent[]): Promise<void> {
-    if (this.failed) return;
-    const at = new Date(this.deps.clock.now());
-    const queue = [...inputs];
-    const batch: NewEvent[] = [];
-    const committed: CommittedEvent[] = [];
-    const effects: MachineAction[] = [];
-    let state = this.state;
-    while (queue.length > 0) {
-      const event = parseRunEvent(queue.shift() as RunEvent);
-      const applied = applyEvent(state, event, at);
-      if (applied === null) continue;
-      state = applied.state;
-      batch.push({ ...event, stateAfter: applied.stateAfter, createdAt: at });
-      committed.push({ ...event, stateAfter: applied.stateAfter, at });
-      for (const action of applied.actions) {
-        const followUps = this.followUps(action, state);
-        if (followUps === null) effects.push(action);
-        else queue.push(...followUps);
+  private async commitNow(inputs: readonly RunEvent[]): Promise<void> {
+    for (let attempt = 0; !this.failed; attempt++) {
+      const batch = buildBatch(this.state, inputs, new Date(this.deps.clock.now()), this.deps.random);
+      if (batch.events.length === 0) return;
+      const status = deriveRunStatus(batch.state);
+      try {
+        await this.deps.store.append(this.runId, this.state.version, batch.events, status === this.status ? {} : { runStatus: status });
+      } catch (error) {
+        if (!(error instanceof ConcurrencyError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
+        // Someone else wrote to the run (an approval, a cancel): fold their events in, then try again.
+        await this.catchUp();
+        continue;
       }
+      this.adopt(batch);
+      return;
     }
-    if (batch.length === 0) return;
-    const status = deriveRunStatus(state);
-    await this.deps.store.append(this.runId, this.state.version, batch, status === this.status ? {} : { runStatus: status });
-    this.state = state;
-    this.status = status;
+  }
+
+  private async catchUp(): Promise<void> {
+    const stored = await this.deps.store.readStream(this.runId, { fromVersion: this.state.version + 1 });
+    if (stored.length === 0) return;
+    this.adopt(absorbStored(this.state, stored));
+  }
+
+  private adopt(batch: Batch): void {
+    this.state = batch.state;
+    this.status = deriveRunStatus(batch.state);
     this.syncTimers();
-    for (const listener of this.listeners) listener(committed, state);
-    this.perform(effects);
+    for (const listener of this.listeners) listener(batch.committed, batch.state);
+    this.perform(batch.effects);
   }
 
-  /** Actions that only produce more events are expanded inside the same atomic batch; null = an effect. */
-  private followUps(action: MachineAction, state: RunState): RunEvent[] | null {
-    switch (action.type) {
-      case 'spawnWorkers':
-        return (action.params['taskIds'] as string[]).map((taskId) => this.spawnEvent(taskId, state));
-      case 'cancelWorkers':
-        return (action.params['taskIds'] as string[])
-          .filter((id) => state.workers[id]?.status === 'active')
-          .map((id) => ({ type: 'worker.cancel', machine: 'worker', workerId: id, payload: { reason: 'run stopped' } }));
-      case 'reportOutcome': {
-        const worker = action.workerId === null ? undefined : state.workers[action.workerId];
-        const failure = worker?.context.failure ?? null;
-        return [
-          {
-            type: 'task.finished',
-            machine: 'workflow',
-            workerId: null,
-            payload: {
-              taskId: action.workerId,
-              outcome: action.params['outcome'],
-              escalation: action.params['escalation'],
-              detail: failure === null ? null : `${failure.kind}: ${failure.detail}`,
-            },
-          },
-        ];
-      }
-      default:
-        return null;
-    }
-  }
-
-  private spawnEvent(taskId: string, state: RunState): RunEvent {
-    const packet = this.packet(taskId, state);
-    return {
-      type: 'worker.spawned',
-      machine: 'worker',
-      workerId: taskId,
-      payload: {
-        input: {
-          workerId: taskId,
-          timeoutMs: packet.timeoutMs ?? null,
-          hasGates: (packet.gates?.length ?? 0) > 0,
-          seed: Math.floor(this.deps.random() * 2 ** 31),
-        },
-      },
-    };
-  }
-
-  private packet(taskId: string, state: RunState = this.state): PacketSpec {
-    return packetSpecSchema.parse(state.packets[taskId]);
+  private packet(taskId: string): PacketSpec {
+    return packetSpecSchema.parse(this.state.packets[taskId]);
   }
 
   private performOne(action: MachineAction): void {
@@ -246,7 +226,7 @@ export class RunEngine {
 
   private async finish(): Promise<void> {
     await this.chain;
-    this.stop();
+    await this.stop();
     this.settle.resolve(this.state);
   }
 
@@ -313,6 +293,7 @@ export class RunEngine {
         this.armed.delete(key);
       }
     }
+    if (this.failed) return;
     for (const [key, timer] of Object.entries(pending)) {
       if (this.armed.has(key)) continue;
       const fire = (): void => {

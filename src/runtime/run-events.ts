@@ -4,11 +4,11 @@
  * the one that delivers a due timer (`timer.fired`).
  */
 import { z } from 'zod';
-import { workerEventSchemas, workflowEventSchemas } from '../../machines/events.js';
+import { recordEventSchemas, workerEventSchemas, workflowEventSchemas } from '../../machines/events.js';
 import { FAILURE_KINDS, ESCALATIONS } from '../../machines/recovery.js';
 import type { MachineKind } from '../store/event-store.js';
 
-const recipeSchema = z.object({
+export const recipeSchema = z.object({
   maxAttempts: z.number().int().positive(),
   initialDelayMs: z.number().nonnegative(),
   factor: z.number().positive(),
@@ -56,8 +56,13 @@ export class InvalidEventError extends Error {
   readonly code = 'INVALID_EVENT' as const;
 }
 
+export function isRecordEvent(type: string): boolean {
+  return type in recordEventSchemas;
+}
+
 function schemaFor(event: RunEvent): z.ZodType | undefined {
   if (event.type in lifecycleSchemas) return lifecycleSchemas[event.type as keyof typeof lifecycleSchemas];
+  if (isRecordEvent(event.type)) return recordEventSchemas[event.type as keyof typeof recordEventSchemas];
   const table: Record<string, z.ZodType> = event.machine === 'workflow' ? workflowEventSchemas : workerEventSchemas;
   return table[event.type];
 }

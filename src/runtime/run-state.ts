@@ -8,7 +8,7 @@ import type { PlannedTask } from '../../machines/events.js';
 import { workerMachine } from '../../machines/worker.js';
 import { workflowMachine } from '../../machines/workflow.js';
 import type { MachineKind } from '../store/event-store.js';
-import { workerInputSchema, type RunEvent, type RunStarted, runStartedSchema } from './run-events.js';
+import { isRecordEvent, workerInputSchema, type RunEvent, type RunStarted, runStartedSchema } from './run-events.js';
 
 export type WorkflowSnapshot = SnapshotFrom<typeof workflowMachine>;
 export type WorkerSnapshot = SnapshotFrom<typeof workerMachine>;
@@ -116,6 +116,12 @@ export function applyEvent(state: RunState, event: RunEvent, at: Date): Applied 
       actions: absorbed.actions,
       stateAfter: snapshot.value,
     };
+  }
+
+  if (isRecordEvent(event.type)) {
+    if (event.workerId !== null && !(event.workerId in state.workers)) return null;
+    const machineState = event.workerId === null ? state.workflow.value : state.workers[event.workerId]?.value;
+    return { state: { ...state, version: state.version + 1 }, actions: [], stateAfter: machineState };
   }
 
   let timers = state.timers;

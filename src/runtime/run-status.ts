@@ -6,7 +6,8 @@ export function deriveRunStatus(state: RunState): RunStatus {
   const value = state.workflow.value;
   if (value === 'completed' || value === 'failed' || value === 'cancelled') return value;
   const active = Object.values(state.workers).filter((w) => w.status === 'active');
-  if (active.length > 0 && active.every((w) => w.value === 'awaitingTrust')) return 'waiting';
+  // Nothing can move until a person answers: a trust gate, or a failure escalated to a human.
+  if (active.length > 0 && active.every((w) => w.value === 'awaitingTrust' || w.value === 'escalated')) return 'waiting';
   return 'running';
 }
 

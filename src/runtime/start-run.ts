@@ -46,6 +46,7 @@ export async function startRun(deps: EngineDeps, options: RunOptions): Promise<R
       throw error;
     }
     const engine = new RunEngine(deps, state);
+    await engine.watchForeignEvents();
     engine.perform(actions);
     return engine;
   }

@@ -92,7 +92,7 @@ describe.each(testBackends())('rebuildRun on $name', (backend) => {
           await engine.commit([next[choice % next.length] as RunEvent]);
           await engine.idle();
         }
-        engine.stop();
+        await engine.stop();
         const rebuilt = await rebuildRun(store, engine.runId);
         expect(persistRunState(rebuilt)).toEqual(persistRunState(engine.current));
       }),

@@ -1,0 +1,110 @@
+/**
+ * Turns input events into the batch one append writes: each event is folded, and the actions that
+ * only produce more events (spawn, cancel, task.finished, announcements) are expanded into the same
+ * batch, so a cause and its consequences are one atomic append. Whoever writes to a run — its engine,
+ * or `approve`/`cancel` from another process — builds batches this way; a reader of a batch someone
+ * else wrote therefore only performs its effects and never expands it again.
+ */
+import type { NewEvent, StoredEvent } from '../store/event-store.js';
+import { packetSpecSchema } from './packet-spec.js';
+import { parseRunEvent, type RunEvent } from './run-events.js';
+import { applyEvent, LogMismatchError, type MachineAction, type RunState } from './run-state.js';
+
+export interface CommittedEvent extends RunEvent {
+  stateAfter: unknown;
+  at: Date;
+}
+
+export interface Batch {
+  state: RunState;
+  events: NewEvent[];
+  committed: CommittedEvent[];
+  /** Effects for the engine to perform once the batch is stored. */
+  effects: MachineAction[];
+}
+
+const EXPANDED = new Set(['spawnWorkers', 'cancelWorkers', 'reportOutcome', 'announce']);
+
+function spawnEvent(taskId: string, state: RunState, random: () => number): RunEvent {
+  const packet = packetSpecSchema.parse(state.packets[taskId]);
+  return {
+    type: 'worker.spawned',
+    machine: 'worker',
+    workerId: taskId,
+    payload: {
+      input: {
+        workerId: taskId,
+        timeoutMs: packet.timeoutMs ?? null,
+        hasGates: (packet.gates?.length ?? 0) > 0,
+        ...(packet.recipes === undefined ? {} : { recipes: packet.recipes }),
+        seed: Math.floor(random() * 2 ** 31),
+      },
+    },
+  };
+}
+
+function followUps(action: MachineAction, state: RunState, random: () => number): RunEvent[] {
+  switch (action.type) {
+    case 'spawnWorkers':
+      return (action.params['taskIds'] as string[]).map((taskId) => spawnEvent(taskId, state, random));
+    case 'cancelWorkers':
+      return (action.params['taskIds'] as string[])
+        .filter((id) => state.workers[id]?.status === 'active')
+        .map((id) => ({ type: 'worker.cancel', machine: 'worker', workerId: id, payload: { reason: 'the run stopped' } }));
+    case 'announce': {
+      const { type, ...payload } = action.params as { type: string | null } & Record<string, unknown>;
+      return type === null ? [] : [{ type, machine: action.machine, workerId: action.workerId, payload }];
+    }
+    case 'reportOutcome': {
+      const failure = action.workerId === null ? null : (state.workers[action.workerId]?.context.failure ?? null);
+      return [
+        {
+          type: 'task.finished',
+          machine: 'workflow',
+          workerId: null,
+          payload: {
+            taskId: action.workerId,
+            outcome: action.params['outcome'],
+            escalation: action.params['escalation'],
+            detail: failure === null ? null : `${failure.kind}: ${failure.detail}`,
+          },
+        },
+      ];
+    }
+    default:
+      return [];
+  }
+}
+
+/** Folds the inputs and their follow-ups; inputs that change nothing (a late timer) are dropped. */
+export function buildBatch(state: RunState, inputs: readonly RunEvent[], at: Date, random: () => number): Batch {
+  const queue = [...inputs];
+  const batch: Batch = { state, events: [], committed: [], effects: [] };
+  while (queue.length > 0) {
+    const event = parseRunEvent(queue.shift() as RunEvent);
+    const applied = applyEvent(batch.state, event, at);
+    if (applied === null) continue;
+    batch.state = applied.state;
+    batch.events.push({ ...event, stateAfter: applied.stateAfter, createdAt: at });
+    batch.committed.push({ ...event, stateAfter: applied.stateAfter, at });
+    for (const action of applied.actions) {
+      if (EXPANDED.has(action.type)) queue.push(...followUps(action, batch.state, random));
+      else batch.effects.push(action);
+    }
+  }
+  return batch;
+}
+
+/** Folds events another process stored; their follow-ups are already among them. */
+export function absorbStored(state: RunState, stored: readonly StoredEvent[]): Batch {
+  const batch: Batch = { state, events: [], committed: [], effects: [] };
+  for (const event of stored) {
+    const input = parseRunEvent({ type: event.type, payload: event.payload as Record<string, unknown>, machine: event.machine, workerId: event.workerId });
+    const applied = applyEvent(batch.state, input, event.createdAt);
+    if (applied === null) throw new LogMismatchError(`event ${String(event.position)} (${event.type}) written by another process does not fit this run`);
+    batch.state = applied.state;
+    batch.committed.push({ ...input, stateAfter: applied.stateAfter, at: event.createdAt });
+    batch.effects.push(...applied.actions.filter((a) => !EXPANDED.has(a.type)));
+  }
+  return batch;
+}
