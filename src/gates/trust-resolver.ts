@@ -9,9 +9,17 @@ export interface TrustVerdict {
   source: string;
 }
 
+/** Which driver runs a worker: a shell command, or a JSON-RPC worker service. */
+export const WORKER_KINDS = ['shell', 'service'] as const;
+export type WorkerKind = (typeof WORKER_KINDS)[number];
+
 export interface TrustInput {
   packet: { id: string; objective: string; trusted?: boolean | undefined } & Record<string, unknown>;
   autoApprove: boolean;
+  /** The directory the run started from; a packet's relative `cwd` is resolved against it. */
+  cwd?: string | undefined;
+  /** Which driver will run the worker; `shell` when not given (the only driver there was at first). */
+  workerKind?: WorkerKind | undefined;
 }
 
 export type TrustResolver = (input: TrustInput) => TrustVerdict | Promise<TrustVerdict>;

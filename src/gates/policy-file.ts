@@ -1,0 +1,110 @@
+/**
+ * Loading a trust policy from where a user put it: a file (`--policy FILE`, or a path under a plan's
+ * `policy:` key) or the rules written inline in the plan. Every way it can be wrong comes back as one
+ * line, in the plan's style: `guard.yaml: rules[1].outcome: expected one of trust, ask, deny`.
+ */
+import { readFile } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { z } from 'zod';
+import { jsonErrorLine } from '../planning/json-error-line.js';
+import { formatPath, formatProblems, planErrorMessages, problemsFromIssues, type PlanPath, type PlanProblem } from '../planning/plan-problem.js';
+import { MATCH_FIELDS, TrustPolicy } from './trust-policy.js';
+
+export type PolicyLoad = { ok: true; policy: TrustPolicy; name: string } | { ok: false; message: string };
+
+/** What a plan calls an inline policy in verdict sources: `policy:plan#rules[0]`. */
+export const INLINE_POLICY_NAME = 'plan';
+
+/**
+ * `source` is a path (relative ones are resolved against `baseDir`: the plan file's directory for a
+ * plan's `policy:`, the working directory for `--policy`) or an inline policy object. The result's
+ * `name` is the path as written, or `plan` for an inline policy. Problems with an inline policy are
+ * addressed from the plan's top (`policy.rules[0].outcome: ...`) so the caller can prefix the plan's
+ * name, as it does for the plan's own problems.
+ */
+export async function loadPolicy(source: string | object, baseDir: string): Promise<PolicyLoad> {
+  if (typeof source !== 'string') {
+    const problems = checkPolicy(source, ['policy']);
+    if (problems.ok) return { ok: true, policy: problems.policy, name: INLINE_POLICY_NAME };
+    return { ok: false, message: oneLine(problems.problems) };
+  }
+  let text: string;
+  try {
+    text = await readFile(resolve(baseDir, source), 'utf8');
+  } catch (error) {
+    return { ok: false, message: `${source}: ${readFailure(error)}` };
+  }
+  const parsed = parseText(text, extname(source).toLowerCase());
+  if (!parsed.ok) return { ok: false, message: `${source}: ${parsed.message}` };
+  const checked = checkPolicy(parsed.value, []);
+  if (checked.ok) return { ok: true, policy: checked.policy, name: source };
+  return { ok: false, message: formatProblems(checked.problems, source) };
+}
+
+/** The plan's one-line style, without a source in front: the caller has the plan's name. */
+function oneLine(problems: readonly PlanProblem[]): string {
+  return problems.map((p) => (p.path === '' ? p.message : `${p.path}: ${p.message}`)).join('; ').replace(/\s*\n\s*/g, ' ');
+}
+
+type Checked = { ok: true; policy: TrustPolicy } | { ok: false; problems: PlanProblem[] };
+
+function checkPolicy(value: unknown, base: PlanPath): Checked {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    const got = value === null || value === undefined ? 'nothing' : Array.isArray(value) ? 'a list' : `a ${typeof value}`;
+    return { ok: false, problems: [{ path: formatPath(base), message: `expected a trust policy (an object with rules), got ${got}` }] };
+  }
+  const parsed = TrustPolicy.safeParse(value, { error: planErrorMessages });
+  if (parsed.success) return { ok: true, policy: parsed.data };
+  return { ok: false, problems: parsed.error.issues.flatMap((issue) => problemsFromIssues([issue], base, unknownKeyHint(issue))) };
+}
+
+/** An unknown key is most often a typo: say which keys that level has. */
+function unknownKeyHint(issue: z.core.$ZodIssue): string {
+  const depth = issue.path.length;
+  if (depth === 0) return 'unknown key (a policy has rules, default)';
+  if (depth === 2) return 'unknown key (a rule has name, match, outcome)';
+  return `unknown key (a match has ${MATCH_FIELDS.join(', ')})`;
+}
+
+function readFailure(error: unknown): string {
+  switch ((error as NodeJS.ErrnoException | undefined)?.code) {
+    case 'ENOENT':
+      return 'file not found';
+    case 'EISDIR':
+      return 'is a directory, not a policy file';
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    default:
+      throw error;
+  }
+}
+
+type Syntax = { ok: true; value: unknown } | { ok: false; message: string };
+
+/** JSON for `.json`; YAML otherwise (YAML reads JSON too). */
+function parseText(text: string, extension: string): Syntax {
+  if (extension === '.json') {
+    try {
+      return { ok: true, value: JSON.parse(text) as unknown };
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      const line = jsonErrorLine(text);
+      const reason = error.message.replace(/ at position \d+.*$/s, '').replace(/ in JSON$/, '')
+        .replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '');
+      return { ok: false, message: line === null ? `JSON syntax error: ${reason}` : `JSON syntax error at line ${String(line)}: ${reason}` };
+    }
+  }
+  try {
+    return { ok: true, value: parseYaml(text) as unknown };
+  } catch (error) {
+    if (!(error instanceof YAMLParseError)) throw error;
+    const reason =
+      error.code === 'MULTIPLE_DOCS'
+        ? 'a policy file holds one YAML document, this one has several'
+        : (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+    const line = error.linePos?.[0].line;
+    return { ok: false, message: line === undefined ? `YAML syntax error: ${reason}` : `YAML syntax error at line ${String(line)}: ${reason}` };
+  }
+}
