@@ -8,6 +8,7 @@ import { EXIT } from './usage-error.js';
 export interface FollowOptions {
   json: boolean;
   detach: boolean;
+  resumed?: boolean;
 }
 
 function exitCodeFor(state: RunState): number {
@@ -19,7 +20,8 @@ function exitCodeFor(state: RunState): number {
 
 export async function followRun(engine: RunEngine, options: FollowOptions): Promise<number> {
   const startedAt = Date.now();
-  process.stderr.write(`overseer: run ${engine.runId} started\n`);
+  process.stderr.write(`overseer: run ${engine.runId} ${options.resumed === true ? `resumed at ${String(engine.current.workflow.value)}` : 'started'}\n`);
+  if (options.detach && deriveRunStatus(engine.current) === 'waiting') return finish(engine, engine.current, options, startedAt);
   const print = progressPrinter((line) => process.stderr.write(`${line}\n`), startedAt);
   let announcedWait = false;
   const waiting = new Promise<RunState>((resolve) => {
@@ -46,6 +48,10 @@ export async function followRun(engine: RunEngine, options: FollowOptions): Prom
     process.stderr.write(`overseer: stopped; the run is kept — overseer resume ${engine.runId}\n`);
     return EXIT.interrupted;
   }
+  return finish(engine, end, options, startedAt);
+}
+
+function finish(engine: RunEngine, end: RunState, options: FollowOptions, startedAt: number): number {
   const summary = summarizeRun(end);
   if (options.json) process.stdout.write(`${JSON.stringify(summary)}\n`);
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);

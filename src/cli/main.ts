@@ -6,12 +6,18 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   run: async (args) => (await import('./run-command.js')).runCommand(args),
   status: async (args) => (await import('./status-command.js')).statusCommand(args),
   events: async (args) => (await import('./events-command.js')).eventsCommand(args),
+  resume: async (args) => (await import('./resume-command.js')).resumeCommand(args),
+  approve: async (args) => (await import('./approve-command.js')).approveCommand(args),
+  cancel: async (args) => (await import('./cancel-command.js')).cancelCommand(args),
 };
 
 const USAGE = `usage: overseer <command> [options]
   run [OBJECTIVE...] [--plan FILE] [--worker CMD] [--auto-approve] [--concurrency N] [--db URL|DIR] [--json] [--detach]
   status [RUN_ID] [--json]
-  events RUN_ID [--json]`;
+  events RUN_ID [--json]
+  resume RUN_ID [--json] [--detach]
+  approve RUN_ID WORKER_ID [--deny] [--reason TEXT]
+  cancel RUN_ID [--reason TEXT]`;
 
 export async function main(argv: string[]): Promise<number> {
   // `overseer events RUN | head` closes our stdout early: that is the reader's choice, not a failure.

@@ -3,10 +3,8 @@ import { resolve } from 'node:path';
 import { loadPlanFile } from '../planning/plan-file.js';
 import { formatProblems } from '../planning/plan.js';
 import { planFromObjective } from '../planning/single-packet-plan.js';
-import { systemClock } from '../runtime/clock.js';
 import { startRun } from '../runtime/start-run.js';
-import { defaultTrustResolver } from '../gates/trust-resolver.js';
-import { createShellDriver } from '../workers/shell-driver.js';
+import { engineDeps } from './engine-deps.js';
 import { openCliStore } from './cli-store.js';
 import { parseFlags, positiveInt } from './parse-flags.js';
 import { followRun } from './follow-run.js';
@@ -48,7 +46,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const store = await openCliStore(values.db, { owner: true });
   try {
     const engine = await startRun(
-      { store, clock: systemClock, driver: createShellDriver(), trust: defaultTrustResolver, random: Math.random },
+      await engineDeps(store, plan.policy),
       {
         objective,
         cwd: process.cwd(),

@@ -1,0 +1,37 @@
+/** `overseer cancel RUN_ID [--reason TEXT]`: stops a run cleanly; its workers are killed and it ends cancelled. */
+import { userInfo } from 'node:os';
+import { cancelEvent } from '../runtime/human-decisions.js';
+import { NotApplicableError, writeToRun } from '../runtime/write-to-run.js';
+import { createShellDriver } from '../workers/shell-driver.js';
+import { isSameProcessAlive } from '../workers/process-identity.js';
+import { withStore } from './cli-store.js';
+import { findRun } from './find-run.js';
+import { parseFlags } from './parse-flags.js';
+import { UsageError } from './usage-error.js';
+
+const flags = { db: { type: 'string' }, reason: { type: 'string' } } as const;
+
+export async function cancelCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags('cancel', args, flags);
+  const [runId] = positionals;
+  if (runId === undefined || positionals.length > 1) throw new UsageError('usage: overseer cancel RUN_ID [--reason TEXT]');
+  return withStore(values.db, async (store) => {
+    await findRun(store, runId);
+    let written;
+    try {
+      written = await writeToRun(store, runId, (state) => cancelEvent(state, { by: userInfo().username, source: 'cli', reason: values.reason }));
+    } catch (error) {
+      if (error instanceof NotApplicableError) throw new UsageError(error.message);
+      throw error;
+    }
+    // A live engine kills its workers when it sees the cancel; with none alive (it crashed, or the
+    // run was detached) their processes would run on, so we kill them here too. Killing twice is harmless.
+    const driver = createShellDriver();
+    for (const worker of Object.values(written.before.workers)) {
+      const proc = worker.context.process;
+      if (worker.value === 'running' && proc !== null && isSameProcessAlive(proc.pid, proc.processStartTime)) await driver.kill(proc.pid);
+    }
+    process.stderr.write(`overseer: run ${runId} cancelled\n`);
+    return 0;
+  });
+}

@@ -1,0 +1,30 @@
+/** `overseer resume RUN_ID`: rebuild a stopped or crashed run from its log and carry on. */
+import { MachineVersionError, RunNotFoundError } from '../runtime/rebuild-run.js';
+import { LogMismatchError } from '../runtime/run-state.js';
+import { resumeRun } from '../runtime/resume-run.js';
+import { openCliStore } from './cli-store.js';
+import { engineDeps } from './engine-deps.js';
+import { followRun } from './follow-run.js';
+import { parseFlags } from './parse-flags.js';
+import { UsageError } from './usage-error.js';
+
+const flags = { db: { type: 'string' }, json: { type: 'boolean' }, detach: { type: 'boolean' } } as const;
+
+export async function resumeCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags('resume', args, flags);
+  const [runId] = positionals;
+  if (runId === undefined || positionals.length > 1) throw new UsageError('usage: overseer resume RUN_ID [--json] [--detach]');
+  const store = await openCliStore(values.db, { owner: true });
+  try {
+    let engine;
+    try {
+      engine = await resumeRun(await engineDeps(store, null), runId);
+    } catch (error) {
+      if (error instanceof RunNotFoundError || error instanceof MachineVersionError || error instanceof LogMismatchError) throw new UsageError(error.message);
+      throw error;
+    }
+    return await followRun(engine, { json: values.json === true, detach: values.detach === true, resumed: true });
+  } finally {
+    await store.close();
+  }
+}

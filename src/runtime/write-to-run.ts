@@ -1,0 +1,41 @@
+/**
+ * How a process that is not the run's engine (approve, cancel, the web viewer) writes to a run:
+ * rebuild it, decide the event against the state it is really in, append at that version, and on a
+ * conflict (the engine wrote meanwhile) start over. The engine folds the event in when it sees it.
+ */
+import type { EventStore } from '../store/event-store.js';
+import { ConcurrencyError } from '../store/store-errors.js';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import { buildBatch, type Batch } from './run-batch.js';
+import type { RunEvent } from './run-events.js';
+import type { RunState } from './run-state.js';
+import { deriveRunStatus } from './run-status.js';
+import { rebuildRun } from './rebuild-run.js';
+
+/** The event does not apply to the run as it is (not waiting, already over, no such worker). */
+export class NotApplicableError extends Error {
+  readonly code = 'NOT_APPLICABLE' as const;
+}
+
+export interface Written {
+  before: RunState;
+  batch: Batch;
+}
+
+export async function writeToRun(store: EventStore, runId: string, decide: (state: RunState) => RunEvent, clock: Clock = systemClock): Promise<Written> {
+  for (let attempt = 0; ; attempt++) {
+    const before = await rebuildRun(store, runId);
+    const event = decide(before);
+    const batch = buildBatch(before, [event], new Date(clock.now()), Math.random);
+    if (batch.events.length === 0) throw new NotApplicableError(`${event.type} changes nothing in run ${runId}`);
+    const status = deriveRunStatus(batch.state);
+    try {
+      await store.append(runId, before.version, batch.events, status === deriveRunStatus(before) ? {} : { runStatus: status });
+      return { before, batch };
+    } catch (error) {
+      if (error instanceof ConcurrencyError && attempt < 20) continue;
+      throw error;
+    }
+  }
+}
