@@ -15,35 +15,77 @@ export interface HashedFields {
 }
 
 /**
- * JSON with object keys sorted at every depth. Values go through JSON first, so the text is the same
- * before and after a jsonb round trip (which reorders keys and drops `undefined`).
+ * JSON with object keys sorted at every depth, following JSON.stringify's rules for everything else
+ * (toJSON, undefined and functions dropped from objects and null in arrays, non-finite numbers as
+ * null). So the text is the same before and after a jsonb round trip, which reorders keys and drops
+ * what JSON cannot hold.
  */
 export function canonicalJson(value: unknown): string {
-  const json = JSON.stringify(value);
-  return json === undefined ? 'null' : JSON.stringify(sortKeys(JSON.parse(json)));
+  return write(value, '') ?? 'null';
 }
 
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value === null || typeof value !== 'object') return value;
-  const sorted: Record<string, unknown> = {};
-  for (const key of Object.keys(value).sort()) sorted[key] = sortKeys((value as Record<string, unknown>)[key]);
-  return sorted;
+function write(input: unknown, key: string): string | undefined {
+  switch (typeof input) {
+    case 'string':
+      return JSON.stringify(input);
+    case 'number':
+      return Number.isFinite(input) ? String(input) : 'null';
+    case 'boolean':
+      return input ? 'true' : 'false';
+    case 'bigint':
+      throw new TypeError('an event cannot hold a BigInt: JSON has no such number');
+    case 'object':
+      return input === null ? 'null' : writeObject(input, key);
+    default:
+      // undefined, functions, symbols: JSON has no value for them.
+      return undefined;
+  }
+}
+
+function writeObject(input: object, key: string): string | undefined {
+  if (typeof (input as { toJSON?: unknown }).toJSON === 'function') return write((input as { toJSON: (key: string) => unknown }).toJSON(key), key);
+  if (input instanceof Number || input instanceof String || input instanceof Boolean) return write(input.valueOf(), key);
+  if (Array.isArray(input)) {
+    let text = '[';
+    for (let index = 0; index < input.length; index += 1) {
+      if (index > 0) text += ',';
+      text += write(input[index], String(index)) ?? 'null';
+    }
+    return `${text}]`;
+  }
+  let text = '{';
+  for (const name of Object.keys(input).sort()) {
+    const member = write((input as Record<string, unknown>)[name], name);
+    if (member === undefined) continue;
+    if (text.length > 1) text += ',';
+    text += `${JSON.stringify(name)}:${member}`;
+  }
+  return `${text}}`;
 }
 
 /** sha256 (hex) of the canonical JSON of the event's fields; createdAt as an ISO string (ms). */
 export function hashEvent(fields: HashedFields): string {
-  const text = canonicalJson({
-    streamId: fields.streamId,
-    version: fields.version,
-    type: fields.type,
-    payload: fields.payload ?? null,
-    machine: fields.machine,
-    workerId: fields.workerId,
-    stateAfter: fields.stateAfter ?? null,
-    createdAt: fields.createdAt.toISOString(),
-    prevHash: fields.prevHash,
-  });
+  return hashEventJson({ ...fields, payloadJson: canonicalJson(fields.payload ?? null), stateAfterJson: canonicalJson(fields.stateAfter ?? null) });
+}
+
+/** The fields with payload and state already in canonical JSON, so an append serialises them once. */
+export interface CanonicalFields extends Omit<HashedFields, 'payload' | 'stateAfter'> {
+  payloadJson: string;
+  stateAfterJson: string;
+}
+
+/** Same text as canonicalJson of the whole record, written directly with its keys in sorted order. */
+export function hashEventJson(fields: CanonicalFields): string {
+  const text =
+    `{"createdAt":${JSON.stringify(fields.createdAt.toISOString())}` +
+    `,"machine":${JSON.stringify(fields.machine)}` +
+    `,"payload":${fields.payloadJson}` +
+    `,"prevHash":${fields.prevHash === null ? 'null' : JSON.stringify(fields.prevHash)}` +
+    `,"stateAfter":${fields.stateAfterJson}` +
+    `,"streamId":${JSON.stringify(fields.streamId)}` +
+    `,"type":${JSON.stringify(fields.type)}` +
+    `,"version":${String(fields.version)}` +
+    `,"workerId":${fields.workerId === null ? 'null' : JSON.stringify(fields.workerId)}}`;
   return createHash('sha256').update(text).digest('hex');
 }
 

@@ -21,5 +21,6 @@ export async function migrateToLatest(db: Kysely<StoreDatabase>, options: { seri
 
 async function migrateOn(db: Kysely<StoreDatabase>): Promise<void> {
   const { error } = await new Migrator({ db, provider: migrationProvider }).migrateToLatest();
-  if (error !== undefined) throw error;
+  if (error === undefined) return;
+  throw error instanceof Error ? error : new Error('migration failed', { cause: error });
 }

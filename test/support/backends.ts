@@ -111,7 +111,7 @@ async function newPgTarget(adminUrl: string): Promise<TestTarget> {
   const db = url.toString();
   return tracking(
     db,
-    (text, params) => withClient(db, async (client) => (await client.query(text, params)).rows),
+    (text, params) => withClient(db, async (client) => (await client.query(text, params)).rows as never[]),
     () => withClient(adminUrl, async (client) => void (await client.query(`drop database if exists ${name} with (force)`))),
   );
 }

@@ -29,8 +29,10 @@ export interface PgBackendOptions {
 
 /** int8 as BigInt for this pool only, leaving pg's global parsers alone for everyone else. */
 const storeTypes: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID && format !== 'binary' ? (value: string) => BigInt(value) : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === INT8_OID && format !== 'binary') return (value: string) => BigInt(value);
+    return pg.types.getTypeParser(oid, format) as (value: string) => unknown;
+  }) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 export function clientConfig(connection: PgConnection): pg.ClientConfig {
@@ -42,8 +44,18 @@ export function createPgBackend(options: PgBackendOptions): StoreBackend {
   // An idle client that dies (server restart, database dropped) is discarded by the pool; whoever
   // needs a connection next gets the error from connect(). Without a listener Node would crash.
   pool.on('error', () => undefined);
+  const watched = new WeakSet<pg.PoolClient>();
   const retryingPool: PostgresPool = {
-    connect: () => connectWithRetry(() => pool.connect(), options.connectRetries),
+    async connect() {
+      const client = await connectWithRetry(() => pool.connect(), options.connectRetries);
+      if (!watched.has(client)) {
+        watched.add(client);
+        // A checked-out client whose connection breaks (server stopped, database dropped) emits
+        // 'error'; its query in flight rejects on its own, and without a listener Node would crash.
+        client.on('error', () => undefined);
+      }
+      return client;
+    },
     end: () => pool.end(),
   };
   const db = new Kysely<StoreDatabase>({ dialect: new PostgresDialect({ pool: retryingPool }) });

@@ -1,0 +1,398 @@
+/**
+ * The event store's contract, run against every backend (PGlite always, Postgres when
+ * OVERSEER_TEST_DATABASE_URL is set), plus what only one backend has: out-of-order commits on a
+ * Postgres server, and the embedded store's lock and socket.
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { canonicalJson, findChainBreak, hashEvent, verifyChain } from '../../src/store/event-hash.js';
+import { START, type EventStore, type NewEvent, type StoredEvent } from '../../src/store/event-store.js';
+import { openStore, resolveDbTarget } from '../../src/store/open-store.js';
+import { lockPathFor, readLock } from '../../src/store/pglite/store-lock.js';
+import { ConcurrencyError, StoreUnavailableError } from '../../src/store/store-errors.js';
+import { processStartTime } from '../../src/workers/process-identity.js';
+import { testBackends, type TestTarget } from '../support/backends.js';
+
+const backends = testBackends();
+
+function event(type: string, payload: unknown = {}, extra: Partial<NewEvent> = {}): NewEvent {
+  return { type, payload, machine: 'workflow', workerId: null, stateAfter: null, ...extra };
+}
+
+function run(runId: string) {
+  return { runId, objective: `objective of ${runId}`, cwd: '/tmp/project', machineVersion: 'v1', status: 'running' as const };
+}
+
+async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe.each(backends)('event store on $name', (backend) => {
+  let target: TestTarget;
+  let store: EventStore;
+
+  beforeEach(async () => {
+    target = await backend.newTarget();
+    store = await target.open({ owner: true });
+  });
+  afterEach(async () => {
+    await target.dispose();
+  });
+
+  /** A second, separately opened store: its own pool on Postgres; a socket client of the owner on PGlite. */
+  function openAnother(): Promise<EventStore> {
+    return target.open();
+  }
+
+  it('reads back what was appended: payloads, states, versions 1..n, rising positions, a valid hash chain', async () => {
+    const payload = { zeta: [3, { b: 2, a: 1 }], alpha: 'é', nested: { y: null, x: true } };
+    await store.startRun(run('r1'), [event('run.started', payload, { stateAfter: 'planning' })]);
+    await store.append('r1', 1, [
+      event('worker.spawned', ['a', 'b'], { machine: 'worker', workerId: 'w1', stateAfter: { worker: 'spawned' } }),
+      event('note', 'just a string'),
+      event('nothing', null),
+    ]);
+
+    const events = await store.readStream('r1');
+    expect(events.map((e) => e.version)).toEqual([1, 2, 3, 4]);
+    expect(events[0]?.payload).toEqual(payload);
+    expect(events[0]?.stateAfter).toBe('planning');
+    expect(events[1]).toMatchObject({ machine: 'worker', workerId: 'w1', payload: ['a', 'b'], stateAfter: { worker: 'spawned' } });
+    expect(events[2]?.payload).toBe('just a string');
+    expect(events[3]?.payload).toBeNull();
+    expect(events[0]?.createdAt).toBeInstanceOf(Date);
+    const positions = events.map((e) => e.position);
+    expect(positions.every((p, i) => typeof p === 'bigint' && (i === 0 || p > (positions[i - 1] ?? 0n)))).toBe(true);
+    expect(verifyChain(events)).toBeNull();
+    expect(events[1]?.prevHash).toBe(events[0]?.hash);
+
+    expect(await store.readStream('r1', { fromVersion: 2, toVersion: 3 })).toEqual(events.slice(1, 3));
+    const all = await store.readAll(START);
+    expect(all).toEqual(events);
+    expect(all.every((e) => /^[0-9]+$/.test(e.txId))).toBe(true);
+    const rest = await store.readAll({ txId: events[1]?.txId ?? '', position: events[1]?.position ?? 0n });
+    expect(rest.map((e) => e.version)).toEqual([3, 4]);
+
+    const again = await openAnother();
+    expect(verifyChain(await again.readStream('r1'))).toBeNull();
+    await again.close();
+  });
+
+  it('keeps runs newest first and updates a run status in the same statement as its events', async () => {
+    await store.startRun(run('old'), [event('run.started')]);
+    await store.startRun(run('new'), []);
+    expect((await store.listRuns()).map((r) => r.runId)).toEqual(['new', 'old']);
+    expect(await store.getRun('missing')).toBeUndefined();
+
+    await store.append('old', 1, [event('run.completed')], { runStatus: 'completed' });
+    const old = await store.getRun('old');
+    expect(old).toMatchObject({ runId: 'old', status: 'completed', cwd: '/tmp/project', machineVersion: 'v1' });
+    expect(old?.updatedAt.getTime()).toBeGreaterThanOrEqual(old?.createdAt.getTime() ?? Infinity);
+
+    // A writer that loses the race changes neither the stream nor the status.
+    const other = await openAnother();
+    await other.append('old', 2, [event('run.failed')], { runStatus: 'failed' });
+    const error = await rejection(store.append('old', 2, [event('run.cancelled')], { runStatus: 'cancelled' }));
+    expect(error).toBeInstanceOf(ConcurrencyError);
+    expect((await store.getRun('old'))?.status).toBe('failed');
+    expect((await store.readStream('old')).map((e) => e.type)).toEqual(['run.started', 'run.completed', 'run.failed']);
+    await other.close();
+  });
+
+  it('enforces the expected version: a number, no_stream and any', async () => {
+    await store.append('s', 'no_stream', [event('a')]);
+    await store.append('s', 1, [event('b'), event('c')]);
+
+    const stale = await rejection(store.append('s', 1, [event('x')]));
+    expect(stale).toBeInstanceOf(ConcurrencyError);
+    expect(stale).toMatchObject({ code: 'CONCURRENCY', streamId: 's', expected: 1, actual: 3 });
+    // Ahead of the stream: would leave a gap.
+    expect(await rejection(store.append('s', 7, [event('x')]))).toMatchObject({ code: 'CONCURRENCY', actual: 3 });
+    expect(await rejection(store.append('s', 'no_stream', [event('x')]))).toMatchObject({ code: 'CONCURRENCY', expected: 'no_stream', actual: 3 });
+    expect(await rejection(store.append('fresh', 2, [event('x')]))).toMatchObject({ code: 'CONCURRENCY', actual: null });
+    expect(await rejection(store.startRun(run('s'), [event('run.started')]))).toBeInstanceOf(ConcurrencyError);
+
+    expect(await store.append('s', 'any', [event('d')])).toMatchObject({ nextVersion: 4 });
+    expect(await store.append('t', 'any', [event('first')])).toMatchObject({ nextVersion: 1 });
+    expect(await store.append('s', 4, [])).toMatchObject({ nextVersion: 4 });
+
+    // Another connection's appends are found even though this store remembered an older head.
+    const other = await openAnother();
+    await other.append('s', 4, [event('e')]);
+    expect(await rejection(store.append('s', 4, [event('x')]))).toMatchObject({ code: 'CONCURRENCY', actual: 5 });
+    expect(await store.append('s', 'any', [event('f')])).toMatchObject({ nextVersion: 6 });
+    expect(await store.append('s', 6, [event('g')])).toMatchObject({ nextVersion: 7 });
+    await other.close();
+    const events = await store.readStream('s');
+    expect(events.map((e) => e.type)).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+    expect(verifyChain(events)).toBeNull();
+  });
+
+  it('lets exactly one of two connections win an append at the same expected version', async () => {
+    const other = await openAnother();
+    await store.append('race', 'no_stream', [event('start')]);
+    for (let round = 1; round <= 8; round += 1) {
+      // Both know the head, so each sends one INSERT and the database decides.
+      await Promise.all([store.readStream('race'), other.readStream('race')]);
+      const results = await Promise.allSettled([
+        store.append('race', round, [event(`owner-${round}`)]),
+        other.append('race', round, [event(`other-${round}`)]),
+      ]);
+      const won = results.filter((r) => r.status === 'fulfilled');
+      const lost = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+      expect(won).toHaveLength(1);
+      expect(lost).toHaveLength(1);
+      expect(lost[0]?.reason).toBeInstanceOf(ConcurrencyError);
+      // The loser catches up from the store and goes on.
+      const loser = results[0]?.status === 'rejected' ? store : other;
+      await loser.readStream('race');
+    }
+    const events = await store.readStream('race');
+    expect(events.map((e) => e.version)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(verifyChain(events)).toBeNull();
+
+    // Racing 'any' appends all land, each exactly once.
+    await Promise.all([0, 1, 2, 3, 4].flatMap((i) => [store.append('race', 'any', [event(`a${i}`)]), other.append('race', 'any', [event(`b${i}`)])]));
+    const after = await other.readStream('race');
+    expect(after.map((e) => e.version)).toEqual(Array.from({ length: 19 }, (_, i) => i + 1));
+    expect(verifyChain(after)).toBeNull();
+    await other.close();
+  });
+
+  it('delivers every event to subscribers exactly once, in readAll order, while four writers append', async () => {
+    const writers = [store, await openAnother(), await openAnother(), await openAnother()];
+    const observer = await openAnother();
+    const onOwner: StoredEvent[] = [];
+    const onOther: StoredEvent[] = [];
+    const errors: unknown[] = [];
+    const subscriptions = [
+      store.subscribe(START, (events) => void onOwner.push(...events), { onError: (e) => errors.push(e) }),
+      observer.subscribe(START, (events) => void onOther.push(...events), { pollMs: 20, onError: (e) => errors.push(e) }),
+    ];
+    const onlyW2: StoredEvent[] = [];
+    subscriptions.push(store.subscribe(START, (events) => void onlyW2.push(...events), { streamId: 'w2' }));
+
+    await Promise.all(
+      writers.map(async (writer, w) => {
+        let version = 0;
+        for (let i = 0; i < 50; i += 1) {
+          const events = i % 10 === 9 ? [event('batch', { i }), event('batch', { i })] : [event('one', { i })];
+          ({ nextVersion: version } = await writer.append(`w${w}`, version === 0 ? 'no_stream' : version, events));
+        }
+      }),
+    );
+    const total = 4 * 55;
+    await waitFor(() => onOwner.length >= total && onOther.length >= total && onlyW2.length >= 55);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await Promise.all(subscriptions.map((s) => s.close()));
+
+    const all = await store.readAll(START, 10_000);
+    expect(all).toHaveLength(total);
+    const key = (e: StoredEvent) => `${e.streamId}:${e.version}`;
+    expect(onOwner.map(key)).toEqual(all.map(key));
+    expect(onOther.map(key)).toEqual(all.map(key));
+    expect(onlyW2.map(key)).toEqual(all.filter((e) => e.streamId === 'w2').map(key));
+    expect(errors).toEqual([]);
+    for (const writer of [...writers.slice(1), observer]) await writer.close();
+  });
+
+  it('stops a subscription on close, also from inside its own handler', async () => {
+    await store.append('s', 'no_stream', [event('a'), event('b')]);
+    let calls = 0;
+    let subscription: { close(): Promise<void> } | undefined;
+    const closed = new Promise<void>((resolve) => {
+      subscription = store.subscribe(START, async () => {
+        calls += 1;
+        await subscription?.close();
+        resolve();
+      });
+    });
+    await closed;
+    await store.append('s', 2, [event('c')]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(calls).toBe(1);
+  });
+
+  it('finds a tampered event with verifyChain', async () => {
+    await store.startRun(run('t'), [event('run.started', { a: 1 }), event('task.done', { ok: true }), event('run.completed')]);
+    expect(verifyChain(await store.readStream('t'))).toBeNull();
+    await target.query(`update events set payload = '{"ok": false}' where stream_id = 't' and version = 2`);
+    const broken = findChainBreak(await store.readStream('t'));
+    expect(broken?.event.version).toBe(2);
+    expect(broken?.reason).toBe('hash_mismatch');
+    expect(verifyChain(await store.readStream('t'))?.version).toBe(2);
+  });
+});
+
+describe('event hash', () => {
+  it('does not depend on key order, and covers every field', () => {
+    const base = { streamId: 's', version: 1, type: 't', machine: 'workflow', workerId: null, stateAfter: { b: 1, a: 2 }, createdAt: new Date(0), prevHash: null };
+    const one = hashEvent({ ...base, payload: { x: 1, y: { q: [1, { d: 1, c: 2 }], p: 2 } } });
+    const two = hashEvent({ ...base, payload: { y: { p: 2, q: [1, { c: 2, d: 1 }] }, x: 1 }, stateAfter: { a: 2, b: 1 } });
+    expect(one).toBe(two);
+    expect(one).toMatch(/^[0-9a-f]{64}$/);
+    expect(hashEvent({ ...base, payload: { x: 1 }, prevHash: 'p' })).not.toBe(hashEvent({ ...base, payload: { x: 1 } }));
+    expect(hashEvent({ ...base, payload: { x: 1 }, createdAt: new Date(1) })).not.toBe(hashEvent({ ...base, payload: { x: 1 } }));
+  });
+
+  it('is the sha256 of the canonical JSON of the whole record', () => {
+    const fields = { streamId: 'r"1', version: 3, type: 'τ', payload: { b: [1, undefined, 'x'], a: { d: new Date(5), c: -0 } }, machine: 'worker', workerId: 'w', stateAfter: 'done', createdAt: new Date(7), prevHash: 'p' };
+    const record = { ...fields, createdAt: fields.createdAt.toISOString() };
+    expect(hashEvent(fields)).toBe(createHash('sha256').update(canonicalJson(record)).digest('hex'));
+    expect(canonicalJson(record.payload)).toBe('{"a":{"c":0,"d":"1970-01-01T00:00:00.005Z"},"b":[1,null,"x"]}');
+    expect(JSON.parse(canonicalJson(record))).toEqual(JSON.parse(JSON.stringify(record)));
+  });
+});
+
+describe('opening a store', () => {
+  it('reports an unreachable Postgres quickly, in one line', async () => {
+    const started = Date.now();
+    const error = await rejection(openStore('postgres://postgres:secret@127.0.0.1:1/overseer'));
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect((error as Error).message).toMatch(/^cannot reach database postgres:\/\/postgres:\*\*\*@127\.0\.0\.1:1\/overseer: ECONNREFUSED$/);
+    expect(Date.now() - started).toBeLessThan(4000);
+  });
+
+  it('resolves --db, then OVERSEER_DB, then ./.overseer/db', () => {
+    expect(resolveDbTarget('postgres://h/db', { OVERSEER_DB: '/x' }, '/work')).toBe('postgres://h/db');
+    expect(resolveDbTarget(undefined, { OVERSEER_DB: 'data/db' }, '/work')).toBe('/work/data/db');
+    expect(resolveDbTarget('', {}, '/work')).toBe('/work/.overseer/db');
+  });
+});
+
+const pgBackend = backends.find((b) => b.name === 'pg');
+describe.runIf(pgBackend !== undefined)('on a Postgres server', () => {
+  it('does not skip an event whose transaction commits after a later one', async () => {
+    const target = await (pgBackend?.newTarget() ?? Promise.reject(new Error('no pg')));
+    try {
+      const store = await target.open();
+      await store.append('a', 'no_stream', [event('first')]);
+      const delivered: StoredEvent[] = [];
+      const subscription = store.subscribe(START, (events) => void delivered.push(...events), { pollMs: 20 });
+      await waitFor(() => delivered.length === 1);
+
+      const slow = new pg.Client({ connectionString: target.db });
+      slow.on('error', () => undefined);
+      await slow.connect();
+      await slow.query('begin');
+      const inserted = await slow.query<{ position: string }>(
+        `insert into events (stream_id, version, type, payload, machine, created_at, hash)
+         values ('late', 1, 'late', '{}', 'workflow', now(), 'h') returning position`,
+      );
+      const { lastPosition } = await store.append('b', 'no_stream', [event('committed first')]);
+      // 'late' has the lower position but commits last: a reader by position alone would skip it.
+      expect(BigInt(inserted.rows[0]?.position ?? 0)).toBeLessThan(lastPosition);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(delivered.map((e) => e.streamId)).toEqual(['a']);
+      expect((await store.readAll(START)).map((e) => e.streamId)).toEqual(['a']);
+
+      await slow.query('commit');
+      await slow.end();
+      await waitFor(() => delivered.length === 3);
+      await subscription.close();
+      expect(delivered.map((e) => e.streamId)).toEqual(['a', 'late', 'b']);
+      expect((await store.readAll(START)).map((e) => e.streamId)).toEqual(['a', 'late', 'b']);
+      await store.close();
+    } finally {
+      await target.dispose();
+    }
+  });
+});
+
+describe('an embedded store shared between processes', () => {
+  let target: TestTarget;
+  beforeEach(async () => {
+    const pglite = backends.find((b) => b.name === 'pglite');
+    if (pglite === undefined) throw new Error('pglite backend missing');
+    target = await pglite.newTarget();
+  });
+  afterEach(async () => {
+    await target.dispose();
+  });
+
+  it('lets a non-owner in through the owner socket, both ways', async () => {
+    const owner = await target.open({ owner: true });
+    const lock = await readLock(lockPathFor(target.db));
+    expect(lock).toMatchObject({ kind: 'held', alive: true, info: { pid: process.pid, owner: true } });
+    expect(lock.kind === 'held' && lock.info.socket !== undefined).toBe(true);
+
+    await owner.startRun(run('r'), [event('run.started')]);
+    const seenByOwner: StoredEvent[] = [];
+    const subscription = owner.subscribe(START, (events) => void seenByOwner.push(...events));
+
+    const client = await target.open();
+    expect((await client.readStream('r')).map((e) => e.type)).toEqual(['run.started']);
+    expect((await client.listRuns()).map((r) => r.runId)).toEqual(['r']);
+    await client.append('r', 1, [event('approved', { by: 'carol' })], { runStatus: 'running' });
+    await waitFor(() => seenByOwner.length === 2);
+    expect(seenByOwner[1]).toMatchObject({ type: 'approved', payload: { by: 'carol' } });
+    await client.close();
+    await subscription.close();
+    await owner.close();
+    expect(await readLock(lockPathFor(target.db))).toEqual({ kind: 'free' });
+  });
+
+  it('keeps a socket client transaction from swallowing the owner writes', async () => {
+    const owner = await target.open({ owner: true });
+    await owner.append('s', 'no_stream', [event('a')]);
+    const lock = await readLock(lockPathFor(target.db));
+    if (lock.kind !== 'held' || lock.info.socket === undefined || !('path' in lock.info.socket)) throw new Error('no socket');
+    const client = new pg.Client({ host: lock.info.socket.path.replace(/\/[^/]*$/, ''), port: 5432, user: 'postgres', database: 'postgres' });
+    await client.connect();
+    await client.query('begin');
+    await client.query(`insert into events (stream_id, version, type, payload, machine, created_at, hash) values ('c', 1, 'c', '{}', 'workflow', now(), 'h')`);
+    const ownerAppend = owner.append('s', 1, [event('b')]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await client.query('rollback');
+    await client.end();
+    await ownerAppend;
+    expect((await owner.readAll(START)).map((e) => e.type)).toEqual(['a', 'b']);
+    await owner.close();
+  });
+
+  it('takes over the lock of a dead holder, and of a pid now used by another process', async () => {
+    const first = await target.open({ owner: true });
+    await first.startRun(run('r'), [event('run.started')]);
+    await first.close();
+
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const deadPid = Number(dead.stdout);
+    await writeFile(lockPathFor(target.db), JSON.stringify({ pid: deadPid, processStartTime: '1', owner: true, socket: { path: '/nonexistent/.s.PGSQL.5432' } }));
+    const second = await target.open();
+    expect((await second.readStream('r')).length).toBe(1);
+    expect(JSON.parse(await readFile(lockPathFor(target.db), 'utf8'))).toMatchObject({ pid: process.pid, owner: false });
+    await second.close();
+
+    // Our own pid, but not our start time: the holder it names is gone.
+    await writeFile(lockPathFor(target.db), JSON.stringify({ pid: process.pid, processStartTime: 'not-us', owner: false }));
+    const third = await target.open({ owner: true });
+    expect(await readLock(lockPathFor(target.db))).toMatchObject({ kind: 'held', info: { processStartTime: processStartTime(process.pid) } });
+    await third.close();
+  });
+
+  it('waits for a short command that holds the store, then opens it', async () => {
+    const shortCommand = await target.open();
+    const opening = target.open();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await shortCommand.close();
+    const next = await opening;
+    expect(await next.readAll(START)).toEqual([]);
+    await next.close();
+  });
+});
