@@ -61,6 +61,8 @@ export const TaskPacketFields = z.looseObject({
   timeoutMs: z.number().int().positive().optional(),
   trusted: z.boolean().optional(),
   gates: z.array(QualityGate).optional(),
+  /** The level the packet must reach; the highest level among its gates when not given. */
+  green_level: z.enum(GATE_LEVELS).optional(),
   /** Recipe overrides; their shape belongs to the recovery code, so it is passed through. */
   recovery: z.looseObject({}).optional(),
 
@@ -80,7 +82,27 @@ export const TaskPacketFields = z.looseObject({
   verification_plan: z.unknown().optional(),
 });
 
-export const TaskPacket = TaskPacketFields.transform(withTimeoutMs);
+/**
+ * A required level no gate reaches could never be shown green, and two gates of one name would share
+ * a log file: both are mistakes in the plan, reported where they were written.
+ */
+function checkGreenContract(packet: z.infer<typeof TaskPacketFields>, ctx: z.core.$RefinementCtx): void {
+  const gates = packet.gates ?? [];
+  const required = packet.green_level;
+  if (required !== undefined && !gates.some((gate) => gate.level === required)) {
+    const levels = GATE_LEVELS.filter((level) => gates.some((gate) => gate.level === level));
+    const have = levels.length === 0 ? 'this packet has no gates' : `its gates are at ${levels.join(', ')}`;
+    ctx.addIssue({ code: 'custom', path: ['green_level'], message: `no gate at level ${required} (${have})` });
+  }
+  const seen = new Set<string>();
+  gates.forEach((gate, index) => {
+    if (gate.name === undefined) return;
+    if (seen.has(gate.name)) ctx.addIssue({ code: 'custom', path: ['gates', index, 'name'], message: `duplicate gate name "${gate.name}"` });
+    seen.add(gate.name);
+  });
+}
+
+export const TaskPacket = TaskPacketFields.superRefine(checkGreenContract).transform(withTimeoutMs);
 export type TaskPacket = z.infer<typeof TaskPacket>;
 
 /** A packet inside a parsed plan: defaults applied, id resolved, dependencies listed. */
