@@ -32,12 +32,16 @@ export interface EmbeddedOpenOptions {
 /** A lock file created but still empty belongs to a process between open() and write(). */
 const UNWRITTEN_LOCK_GRACE_MS = 2000;
 const RETRY_MS = 50;
+/** Creating a brand-new folder without a template takes up to ~5 s of initdb on a slow machine. */
+const STARTING_ENGINE_WAIT_MS = 30_000;
 
 export async function openEmbeddedStore(dataDir: string, options: EmbeddedOpenOptions = {}): Promise<EventStore> {
   const owner = options.owner ?? false;
   const lockPath = lockPathFor(dataDir);
   const waitMs = options.waitMs ?? 5000;
-  const deadline = Date.now() + waitMs;
+  // The wait restarts whenever the lock changes hands: a queue of short commands is progress.
+  let waitingFor: string | undefined;
+  let deadline = 0;
   await mkdir(dirname(dataDir), { recursive: true });
   const me: LockInfo = { pid: process.pid, processStartTime: processStartTime(process.pid), owner };
 
@@ -63,7 +67,13 @@ export async function openEmbeddedStore(dataDir: string, options: EmbeddedOpenOp
       }
     }
     if (state.kind !== 'free') {
-      if (Date.now() > deadline) throw busy(dataDir, state.kind === 'held' ? state.info : undefined, waitMs);
+      const holder = state.kind === 'held' ? state.info : undefined;
+      if (state.text !== waitingFor) {
+        waitingFor = state.text;
+        // An engine that has the lock but no socket yet is starting up and will serve soon.
+        deadline = Date.now() + (holder?.owner === true ? Math.max(waitMs, STARTING_ENGINE_WAIT_MS) : waitMs);
+      }
+      if (Date.now() > deadline) throw busy(dataDir, holder, waitMs);
       await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
     }
   }
