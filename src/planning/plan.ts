@@ -10,6 +10,7 @@ import {
   type PlanPath,
   type PlanProblem,
 } from './plan-problem.js';
+import { resolveRecipes } from './recovery-recipe.js';
 import { TaskPacket, TaskPacketFields, type ResolvedTaskPacket } from './task-packet.js';
 import { dependencyCycles } from './topological-order.js';
 
@@ -75,6 +76,7 @@ export function parsePlan(value: unknown, source: string): PlanResult {
   }
 
   const defaults = readDefaults(value['defaults'], problems);
+  const defaultRecovery = readDefaultRecovery(defaults, problems);
   const rawPackets = Array.isArray(value['packets']) ? value['packets'] : [];
   const packets: ResolvedTaskPacket[] = [];
   const nodes: GraphNode[] = [];
@@ -87,12 +89,12 @@ export function parsePlan(value: unknown, source: string): PlanResult {
     const merged = applyDefaults(raw, defaults);
     nodes.push(graphNode(merged, index));
     const parsed = TaskPacket.safeParse(merged, { error: planErrorMessages });
-    if (!parsed.success) {
-      problems.push(...problemsFromIssues(parsed.error.issues, path));
-      return;
-    }
+    const recipes = resolveRecipes(defaultRecovery, raw['recovery'], { defaults: ['defaults', 'recovery'], packet: [...path, 'recovery'] });
+    if (!parsed.success) problems.push(...problemsFromIssues(parsed.error.issues, path));
+    if (!recipes.ok) problems.push(...recipes.problems);
+    if (!parsed.success || !recipes.ok) return;
     const { id, dependsOn, ...fields } = parsed.data;
-    packets.push({ id: id ?? defaultId(index), ...fields, dependsOn: dependsOn ?? [] });
+    packets.push({ id: id ?? defaultId(index), ...fields, dependsOn: dependsOn ?? [], recipes: recipes.recipes });
   });
   problems.push(...dependencyProblems(nodes));
 
@@ -134,6 +136,15 @@ function readDefaults(raw: unknown, problems: PlanProblem[]): RawObject {
   problems.push(...problemsFromIssues(parsed.error.issues, ['defaults']));
   const bad = new Set(parsed.error.issues.map((issue) => issue.path[0]));
   return Object.fromEntries(Object.entries(raw).filter(([key]) => !bad.has(key)));
+}
+
+/** Checked once, here, so a bad default recipe is not reported again for every packet. */
+function readDefaultRecovery(defaults: RawObject, problems: PlanProblem[]): unknown {
+  const recovery = defaults['recovery'];
+  const checked = resolveRecipes(recovery, undefined);
+  if (checked.ok) return recovery;
+  problems.push(...checked.problems);
+  return undefined;
 }
 
 /** A packet's own value wins; `env` maps merge, the packet's variables over the defaults'. */

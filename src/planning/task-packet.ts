@@ -3,6 +3,7 @@
  * and any other key are kept untouched, because worker services may rely on them.
  */
 import { z } from 'zod';
+import type { RecoveryRecipes } from '../../machines/recovery.js';
 import { DURATION_HINT, parseDuration } from './duration.js';
 
 export const PACKET_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -63,8 +64,8 @@ export const TaskPacketFields = z.looseObject({
   gates: z.array(QualityGate).optional(),
   /** The level the packet must reach; the highest level among its gates when not given. */
   green_level: z.enum(GATE_LEVELS).optional(),
-  /** Recipe overrides; their shape belongs to the recovery code, so it is passed through. */
-  recovery: z.looseObject({}).optional(),
+  /** Recipe overrides in the plan author's words; recovery-recipe.ts checks them and resolves `recipes`. */
+  recovery: z.unknown().optional(),
 
   // Claw Code's task-packet fields. Only `scope` has a closed set of values; the rest travel to the
   // worker as given.
@@ -105,5 +106,8 @@ function checkGreenContract(packet: z.infer<typeof TaskPacketFields>, ctx: z.cor
 export const TaskPacket = TaskPacketFields.superRefine(checkGreenContract).transform(withTimeoutMs);
 export type TaskPacket = z.infer<typeof TaskPacket>;
 
-/** A packet inside a parsed plan: defaults applied, id resolved, dependencies listed. */
-export type ResolvedTaskPacket = TaskPacket & { id: string; dependsOn: string[] };
+/**
+ * A packet inside a parsed plan: defaults applied, id resolved, dependencies listed, and its recovery
+ * recipe for every failure kind resolved (built-in ← plan defaults ← packet).
+ */
+export type ResolvedTaskPacket = TaskPacket & { id: string; dependsOn: string[]; recipes: RecoveryRecipes };

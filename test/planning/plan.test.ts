@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_RECIPES } from '../../machines/recovery.js';
 import { formatProblems, parsePlan, type Plan, type PlanResult } from '../../src/planning/plan.js';
 import { planFromObjective } from '../../src/planning/single-packet-plan.js';
 
@@ -116,7 +117,7 @@ describe('a plan', () => {
       x_custom: { nested: { list: [1, 'two', null] } },
     };
     const plan = planOf(parsePlan({ packets: [claw] }, 'p'));
-    expect(plan.packets[0]).toEqual({ ...claw, id: 'task-1', dependsOn: [] });
+    expect(plan.packets[0]).toEqual({ ...claw, id: 'task-1', dependsOn: [], recipes: DEFAULT_RECIPES });
   });
 
   it('checks the Claw Code scope against its known values', () => {
@@ -226,7 +227,9 @@ describe('a plan from a bare objective', () => {
   it('is one packet, task-1, running the worker command', () => {
     const plan = planOf(planFromObjective('write the release notes', './worker.sh'));
     expect(plan.objective).toBe('write the release notes');
-    expect(plan.packets).toEqual([{ id: 'task-1', objective: 'write the release notes', command: './worker.sh', dependsOn: [] }]);
+    expect(plan.packets).toEqual([
+      { id: 'task-1', objective: 'write the release notes', command: './worker.sh', dependsOn: [], recipes: DEFAULT_RECIPES },
+    ]);
   });
 
   it('has no command when no worker is given', () => {
