@@ -6,7 +6,7 @@
  * worker whose start it never got to record (see reattach-worker.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { processStartTime } from './process-identity.js';
 
@@ -50,11 +50,18 @@ export interface ShellWorkerSpawnFailed {
 export type ShellWorkerStart = StartedShellWorker | ShellWorkerSpawnFailed;
 
 /**
- * `$1` is the command, `$2` the status file. The command runs in a child shell, not `eval`, so an
- * `exit` inside it cannot skip the status write. If the whole group is signalled the wrapper dies
- * too and writes nothing: the engine that sent the signal knows why the worker ended.
+ * `$1` is the command, `$2` the status file, `$3` the pid file. The wrapper writes its own pid file
+ * BEFORE the command starts, so a command that ran always left one behind: an engine killed right
+ * after spawning cannot lose track of it (the pid file is how resume finds it instead of starting a
+ * second one). Its start time is field 22 of /proc/$$/stat (field 2 is "(sh)", no spaces), the
+ * same reading as process-identity.ts. The command runs in a child shell, not `eval`, so an `exit`
+ * inside it cannot skip the status write. If the whole group is signalled the wrapper dies too and
+ * writes nothing: the engine that sent the signal knows why the worker ended.
  */
-const WRAPPER = `/bin/sh -c "$1"
+const WRAPPER = `start=$(cut -d' ' -f22 /proc/$$/stat 2>/dev/null)
+if [ -n "$start" ]; then start="\\"$start\\""; else start=null; fi
+printf '{"pid":%s,"processStartTime":%s}\\n' "$$" "$start" > "$3.tmp" && mv -f "$3.tmp" "$3" || exit 125
+/bin/sh -c "$1"
 code=$?
 printf '%s\\n' "$code" > "$2.tmp" && mv -f "$2.tmp" "$2"
 exit "$code"`;
@@ -90,7 +97,7 @@ export async function startShellWorker(spec: ShellWorkerSpec): Promise<ShellWork
 
   let child: ChildProcess;
   try {
-    child = spawn('/bin/sh', ['-c', WRAPPER, 'overseer-worker', spec.command, statusFile], {
+    child = spawn('/bin/sh', ['-c', WRAPPER, 'overseer-worker', spec.command, statusFile, pidFile], {
       cwd: spec.cwd,
       env: workerEnvironment(spec),
       detached: true,
@@ -111,13 +118,6 @@ export async function startShellWorker(spec: ShellWorkerSpec): Promise<ShellWork
   }
 
   const startTime = processStartTime(pid);
-  try {
-    writeAtomically(pidFile, JSON.stringify({ pid, processStartTime: startTime } satisfies PidFileContent));
-  } catch (error) {
-    // A worker nobody could find again after a crash must not run at all.
-    process.kill(-pid, 'SIGKILL');
-    return spawnFailed(`cannot write pid file ${pidFile}: ${errorMessage(error)}`);
-  }
 
   const exited = new Promise<WorkerExit>((resolve, reject) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
@@ -133,11 +133,6 @@ export async function startShellWorker(spec: ShellWorkerSpec): Promise<ShellWork
     exited,
     unref: () => child.unref(),
   };
-}
-
-function writeAtomically(file: string, content: string): void {
-  writeFileSync(`${file}.tmp`, content);
-  renameSync(`${file}.tmp`, file);
 }
 
 function workerEnvironment(spec: ShellWorkerSpec): NodeJS.ProcessEnv {

@@ -34,7 +34,12 @@ async function startAndForget(workerId: string, command: string): Promise<Starte
 describe('a worker that outlived its engine', () => {
   it('is found by its pid file and waited for until its status is written', async () => {
     const original = await startAndForget('slow', 'sleep 0.3; exit 4');
-    const found = findShellWorker({ workerId: 'slow', attempt: 1, logDir: root });
+    // The wrapper writes its pid file itself, before the command runs.
+    let found = findShellWorker({ workerId: 'slow', attempt: 1, logDir: root });
+    for (let i = 0; found === null && i < 100; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      found = findShellWorker({ workerId: 'slow', attempt: 1, logDir: root });
+    }
     expect(found).toEqual({
       pid: original.pid,
       processStartTime: original.processStartTime,
