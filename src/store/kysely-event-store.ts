@@ -1,22 +1,20 @@
-import { CompiledQuery, sql, type Selectable } from 'kysely';
-import { canonicalJson, hashEventJson } from './event-hash.js';
-import {
-  RUN_STATUSES,
-  type AppendOptions,
-  type AppendResult,
-  type Checkpoint,
-  type EventStore,
-  type ExpectedVersion,
-  type MachineKind,
-  type NewEvent,
-  type NewRun,
-  type RunRow,
-  type RunStatus,
-  type StoredEvent,
-  type SubscribeOptions,
-  type Subscription,
+import { CompiledQuery, sql } from 'kysely';
+import type {
+  AppendOptions,
+  AppendResult,
+  Checkpoint,
+  EventStore,
+  ExpectedVersion,
+  NewEvent,
+  NewRun,
+  RunRow,
+  RunStatus,
+  StoredEvent,
+  SubscribeOptions,
+  Subscription,
 } from './event-store.js';
-import { RUNS_PRIMARY_KEY, STREAM_VERSION_CONSTRAINT, type EventsTable, type RunsTable } from './schema.js';
+import { chain, insertEventsSql, insertParameters, maxPosition, toRunRow, toStoredEvent, type InsertRow } from './event-rows.js';
+import { RUNS_PRIMARY_KEY, STREAM_VERSION_CONSTRAINT } from './schema.js';
 import type { StoreBackend } from './store-backend.js';
 import { ConcurrencyError } from './store-errors.js';
 import { StreamHeads, type StreamHead } from './stream-heads.js';
@@ -26,8 +24,6 @@ import { PollingSubscription, WakeupHub } from './subscription.js';
 const ANY_RETRIES = 20;
 const DEFAULT_READ_LIMIT = 1000;
 const DEFAULT_RUN_LIMIT = 100;
-
-type EventRow = Omit<Selectable<EventsTable>, 'position'> & { position: bigint | number | string };
 
 /**
  * The one EventStore, over any backend that speaks Postgres through Kysely.
@@ -137,7 +133,7 @@ export class KyselyEventStore implements EventStore {
     if (this.#closing !== undefined) throw new Error('the event store is closed');
     const source = {
       readAfter: (from: Checkpoint, limit: number, streamId: string | undefined) => this.#readAfter(from, limit, streamId),
-      onWake: (wake: () => void) => this.#wakeups.add(wake, options.onError ?? (() => undefined)),
+      onWake: (wake: () => void) => this.#wakeups.add(wake, options.onError ?? ((error) => process.emitWarning(`overseer store notifications: ${String(error)}`))),
     };
     const subscription = new PollingSubscription(source, after, onEvents, options, this.#source.pollMs);
     this.#subscriptions.add(subscription);
@@ -254,117 +250,8 @@ export class KyselyEventStore implements EventStore {
   }
 }
 
-interface InsertRow {
-  stream_id: string;
-  version: number;
-  type: string;
-  payload: string;
-  machine: MachineKind;
-  worker_id: string | null;
-  state_after: string | null;
-  created_at: Date;
-  hash: string;
-  prev_hash: string | null;
-}
-
-/** Numbers and hash-links the new events after `previous`; all share one creation time. */
-function chain(streamId: string, previous: StreamHead | undefined, events: readonly NewEvent[], createdAt: Date) {
-  const rows: InsertRow[] = [];
-  let head = previous;
-  for (const event of events) {
-    const version = (head?.version ?? 0) + 1;
-    const prevHash = head?.hash ?? null;
-    // Canonical text is what gets stored too (jsonb reorders keys anyway): each value is serialised once.
-    const payloadJson = canonicalJson(event.payload ?? null);
-    const stateAfterJson = canonicalJson(event.stateAfter ?? null);
-    const hash = hashEventJson({ streamId, version, type: event.type, machine: event.machine, workerId: event.workerId, createdAt, prevHash, payloadJson, stateAfterJson });
-    rows.push({
-      stream_id: streamId,
-      version,
-      type: event.type,
-      payload: payloadJson,
-      machine: event.machine,
-      worker_id: event.workerId,
-      state_after: stateAfterJson === 'null' ? null : stateAfterJson,
-      created_at: createdAt,
-      hash,
-      prev_hash: prevHash,
-    });
-    head = { version, hash };
-  }
-  return { rows, head };
-}
-
-const INSERT_COLUMNS = ['stream_id', 'version', 'type', 'payload', 'machine', 'worker_id', 'state_after', 'created_at', 'hash', 'prev_hash'] as const;
-const insertSqlBySize = new Map<number, string>();
-
-function insertEventsSql(count: number): string {
-  let text = insertSqlBySize.get(count);
-  if (text === undefined) {
-    const tuples: string[] = [];
-    for (let row = 0; row < count; row += 1) {
-      const first = row * INSERT_COLUMNS.length + 1;
-      tuples.push(`(${INSERT_COLUMNS.map((_, column) => `$${String(first + column)}`).join(',')})`);
-    }
-    text = `insert into events (${INSERT_COLUMNS.join(', ')}) values ${tuples.join(',')} returning position`;
-    if (insertSqlBySize.size < 256) insertSqlBySize.set(count, text);
-  }
-  return text;
-}
-
-function insertParameters(rows: readonly InsertRow[]): unknown[] {
-  const parameters: unknown[] = [];
-  for (const row of rows) for (const column of INSERT_COLUMNS) parameters.push(row[column]);
-  return parameters;
-}
-
-function maxPosition(rows: readonly { position: bigint | number | string }[]): bigint {
-  let max = 0n;
-  for (const row of rows) {
-    const position = BigInt(row.position);
-    if (position > max) max = position;
-  }
-  return max;
-}
-
 function isUniqueViolation(error: unknown, constraints: readonly string[]): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { code, constraint } = error as { code?: unknown; constraint?: unknown };
   return code === '23505' && typeof constraint === 'string' && constraints.includes(constraint);
-}
-
-function toStoredEvent(row: EventRow): StoredEvent {
-  return {
-    position: BigInt(row.position),
-    txId: row.tx_id,
-    streamId: row.stream_id,
-    version: row.version,
-    type: row.type,
-    payload: row.payload,
-    machine: parseMachine(row.machine),
-    workerId: row.worker_id,
-    stateAfter: row.state_after ?? null,
-    createdAt: row.created_at,
-    hash: row.hash,
-    prevHash: row.prev_hash,
-  };
-}
-
-function parseMachine(value: string): MachineKind {
-  if (value === 'workflow' || value === 'worker') return value;
-  throw new Error(`event store holds an event for unknown machine ${JSON.stringify(value)}`);
-}
-
-function toRunRow(row: Selectable<RunsTable>): RunRow {
-  const status = RUN_STATUSES.find((known) => known === row.status);
-  if (status === undefined) throw new Error(`run ${row.run_id} has unknown status ${JSON.stringify(row.status)}`);
-  return {
-    runId: row.run_id,
-    objective: row.objective,
-    cwd: row.cwd,
-    machineVersion: row.machine_version,
-    status,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
 }

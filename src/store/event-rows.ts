@@ -1,0 +1,127 @@
+/**
+ * How events and runs become rows and back: numbering and hash-linking new events, the hand-written
+ * multi-row INSERT of the append hot path, and parsing what the database returns.
+ */
+import type { Selectable } from 'kysely';
+import { canonicalJson, hashEventJson } from './event-hash.js';
+import { RUN_STATUSES, type MachineKind, type NewEvent, type RunRow, type StoredEvent } from './event-store.js';
+import type { EventsTable, RunsTable } from './schema.js';
+import type { StreamHead } from './stream-heads.js';
+
+/** An events row as selected (tx_id as text); position may arrive as a number where no parser is set. */
+export type EventRow = Omit<Selectable<EventsTable>, 'position'> & { position: bigint | number | string };
+
+export interface InsertRow {
+  stream_id: string;
+  version: number;
+  type: string;
+  /** JSON text, not the value: pg would send a JS array as a Postgres array. */
+  payload: string;
+  machine: MachineKind;
+  worker_id: string | null;
+  state_after: string | null;
+  created_at: Date;
+  hash: string;
+  prev_hash: string | null;
+}
+
+/** Numbers and hash-links the new events after `previous`; all share one creation time. */
+export function chain(
+  streamId: string,
+  previous: StreamHead | undefined,
+  events: readonly NewEvent[],
+  createdAt: Date,
+): { rows: InsertRow[]; head: StreamHead | undefined } {
+  const rows: InsertRow[] = [];
+  let head = previous;
+  for (const event of events) {
+    const version = (head?.version ?? 0) + 1;
+    const prevHash = head?.hash ?? null;
+    // Canonical text is what gets stored too (jsonb reorders keys anyway): each value is serialised once.
+    const payloadJson = canonicalJson(event.payload ?? null);
+    const stateAfterJson = canonicalJson(event.stateAfter ?? null);
+    const hash = hashEventJson({ streamId, version, type: event.type, machine: event.machine, workerId: event.workerId, createdAt, prevHash, payloadJson, stateAfterJson });
+    rows.push({
+      stream_id: streamId,
+      version,
+      type: event.type,
+      payload: payloadJson,
+      machine: event.machine,
+      worker_id: event.workerId,
+      state_after: stateAfterJson === 'null' ? null : stateAfterJson,
+      created_at: createdAt,
+      hash,
+      prev_hash: prevHash,
+    });
+    head = { version, hash };
+  }
+  return { rows, head };
+}
+
+const INSERT_COLUMNS = ['stream_id', 'version', 'type', 'payload', 'machine', 'worker_id', 'state_after', 'created_at', 'hash', 'prev_hash'] as const;
+const insertSqlBySize = new Map<number, string>();
+
+export function insertEventsSql(count: number): string {
+  let text = insertSqlBySize.get(count);
+  if (text === undefined) {
+    const tuples: string[] = [];
+    for (let row = 0; row < count; row += 1) {
+      const first = row * INSERT_COLUMNS.length + 1;
+      tuples.push(`(${INSERT_COLUMNS.map((_, column) => `$${String(first + column)}`).join(',')})`);
+    }
+    text = `insert into events (${INSERT_COLUMNS.join(', ')}) values ${tuples.join(',')} returning position`;
+    if (insertSqlBySize.size < 256) insertSqlBySize.set(count, text);
+  }
+  return text;
+}
+
+export function insertParameters(rows: readonly InsertRow[]): unknown[] {
+  const parameters: unknown[] = [];
+  for (const row of rows) for (const column of INSERT_COLUMNS) parameters.push(row[column]);
+  return parameters;
+}
+
+export function maxPosition(rows: readonly { position: bigint | number | string }[]): bigint {
+  let max = 0n;
+  for (const row of rows) {
+    const position = BigInt(row.position);
+    if (position > max) max = position;
+  }
+  return max;
+}
+
+export function toStoredEvent(row: EventRow): StoredEvent {
+  return {
+    position: BigInt(row.position),
+    txId: row.tx_id,
+    streamId: row.stream_id,
+    version: row.version,
+    type: row.type,
+    payload: row.payload,
+    machine: parseMachine(row.machine),
+    workerId: row.worker_id,
+    stateAfter: row.state_after ?? null,
+    createdAt: row.created_at,
+    hash: row.hash,
+    prevHash: row.prev_hash,
+  };
+}
+
+function parseMachine(value: string): MachineKind {
+  if (value === 'workflow' || value === 'worker') return value;
+  throw new Error(`event store holds an event for unknown machine ${JSON.stringify(value)}`);
+}
+
+export function toRunRow(row: Selectable<RunsTable>): RunRow {
+  const status = RUN_STATUSES.find((known) => known === row.status);
+  if (status === undefined) throw new Error(`run ${row.run_id} has unknown status ${JSON.stringify(row.status)}`);
+  return {
+    runId: row.run_id,
+    objective: row.objective,
+    cwd: row.cwd,
+    machineVersion: row.machine_version,
+    status,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
