@@ -35,6 +35,15 @@ export const workerProcessSchema = z.object({
   statusFile: z.string(),
 });
 
+/** Provenance of a quality gate's verdict: what ran, how it ended, where its output is. */
+const gateResult = z.object({
+  gate: z.string(),
+  level: z.string(),
+  command: z.string(),
+  exitCode: z.number().int().nullable(),
+  logFile: z.string().nullable(),
+});
+
 export const workerEventSchemas = {
   'trust.decided': z.object({ decision: trustDecision, source: z.string() }),
   'trust.approved': z.object({ by: z.string(), source: z.string(), reason: z.string().optional() }),
@@ -43,8 +52,9 @@ export const workerEventSchemas = {
   'process.spawn_failed': z.object({ error: z.string() }),
   'process.exited': z.object({ code: z.number().int().nullable(), signal: z.string().nullable() }),
   'worker.lost': z.object({ detail: z.string() }),
+  'gate.passed': gateResult,
   'gates.passed': z.object({}),
-  'gates.failed': z.object({ gate: z.string(), detail: z.string() }),
+  'gates.failed': gateResult.extend({ detail: z.string() }),
   'worker.cancel': z.object({ reason: z.string() }),
   'human.retry': z.object({ by: z.string(), source: z.string(), reason: z.string().optional() }),
   'human.abandon': z.object({ by: z.string(), source: z.string(), reason: z.string().optional() }),

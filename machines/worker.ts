@@ -33,6 +33,8 @@ export interface WorkerContext {
   escalation: Escalation | null;
   /** Attempts a person granted beyond the recipe's (each `human.retry` adds one). */
   grantedAttempts: number;
+  /** Quality gates green in this attempt: a resumed verification does not run them again. */
+  gatesPassed: string[];
 }
 
 const NO_TIMEOUT = Number.POSITIVE_INFINITY;
@@ -121,6 +123,7 @@ export const workerMachine = setup({
     retryDelayMs: 0,
     escalation: null,
     grantedAttempts: 0,
+    gatesPassed: [],
   }),
   initial: 'spawned',
   on: {
@@ -151,7 +154,7 @@ export const workerMachine = setup({
       },
     },
     trusted: {
-      entry: [assign({ attempt: ({ context }) => context.attempt + 1, process: null }), 'startProcess'],
+      entry: [assign({ attempt: ({ context }) => context.attempt + 1, process: null, gatesPassed: [] }), 'startProcess'],
       on: {
         'process.started': {
           target: 'running',
@@ -183,6 +186,7 @@ export const workerMachine = setup({
     verifying: {
       entry: 'runGates',
       on: {
+        'gate.passed': { actions: assign({ gatesPassed: ({ context, event }) => [...context.gatesPassed, event.gate] }) },
         'gates.passed': { target: 'done' },
         'gates.failed': onFailure('gate_red', []),
       },

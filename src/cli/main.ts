@@ -12,7 +12,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
 };
 
 const USAGE = `usage: overseer <command> [options]
-  run [OBJECTIVE...] [--plan FILE] [--worker CMD] [--auto-approve] [--concurrency N] [--db URL|DIR] [--json] [--detach]
+  run [OBJECTIVE...] [--plan FILE] [--worker CMD] [--policy FILE] [--auto-approve] [--concurrency N] [--db URL|DIR] [--json] [--detach]
   status [RUN_ID] [--json]
   events RUN_ID [--json]
   resume RUN_ID [--json] [--detach]

@@ -18,7 +18,7 @@ export async function resumeCommand(args: string[]): Promise<number> {
   try {
     let engine;
     try {
-      engine = await resumeRun(await engineDeps(store, null), runId);
+      engine = await resumeRun(await engineDeps(store), runId);
     } catch (error) {
       if (error instanceof RunNotFoundError || error instanceof MachineVersionError || error instanceof LogMismatchError) throw new UsageError(error.message);
       throw error;

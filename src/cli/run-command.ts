@@ -1,5 +1,6 @@
 /** `overseer run`: validate everything first (nothing is written for bad input), then start and follow a run. */
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { loadPolicy } from '../gates/policy-file.js';
 import { loadPlanFile } from '../planning/plan-file.js';
 import { formatProblems } from '../planning/plan.js';
 import { planFromObjective } from '../planning/single-packet-plan.js';
@@ -12,6 +13,7 @@ import { UsageError } from './usage-error.js';
 
 const flags = {
   plan: { type: 'string' },
+  policy: { type: 'string' },
   worker: { type: 'string' },
   'auto-approve': { type: 'boolean' },
   concurrency: { type: 'string' },
@@ -34,6 +36,16 @@ async function loadPackets(planFile: string | undefined, objectiveWords: string[
   return { plan: made.plan, objective };
 }
 
+/** `--policy FILE` wins over a plan's `policy:` (a path there is relative to the plan file). */
+async function choosePolicy(flag: string | undefined, fromPlan: string | object | undefined, planFile: string | undefined) {
+  const source = flag ?? fromPlan;
+  if (source === undefined) return null;
+  const baseDir = flag !== undefined || planFile === undefined ? process.cwd() : dirname(resolve(planFile));
+  const loaded = await loadPolicy(source, baseDir);
+  if (!loaded.ok) throw new UsageError(loaded.message);
+  return { name: loaded.name, policy: loaded.policy };
+}
+
 export async function runCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags('run', args, flags);
   const { plan, objective } = await loadPackets(values.plan, positionals, values.worker);
@@ -43,10 +55,11 @@ export async function runCommand(args: string[]): Promise<number> {
     throw new UsageError(`packets without a command and no --worker CMD to run them: ${homeless.join(', ')}`);
   }
 
+  const policy = await choosePolicy(values.policy, plan.policy, values.plan);
   const store = await openCliStore(values.db, { owner: true });
   try {
     const engine = await startRun(
-      await engineDeps(store, plan.policy),
+      await engineDeps(store),
       {
         objective,
         cwd: process.cwd(),
@@ -54,6 +67,7 @@ export async function runCommand(args: string[]): Promise<number> {
         packets: plan.packets,
         autoApprove: values['auto-approve'] === true,
         workerCommand: values.worker ?? null,
+        policy,
       },
     );
     return await followRun(engine, { json: values.json === true, detach: values.detach === true });

@@ -16,6 +16,8 @@ import type { RunEvent } from './run-events.js';
 import type { MachineAction, RunState } from './run-state.js';
 import { deriveRunStatus } from './run-status.js';
 import { packetSpecSchema, type PacketSpec } from './packet-spec.js';
+import { trustResolverFor } from './run-trust.js';
+import { verifyWorker } from './verify-worker.js';
 
 export type { CommittedEvent } from './run-batch.js';
 
@@ -23,7 +25,8 @@ export interface EngineDeps {
   store: EventStore;
   clock: Clock;
   driver: WorkerDriver;
-  trust: TrustResolver;
+  /** Overrides the trust policy recorded with the run (tests that choose every decision). */
+  trust?: TrustResolver;
   /** Seeds back-off jitter per worker; recorded in the log, so replays do not call it. */
   random: () => number;
 }
@@ -42,6 +45,7 @@ export class RunEngine {
   private failed = false;
   private inFlight = 0;
   private subscription: Subscription | null = null;
+  private trust: TrustResolver | undefined;
   readonly finished: Promise<RunState>;
 
   constructor(
@@ -204,7 +208,10 @@ export class RunEngine {
           return typeof pid === 'number' ? this.deps.driver.kill(pid) : undefined;
         }
         case 'runGates':
-          return this.commit([{ type: 'gates.passed', machine: 'worker', workerId: action.workerId, payload: {} }]);
+          return verifyWorker(action.workerId as string, this.state, {
+            commit: (events) => this.commit(events),
+            current: () => this.state,
+          });
         default:
           throw new Error(`no effect for action ${action.type}`);
       }
@@ -232,7 +239,8 @@ export class RunEngine {
 
   private async decideTrust(workerId: string): Promise<void> {
     const packet = this.packet(workerId);
-    const verdict = await this.deps.trust({ packet, autoApprove: this.state.run.autoApprove });
+    this.trust ??= this.deps.trust ?? trustResolverFor(this.state.run);
+    const verdict = await this.trust({ packet, autoApprove: this.state.run.autoApprove, cwd: this.state.run.cwd, workerKind: 'shell' });
     await this.commit([{ type: 'trust.decided', machine: 'worker', workerId, payload: { decision: verdict.decision, source: verdict.source } }]);
   }
 

@@ -28,6 +28,8 @@ export const runStartedSchema = z.object({
   packets: z.array(z.looseObject({ id: z.string(), objective: z.string() })).nullable(),
   autoApprove: z.boolean(),
   workerCommand: z.string().nullable(),
+  /** The trust policy in force, recorded so a resumed run decides as the original would have. */
+  policy: z.object({ name: z.string(), policy: z.unknown() }).nullable().default(null),
 });
 export type RunStarted = z.infer<typeof runStartedSchema>;
 

@@ -17,6 +17,7 @@ export interface RunOptions {
   packets: RunStarted['packets'];
   autoApprove: boolean;
   workerCommand: string | null;
+  policy?: RunStarted['policy'];
 }
 
 export async function startRun(deps: EngineDeps, options: RunOptions): Promise<RunEngine> {
@@ -32,6 +33,7 @@ export async function startRun(deps: EngineDeps, options: RunOptions): Promise<R
       packets: options.packets,
       autoApprove: options.autoApprove,
       workerCommand: options.workerCommand,
+      policy: options.policy ?? null,
     };
     const event = { type: 'run.started', machine: 'workflow' as const, workerId: null, payload };
     const at = new Date(deps.clock.now());

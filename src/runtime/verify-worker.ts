@@ -1,0 +1,48 @@
+/**
+ * The green contract for one worker: its required quality gates run one after another, each verdict
+ * an event with its provenance (command, exit code, log file). A gate already green in this attempt
+ * (recorded before a crash) is not run again; the first red gate ends the verification.
+ */
+import { join } from 'node:path';
+import { runGate } from '../gates/gate-runner.js';
+import { requiredGates, type GreenContractPacket } from '../gates/quality-gates.js';
+import { packetSpecSchema } from './packet-spec.js';
+import type { RunEvent } from './run-events.js';
+import type { RunState } from './run-state.js';
+
+export interface VerifyHost {
+  commit(events: RunEvent[]): Promise<void>;
+  current(): RunState;
+}
+
+export async function verifyWorker(workerId: string, state: RunState, host: VerifyHost): Promise<void> {
+  const raw = state.packets[workerId] as Record<string, unknown> & GreenContractPacket;
+  const packet = packetSpecSchema.parse(raw);
+  const attempt = state.workers[workerId]?.context.attempt ?? 1;
+  const stillVerifying = () => {
+    const worker = host.current().workers[workerId];
+    return worker?.value === 'verifying' && worker.context.attempt === attempt;
+  };
+  const event = (type: string, payload: Record<string, unknown>): RunEvent => ({ type, machine: 'worker', workerId, payload });
+
+  for (const gate of requiredGates(raw)) {
+    if (!stillVerifying()) return;
+    if (host.current().workers[workerId]?.context.gatesPassed.includes(gate.name) === true) continue;
+    const result = await runGate(gate, {
+      runId: state.run.runId,
+      workerId,
+      attempt,
+      cwd: packet.cwd === undefined ? state.run.cwd : join(state.run.cwd, packet.cwd),
+      env: packet.env,
+      logDir: state.run.runDir,
+      packet,
+    });
+    const provenance = { gate: result.gate, level: result.level, command: result.command, exitCode: result.exitCode, logFile: result.logFile };
+    if (!result.passed) {
+      await host.commit([event('gates.failed', { ...provenance, detail: result.detail ?? 'red' })]);
+      return;
+    }
+    await host.commit([event('gate.passed', provenance)]);
+  }
+  if (stillVerifying()) await host.commit([event('gates.passed', {})]);
+}
