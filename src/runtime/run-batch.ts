@@ -6,6 +6,7 @@
  * else wrote therefore only performs its effects and never expands it again.
  */
 import type { NewEvent, StoredEvent } from '../store/event-store.js';
+import { requiredGates, type GreenContractPacket } from '../gates/quality-gates.js';
 import { packetSpecSchema } from './packet-spec.js';
 import { parseRunEvent, type RunEvent } from './run-events.js';
 import { applyEvent, LogMismatchError, type MachineAction, type RunState } from './run-state.js';
@@ -35,7 +36,7 @@ function spawnEvent(taskId: string, state: RunState, random: () => number): RunE
       input: {
         workerId: taskId,
         timeoutMs: packet.timeoutMs ?? null,
-        hasGates: (packet.gates?.length ?? 0) > 0,
+        hasGates: requiredGates(packet as GreenContractPacket).length > 0,
         ...(packet.recipes === undefined ? {} : { recipes: packet.recipes }),
         seed: Math.floor(random() * 2 ** 31),
       },
