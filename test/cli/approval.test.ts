@@ -50,8 +50,8 @@ describe.each(testBackends())('approval on $name', (backend) => {
 
   it('approve from a second process releases a worker while run waits', async () => {
     const running = overseerProcess(['run', '--plan', plan, '--json', '--db', target.db], { cwd });
-    const runId = await eventually(async () => /run (\w+) started/.exec(running.output().stderr)?.[1], 20_000, 'run to start');
-    await eventually(async () => (running.output().stderr.includes('waiting for approval') ? true : undefined), 20_000, 'the trust gate');
+    const runId = await eventually(() => /run (\w+) started/.exec(running.output().stderr)?.[1], 20_000, 'run to start');
+    await eventually(() => (running.output().stderr.includes('waiting for approval') ? true : undefined), 20_000, 'the trust gate');
 
     const notWaiting = await cli(['approve', runId, 'safe']);
     expect(notWaiting.code).toBe(2);

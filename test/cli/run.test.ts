@@ -94,7 +94,7 @@ describe.each(testBackends())('overseer run on $name', (backend) => {
     const plan = join(cwd, 'slow.json');
     await writeFile(plan, JSON.stringify({ packets: [{ id: 'slow', objective: 'take a while', command: 'sleep 3' }] }));
     const running = overseerProcess(['run', '--plan', plan, '--auto-approve', '--db', target.db], { cwd });
-    const runId = await eventually(async () => /run (\w+) started/.exec(running.output().stderr)?.[1], 20_000, 'run to start');
+    const runId = await eventually(() => /run (\w+) started/.exec(running.output().stderr)?.[1], 20_000, 'run to start');
     const seen = await eventually(async () => {
       const status = await cli(['status', runId, '--json']);
       const parsed = status.code === 0 ? (JSON.parse(status.stdout) as { status: string; workers: Array<{ state: string }> }) : undefined;
