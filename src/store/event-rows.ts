@@ -25,7 +25,7 @@ export interface InsertRow {
   prev_hash: string | null;
 }
 
-/** Numbers and hash-links the new events after `previous`; all share one creation time. */
+/** Numbers and hash-links the new events after `previous`; `createdAt` stands in for events that bring no time of their own. */
 export function chain(
   streamId: string,
   previous: StreamHead | undefined,
@@ -35,12 +35,14 @@ export function chain(
   const rows: InsertRow[] = [];
   let head = previous;
   for (const event of events) {
+    // The engine's clock decides when an event happened: timers fall due relative to it, live and on replay.
+    const at = event.createdAt ?? createdAt;
     const version = (head?.version ?? 0) + 1;
     const prevHash = head?.hash ?? null;
     // Canonical text is what gets stored too (jsonb reorders keys anyway): each value is serialised once.
     const payloadJson = canonicalJson(event.payload ?? null);
     const stateAfterJson = canonicalJson(event.stateAfter ?? null);
-    const hash = hashEventJson({ streamId, version, type: event.type, machine: event.machine, workerId: event.workerId, createdAt, prevHash, payloadJson, stateAfterJson });
+    const hash = hashEventJson({ streamId, version, type: event.type, machine: event.machine, workerId: event.workerId, createdAt: at, prevHash, payloadJson, stateAfterJson });
     rows.push({
       stream_id: streamId,
       version,
@@ -49,7 +51,7 @@ export function chain(
       machine: event.machine,
       worker_id: event.workerId,
       state_after: stateAfterJson === 'null' ? null : stateAfterJson,
-      created_at: createdAt,
+      created_at: at,
       hash,
       prev_hash: prevHash,
     });

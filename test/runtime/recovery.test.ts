@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backoffDelayMs, DEFAULT_RECIPES, type RecoveryRecipe, type RecoveryRecipes } from '../../machines/recovery.js';
 import type { RunEngine } from '../../src/runtime/run-engine.js';
 import { deriveRunStatus } from '../../src/runtime/run-status.js';
+import { rebuildRun } from '../../src/runtime/rebuild-run.js';
+import { persistRunState } from '../../src/runtime/run-state.js';
 import { startRun } from '../../src/runtime/start-run.js';
 import { approvalEvent } from '../../src/runtime/human-decisions.js';
 import { writeToRun } from '../../src/runtime/write-to-run.js';
@@ -71,6 +73,8 @@ describe.each(testBackends())('recovery on $name', (backend) => {
     const { engine, driver, clock } = await start([{ id: 'flaky', recipes: recipes({ exit_nonzero: RETRY_3 }) }]);
     await exit(engine, driver, 'flaky', 1);
     expect(clock.pending()).toEqual([backoffDelayMs(RETRY_3, 1, SEED)]);
+    // The pending back-off lives in the log: a rebuild has the same timer, due at the same moment.
+    expect(persistRunState(await rebuildRun(store, engine.runId))).toEqual(persistRunState(engine.current));
     clock.advance(backoffDelayMs(RETRY_3, 1, SEED));
     await engine.idle();
     await exit(engine, driver, 'flaky', 1);
@@ -138,6 +142,8 @@ describe.each(testBackends())('recovery on $name', (backend) => {
   it('timeout fires from the log, kills the process tree, and retries', async () => {
     const { engine, driver, clock } = await start([{ id: 'hangs', timeoutMs: 5000, recipes: recipes({ timeout: { ...RETRY_3, maxAttempts: 2 } }) }]);
     const pid = driver.pidOf('hangs');
+    expect(persistRunState(await rebuildRun(store, engine.runId))).toEqual(persistRunState(engine.current));
+    expect(Object.values(engine.current.timers).map((t) => t.dueAt - clock.now())).toEqual([5000]);
     clock.advance(5000);
     await engine.idle();
     expect(driver.killed).toEqual([pid]);
