@@ -2,6 +2,7 @@
 import { MachineVersionError, RunNotFoundError } from '../runtime/rebuild-run.js';
 import { LogMismatchError } from '../runtime/run-state.js';
 import { resumeRun } from '../runtime/resume-run.js';
+import { LeaseHeldError } from '../runtime/run-lease.js';
 import { openCliStore } from './cli-store.js';
 import { engineDeps } from './engine-deps.js';
 import { followRun } from './follow-run.js';
@@ -20,7 +21,9 @@ export async function resumeCommand(args: string[]): Promise<number> {
     try {
       engine = await resumeRun(await engineDeps(store), runId);
     } catch (error) {
-      if (error instanceof RunNotFoundError || error instanceof MachineVersionError || error instanceof LogMismatchError) throw new UsageError(error.message);
+      if (error instanceof RunNotFoundError || error instanceof MachineVersionError || error instanceof LogMismatchError || error instanceof LeaseHeldError) {
+        throw new UsageError(error.message);
+      }
       throw error;
     }
     return await followRun(engine, { json: values.json === true, detach: values.detach === true, resumed: true });

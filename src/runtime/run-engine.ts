@@ -16,6 +16,7 @@ import type { RunEvent } from './run-events.js';
 import type { MachineAction, RunState } from './run-state.js';
 import { deriveRunStatus } from './run-status.js';
 import { packetSpecSchema, type PacketSpec } from './packet-spec.js';
+import type { RunLease } from './run-lease.js';
 import { trustResolverFor } from './run-trust.js';
 import { verifyWorker } from './verify-worker.js';
 
@@ -46,6 +47,7 @@ export class RunEngine {
   private inFlight = 0;
   private subscription: Subscription | null = null;
   private trust: TrustResolver | undefined;
+  private lease: RunLease | null = null;
   readonly finished: Promise<RunState>;
 
   constructor(
@@ -82,6 +84,12 @@ export class RunEngine {
   /** Performs the given effects as if they had just been asked for: used at start and on resume. */
   perform(actions: readonly MachineAction[]): void {
     for (const action of actions) this.performOne(action);
+  }
+
+  /** Holds the run's lease for as long as the engine runs; losing it stops the engine. */
+  hold(lease: RunLease): void {
+    this.lease = lease;
+    lease.keepAlive((error) => this.fail(error));
   }
 
   /** Watches the store for events other processes write to this run (approvals, cancels). */
@@ -132,13 +140,16 @@ export class RunEngine {
     }
   }
 
-  /** Stops timers and the store subscription; the run itself stays as the log says. */
+  /** Stops timers and the store subscription and gives up the lease; the run stays as the log says. */
   async stop(): Promise<void> {
     for (const handle of this.armed.values()) this.deps.clock.clearTimer(handle);
     this.armed.clear();
     const subscription = this.subscription;
+    const lease = this.lease;
     this.subscription = null;
+    this.lease = null;
     await subscription?.close();
+    await lease?.release();
   }
 
   private enqueue(step: () => Promise<void>): Promise<void> {

@@ -6,6 +6,7 @@ import type { EngineDeps } from './run-engine.js';
 import { RunEngine } from './run-engine.js';
 import type { RunStarted } from './run-events.js';
 import { newRunId } from './run-id.js';
+import { RunLease } from './run-lease.js';
 import { startRunState } from './run-state.js';
 
 export interface RunOptions {
@@ -48,6 +49,7 @@ export async function startRun(deps: EngineDeps, options: RunOptions): Promise<R
       throw error;
     }
     const engine = new RunEngine(deps, state);
+    engine.hold(await RunLease.take(deps.store, runId));
     await engine.watchForeignEvents();
     engine.perform(actions);
     return engine;

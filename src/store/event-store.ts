@@ -86,6 +86,16 @@ export interface SubscribeOptions {
   onError?: (error: unknown) => void;
 }
 
+/** Who owns a run: one engine at a time, proven by an epoch that grows with every takeover. */
+export interface LeaseHolder {
+  ownerId: string;
+  epoch: bigint;
+  heartbeatAt: Date | null;
+  expiresAt: Date | null;
+}
+
+export type LeaseResult = { acquired: true; epoch: bigint } | { acquired: false; holder: LeaseHolder };
+
 export interface EventStore {
   readonly backend: 'pg' | 'pglite';
   /** Creates the runs row and appends the run's first events in one transaction. */
@@ -99,5 +109,21 @@ export interface EventStore {
   readAll(after: Checkpoint, limit?: number): Promise<StoredEvent[]>;
   /** Catch-up from the checkpoint, then live; each event is delivered once, in `readAll` order. */
   subscribe(after: Checkpoint, onEvents: (events: StoredEvent[]) => Promise<void> | void, options?: SubscribeOptions): Subscription;
+  /**
+   * Takes the run's lease when it is free, expired, already ours, or when `takeOver` says its holder
+   * is gone (a dead process on this host). Undefined when the run does not exist.
+   */
+  acquireLease(runId: string, ownerId: string, ttlMs: number, takeOver: (holder: LeaseHolder) => boolean): Promise<LeaseResult | undefined>;
+  /** Extends the lease; false when it is no longer ours (taken over after it expired). */
+  renewLease(runId: string, ownerId: string, epoch: bigint, ttlMs: number): Promise<boolean>;
+  releaseLease(runId: string, ownerId: string, epoch: bigint): Promise<void>;
+  /**
+   * Takes the run's lease when it is free, expired, already ours, or when `takeOver` says its holder
+   * is gone (a dead process on this host). Undefined when the run does not exist.
+   */
+  acquireLease(runId: string, ownerId: string, ttlMs: number, takeOver: (holder: LeaseHolder) => boolean): Promise<LeaseResult | undefined>;
+  /** Extends the lease; false when it is no longer ours (taken over after it expired). */
+  renewLease(runId: string, ownerId: string, epoch: bigint, ttlMs: number): Promise<boolean>;
+  releaseLease(runId: string, ownerId: string, epoch: bigint): Promise<void>;
   close(): Promise<void>;
 }

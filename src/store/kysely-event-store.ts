@@ -5,6 +5,8 @@ import type {
   Checkpoint,
   EventStore,
   ExpectedVersion,
+  LeaseHolder,
+  LeaseResult,
   NewEvent,
   NewRun,
   RunRow,
@@ -14,6 +16,7 @@ import type {
   Subscription,
 } from './event-store.js';
 import { chain, insertEventsSql, insertParameters, maxPosition, toRunRow, toStoredEvent, type InsertRow } from './event-rows.js';
+import { acquireLease, releaseLease, renewLease } from './run-leases.js';
 import { RUNS_PRIMARY_KEY, STREAM_VERSION_CONSTRAINT } from './schema.js';
 import type { StoreBackend } from './store-backend.js';
 import { ConcurrencyError } from './store-errors.js';
@@ -143,6 +146,18 @@ export class KyselyEventStore implements EventStore {
         this.#subscriptions.delete(subscription);
       },
     };
+  }
+
+  acquireLease(runId: string, ownerId: string, ttlMs: number, takeOver: (holder: LeaseHolder) => boolean): Promise<LeaseResult | undefined> {
+    return acquireLease(this.#source.db, runId, ownerId, ttlMs, takeOver);
+  }
+
+  renewLease(runId: string, ownerId: string, epoch: bigint, ttlMs: number): Promise<boolean> {
+    return renewLease(this.#source.db, runId, ownerId, epoch, ttlMs);
+  }
+
+  releaseLease(runId: string, ownerId: string, epoch: bigint): Promise<void> {
+    return releaseLease(this.#source.db, runId, ownerId, epoch);
   }
 
   close(): Promise<void> {

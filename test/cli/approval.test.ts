@@ -62,6 +62,11 @@ describe.each(testBackends())('approval on $name', (backend) => {
     const unknownRun = await cli(['approve', 'nosuchrun', 'risky']);
     expect(unknownRun.code).toBe(2);
 
+    // The waiting engine still owns the run: a second engine is refused, and writes nothing.
+    const second = await cli(['resume', runId]);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(new RegExp(`run ${runId} is owned by a live engine \\(pid ${String(running.pid)} `));
+
     const approved = await cli(['approve', runId, 'risky', '--reason', 'reviewed the diff']);
     expect(approved.code).toBe(0);
     const done = await running.done;
