@@ -3,11 +3,9 @@
  * `policy:` key) or the rules written inline in the plan. Every way it can be wrong comes back as one
  * line, in the plan's style: `guard.yaml: rules[1].outcome: expected one of trust, ask, deny`.
  */
-import { readFile } from 'node:fs/promises';
-import { extname, resolve } from 'node:path';
-import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { resolve } from 'node:path';
 import type { z } from 'zod';
-import { jsonErrorLine } from '../planning/json-error-line.js';
+import { readStructuredFile } from '../planning/structured-file.js';
 import { formatPath, formatProblems, planErrorMessages, problemsFromIssues, type PlanPath, type PlanProblem } from '../planning/plan-problem.js';
 import { MATCH_FIELDS, TrustPolicy } from './trust-policy.js';
 
@@ -29,13 +27,7 @@ export async function loadPolicy(source: string | object, baseDir: string): Prom
     if (problems.ok) return { ok: true, policy: problems.policy, name: INLINE_POLICY_NAME };
     return { ok: false, message: oneLine(problems.problems) };
   }
-  let text: string;
-  try {
-    text = await readFile(resolve(baseDir, source), 'utf8');
-  } catch (error) {
-    return { ok: false, message: `${source}: ${readFailure(error)}` };
-  }
-  const parsed = parseText(text, extname(source).toLowerCase());
+  const parsed = await readStructuredFile(resolve(baseDir, source), 'policy');
   if (!parsed.ok) return { ok: false, message: `${source}: ${parsed.message}` };
   const checked = checkPolicy(parsed.value, []);
   if (checked.ok) return { ok: true, policy: checked.policy, name: source };
@@ -65,46 +57,4 @@ function unknownKeyHint(issue: z.core.$ZodIssue): string {
   if (depth === 0) return 'unknown key (a policy has rules, default)';
   if (depth === 2) return 'unknown key (a rule has name, match, outcome)';
   return `unknown key (a match has ${MATCH_FIELDS.join(', ')})`;
-}
-
-function readFailure(error: unknown): string {
-  switch ((error as NodeJS.ErrnoException | undefined)?.code) {
-    case 'ENOENT':
-      return 'file not found';
-    case 'EISDIR':
-      return 'is a directory, not a policy file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    default:
-      throw error;
-  }
-}
-
-type Syntax = { ok: true; value: unknown } | { ok: false; message: string };
-
-/** JSON for `.json`; YAML otherwise (YAML reads JSON too). */
-function parseText(text: string, extension: string): Syntax {
-  if (extension === '.json') {
-    try {
-      return { ok: true, value: JSON.parse(text) as unknown };
-    } catch (error) {
-      if (!(error instanceof SyntaxError)) throw error;
-      const line = jsonErrorLine(text);
-      const reason = error.message.replace(/ at position \d+.*$/s, '').replace(/ in JSON$/, '')
-        .replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '');
-      return { ok: false, message: line === null ? `JSON syntax error: ${reason}` : `JSON syntax error at line ${String(line)}: ${reason}` };
-    }
-  }
-  try {
-    return { ok: true, value: parseYaml(text) as unknown };
-  } catch (error) {
-    if (!(error instanceof YAMLParseError)) throw error;
-    const reason =
-      error.code === 'MULTIPLE_DOCS'
-        ? 'a policy file holds one YAML document, this one has several'
-        : (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-    const line = error.linePos?.[0].line;
-    return { ok: false, message: line === undefined ? `YAML syntax error: ${reason}` : `YAML syntax error at line ${String(line)}: ${reason}` };
-  }
 }
