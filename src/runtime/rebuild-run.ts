@@ -2,7 +2,7 @@
 import { MACHINE_VERSION } from '../../machines/index.js';
 import type { EventStore, StoredEvent } from '../store/event-store.js';
 import { parseRunEvent, type RunEvent } from './run-events.js';
-import { applyEvent, LogMismatchError, startRunState, type RunState } from './run-state.js';
+import { applyEvent, LogMismatchError, startRunState, type Applied, type RunState } from './run-state.js';
 
 export class RunNotFoundError extends Error {
   readonly code = 'RUN_NOT_FOUND' as const;
@@ -19,26 +19,45 @@ function toRunEvent(event: StoredEvent): RunEvent {
   return parseRunEvent({ type: event.type, payload: event.payload as Record<string, unknown>, machine: event.machine, workerId: event.workerId });
 }
 
-/**
- * Folds stored events into a run state. Every stored event must change the machines it reaches: one
- * that does not means the log and the machine definitions disagree, and we refuse rather than guess.
- */
-export function foldEvents(events: readonly StoredEvent[]): RunState {
-  const [first, ...rest] = events;
+/** The state after a run's first event; refuses a log that does not start a run, or one of other machines. */
+export function foldFirst(first: StoredEvent | undefined): Applied {
   if (first === undefined || first.type !== 'run.started') throw new LogMismatchError('the log does not start with run.started');
-  let state = startRunState(toRunEvent(first), first.createdAt).state;
-  if (state.run.machineVersion !== MACHINE_VERSION) {
+  const applied = startRunState(toRunEvent(first), first.createdAt);
+  const recorded = applied.state.run.machineVersion;
+  if (recorded !== MACHINE_VERSION) {
     throw new MachineVersionError(
-      `run ${state.run.runId} was recorded with machines ${state.run.machineVersion}; this Overseer has ${MACHINE_VERSION} and no migration between them`,
+      `run ${applied.state.run.runId} was recorded with machines ${recorded}; this Overseer has ${MACHINE_VERSION} and no migration between them`,
     );
   }
-  for (const event of rest) {
-    const applied = applyEvent(state, toRunEvent(event), event.createdAt);
-    if (applied === null) {
-      throw new LogMismatchError(`event ${String(event.position)} (${event.type}, version ${String(event.version)}) does not fit the machines in the state they were in`);
-    }
-    state = applied.state;
+  return applied;
+}
+
+/**
+ * One more stored event folded in. Every stored event must change the machines it reaches: one that
+ * does not means the log and the machine definitions disagree, and we refuse rather than guess.
+ */
+export function foldNext(state: RunState, event: StoredEvent, options: { inPlace?: boolean } = {}): Applied {
+  const applied = applyEvent(state, toRunEvent(event), event.createdAt, options);
+  if (applied === null) {
+    throw new LogMismatchError(
+      `event ${String(event.position)} (${event.type}, version ${String(event.version)}) does not fit the machines: ${machineWhere(state, event.workerId)}`,
+    );
   }
+  return applied;
+}
+
+function machineWhere(state: RunState, workerId: string | null): string {
+  if (workerId === null) return `the workflow was ${JSON.stringify(state.workflow.value)}`;
+  const worker = state.workers[workerId];
+  return worker === undefined ? `worker ${workerId} did not exist yet` : `worker ${workerId} was ${JSON.stringify(worker.value)}`;
+}
+
+/** Folds stored events into a run state, through the same fold the live engine uses. */
+export function foldEvents(events: readonly StoredEvent[]): RunState {
+  const [first, ...rest] = events;
+  // The fold owns the state it builds, so each event may change it in place.
+  let state = foldFirst(first).state;
+  for (const event of rest) state = foldNext(state, event, { inPlace: true }).state;
   return state;
 }
 

@@ -9,7 +9,7 @@ import type { NewEvent, StoredEvent } from '../store/event-store.js';
 import { requiredGates, type GreenContractPacket } from '../gates/quality-gates.js';
 import { packetSpecSchema } from './packet-spec.js';
 import { parseRunEvent, type RunEvent } from './run-events.js';
-import { applyEvent, LogMismatchError, type MachineAction, type RunState } from './run-state.js';
+import { applyEvent, cloneRunState, LogMismatchError, type MachineAction, type RunState } from './run-state.js';
 
 export interface CommittedEvent extends RunEvent {
   stateAfter: unknown;
@@ -80,10 +80,11 @@ function followUps(action: MachineAction, state: RunState, random: () => number)
 /** Folds the inputs and their follow-ups; inputs that change nothing (a late timer) are dropped. */
 export function buildBatch(state: RunState, inputs: readonly RunEvent[], at: Date, random: () => number): Batch {
   const queue = [...inputs];
-  const batch: Batch = { state, events: [], committed: [], effects: [] };
+  // One copy per batch, then changed in place: the engine keeps its own state until the append succeeds.
+  const batch: Batch = { state: cloneRunState(state), events: [], committed: [], effects: [] };
   while (queue.length > 0) {
     const event = parseRunEvent(queue.shift() as RunEvent);
-    const applied = applyEvent(batch.state, event, at);
+    const applied = applyEvent(batch.state, event, at, { inPlace: true });
     if (applied === null) continue;
     batch.state = applied.state;
     batch.events.push({ ...event, stateAfter: applied.stateAfter, createdAt: at });
@@ -98,10 +99,10 @@ export function buildBatch(state: RunState, inputs: readonly RunEvent[], at: Dat
 
 /** Folds events another process stored; their follow-ups are already among them. */
 export function absorbStored(state: RunState, stored: readonly StoredEvent[]): Batch {
-  const batch: Batch = { state, events: [], committed: [], effects: [] };
+  const batch: Batch = { state: cloneRunState(state), events: [], committed: [], effects: [] };
   for (const event of stored) {
     const input = parseRunEvent({ type: event.type, payload: event.payload as Record<string, unknown>, machine: event.machine, workerId: event.workerId });
-    const applied = applyEvent(batch.state, input, event.createdAt);
+    const applied = applyEvent(batch.state, input, event.createdAt, { inPlace: true });
     if (applied === null) throw new LogMismatchError(`event ${String(event.position)} (${event.type}) written by another process does not fit this run`);
     batch.state = applied.state;
     batch.committed.push({ ...input, stateAfter: applied.stateAfter, at: event.createdAt });

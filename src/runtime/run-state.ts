@@ -99,29 +99,44 @@ export function startRunState(event: RunEvent, at: Date): Applied {
   return { state, actions: absorbed.actions, stateAfter: workflow.value };
 }
 
+/** A copy that `applyEvent(…, { inPlace: true })` may change without touching the original. */
+export function cloneRunState(state: RunState): RunState {
+  return { ...state, workers: { ...state.workers } };
+}
+
+/**
+ * The state after a change: a new object, or — in place — the same one changed, for callers that own
+ * their state (a fold, a batch on its own copy). Copying every worker per event made folding a run of
+ * thousands of workers quadratic.
+ */
+function changed(state: RunState, inPlace: boolean, patch: Partial<RunState>, worker?: [string, WorkerSnapshot]): RunState {
+  const next = inPlace ? Object.assign(state, patch) : { ...state, ...patch, workers: worker === undefined ? state.workers : { ...state.workers } };
+  if (worker !== undefined) next.workers[worker[0]] = worker[1];
+  return next;
+}
+
 /**
  * Applies one event; returns null when the event changes nothing (a late timer, an exit after a
  * timeout) — the live engine does not record such events, so in a log they mean a mismatch.
+ * With `inPlace` the given state is changed and returned (only for a state the caller owns).
  */
-export function applyEvent(state: RunState, event: RunEvent, at: Date): Applied | null {
+export function applyEvent(state: RunState, event: RunEvent, at: Date, options: { inPlace?: boolean } = {}): Applied | null {
   const atMs = at.getTime();
+  const inPlace = options.inPlace === true;
+  const version = state.version + 1;
   if (event.type === 'worker.spawned') {
     const workerId = event.workerId;
     if (workerId === null || workerId in state.workers) return null;
     const input = workerInputSchema.parse(event.payload['input']);
     const [snapshot, raw] = initialTransition(workerMachine, input);
     const absorbed = absorbActions(state.timers, raw, 'worker', workerId, atMs);
-    return {
-      state: { ...state, version: state.version + 1, workers: { ...state.workers, [workerId]: snapshot }, timers: absorbed.timers },
-      actions: absorbed.actions,
-      stateAfter: snapshot.value,
-    };
+    return { state: changed(state, inPlace, { version, timers: absorbed.timers }, [workerId, snapshot]), actions: absorbed.actions, stateAfter: snapshot.value };
   }
 
   if (isRecordEvent(event.type)) {
     if (event.workerId !== null && !(event.workerId in state.workers)) return null;
     const machineState = event.workerId === null ? state.workflow.value : state.workers[event.workerId]?.value;
-    return { state: { ...state, version: state.version + 1 }, actions: [], stateAfter: machineState };
+    return { state: changed(state, inPlace, { version }), actions: [], stateAfter: machineState };
   }
 
   let timers = state.timers;
@@ -143,11 +158,7 @@ export function applyEvent(state: RunState, event: RunEvent, at: Date): Applied 
     const [workflow, raw] = transition(workflowMachine, state.workflow, machineEvent as Parameters<typeof transition<typeof workflowMachine>>[2]);
     if (workflow === state.workflow) return null;
     const absorbed = absorbActions(timers, raw, 'workflow', null, atMs);
-    return {
-      state: { ...state, version: state.version + 1, packets, workflow, timers: absorbed.timers },
-      actions: absorbed.actions,
-      stateAfter: workflow.value,
-    };
+    return { state: changed(state, inPlace, { version, packets, workflow, timers: absorbed.timers }), actions: absorbed.actions, stateAfter: workflow.value };
   }
 
   const workerId = event.workerId;
@@ -157,7 +168,7 @@ export function applyEvent(state: RunState, event: RunEvent, at: Date): Applied 
   if (worker === current) return null;
   const absorbed = absorbActions(timers, raw, 'worker', workerId, atMs);
   return {
-    state: { ...state, version: state.version + 1, workers: { ...state.workers, [workerId]: worker }, timers: absorbed.timers },
+    state: changed(state, inPlace, { version, timers: absorbed.timers }, [workerId, worker]),
     actions: absorbed.actions,
     stateAfter: worker.value,
   };
