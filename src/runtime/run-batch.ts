@@ -7,7 +7,9 @@
  */
 import type { NewEvent, StoredEvent } from '../store/event-store.js';
 import { requiredGates, type GreenContractPacket } from '../gates/quality-gates.js';
+import type { TrustResolver } from '../gates/trust-resolver.js';
 import { packetSpecSchema } from './packet-spec.js';
+import { trustResolverFor } from './run-trust.js';
 import { parseRunEvent, type RunEvent } from './run-events.js';
 import { applyEvent, cloneRunState, LogMismatchError, type MachineAction, type RunState } from './run-state.js';
 
@@ -25,6 +27,22 @@ export interface Batch {
 }
 
 const EXPANDED = new Set(['spawnWorkers', 'cancelWorkers', 'reportOutcome', 'announce']);
+
+/** How a batch decides trust: the run's recorded policy unless a caller overrides it. */
+export type TrustFor = (state: RunState) => TrustResolver;
+const recordedPolicy: TrustFor = (state) => trustResolverFor(state.run);
+
+/**
+ * A trust decision the resolver can make at once (a policy, a flag) is appended in the same batch as
+ * the worker it concerns; one that needs a service (a promise) stays an effect.
+ */
+function decideNow(action: MachineAction, state: RunState, trustFor: TrustFor): RunEvent[] | null {
+  const workerId = action.workerId as string;
+  const packet = packetSpecSchema.parse(state.packets[workerId]);
+  const verdict = trustFor(state)({ packet, autoApprove: state.run.autoApprove, cwd: state.run.cwd, workerKind: 'shell' });
+  if (verdict instanceof Promise) return null;
+  return [{ type: 'trust.decided', machine: 'worker', workerId, payload: { decision: verdict.decision, source: verdict.source } }];
+}
 
 function spawnEvent(taskId: string, state: RunState, random: () => number): RunEvent {
   const packet = packetSpecSchema.parse(state.packets[taskId]);
@@ -78,7 +96,7 @@ function followUps(action: MachineAction, state: RunState, random: () => number)
 }
 
 /** Folds the inputs and their follow-ups; inputs that change nothing (a late timer) are dropped. */
-export function buildBatch(state: RunState, inputs: readonly RunEvent[], at: Date, random: () => number): Batch {
+export function buildBatch(state: RunState, inputs: readonly RunEvent[], at: Date, random: () => number, trustFor: TrustFor = recordedPolicy): Batch {
   const queue = [...inputs];
   // One copy per batch, then changed in place: the engine keeps its own state until the append succeeds.
   const batch: Batch = { state: cloneRunState(state), events: [], committed: [], effects: [] };
@@ -90,7 +108,9 @@ export function buildBatch(state: RunState, inputs: readonly RunEvent[], at: Dat
     batch.events.push({ ...event, stateAfter: applied.stateAfter, createdAt: at });
     batch.committed.push({ ...event, stateAfter: applied.stateAfter, at });
     for (const action of applied.actions) {
-      if (EXPANDED.has(action.type)) queue.push(...followUps(action, batch.state, random));
+      const decided = action.type === 'decideTrust' ? decideNow(action, batch.state, trustFor) : null;
+      if (decided !== null) queue.push(...decided);
+      else if (EXPANDED.has(action.type)) queue.push(...followUps(action, batch.state, random));
       else batch.effects.push(action);
     }
   }

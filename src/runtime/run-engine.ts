@@ -47,6 +47,7 @@ export class RunEngine {
   private inFlight = 0;
   private subscription: Subscription | null = null;
   private trust: TrustResolver | undefined;
+  private readonly trustFor = (state: RunState): TrustResolver => (this.trust ??= this.deps.trust ?? trustResolverFor(state.run));
   private lease: RunLease | null = null;
   readonly finished: Promise<RunState>;
 
@@ -167,7 +168,7 @@ export class RunEngine {
 
   private async commitNow(inputs: readonly RunEvent[]): Promise<void> {
     for (let attempt = 0; !this.failed; attempt++) {
-      const batch = buildBatch(this.state, inputs, new Date(this.deps.clock.now()), this.deps.random);
+      const batch = buildBatch(this.state, inputs, new Date(this.deps.clock.now()), this.deps.random, this.trustFor);
       if (batch.events.length === 0) return;
       const status = deriveRunStatus(batch.state);
       try {
@@ -250,8 +251,7 @@ export class RunEngine {
 
   private async decideTrust(workerId: string): Promise<void> {
     const packet = this.packet(workerId);
-    this.trust ??= this.deps.trust ?? trustResolverFor(this.state.run);
-    const verdict = await this.trust({ packet, autoApprove: this.state.run.autoApprove, cwd: this.state.run.cwd, workerKind: 'shell' });
+    const verdict = await this.trustFor(this.state)({ packet, autoApprove: this.state.run.autoApprove, cwd: this.state.run.cwd, workerKind: 'shell' });
     await this.commit([{ type: 'trust.decided', machine: 'worker', workerId, payload: { decision: verdict.decision, source: verdict.source } }]);
   }
 
