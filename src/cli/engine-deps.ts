@@ -2,8 +2,10 @@
 import { systemClock } from '../runtime/clock.js';
 import type { EngineDeps } from '../runtime/run-engine.js';
 import type { EventStore } from '../store/event-store.js';
+import { forkServerLauncher } from '../workers/process-launcher.js';
 import { createShellDriver } from '../workers/shell-driver.js';
 
+/** Workers start through a fork server: an engine hosting PGlite is too big to fork cheaply. Close the driver when done. */
 export function engineDeps(store: EventStore): Promise<EngineDeps> {
-  return Promise.resolve({ store, clock: systemClock, driver: createShellDriver(), random: Math.random });
+  return Promise.resolve({ store, clock: systemClock, driver: createShellDriver({ launcher: forkServerLauncher() }), random: Math.random });
 }

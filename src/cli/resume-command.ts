@@ -16,10 +16,11 @@ export async function resumeCommand(args: string[]): Promise<number> {
   const [runId] = positionals;
   if (runId === undefined || positionals.length > 1) throw new UsageError('usage: overseer resume RUN_ID [--json] [--detach]');
   const store = await openCliStore(values.db, { owner: true });
+  const deps = await engineDeps(store);
   try {
     let engine;
     try {
-      engine = await resumeRun(await engineDeps(store), runId);
+      engine = await resumeRun(deps, runId);
     } catch (error) {
       if (error instanceof RunNotFoundError || error instanceof MachineVersionError || error instanceof LogMismatchError || error instanceof LeaseHeldError) {
         throw new UsageError(error.message);
@@ -28,6 +29,7 @@ export async function resumeCommand(args: string[]): Promise<number> {
     }
     return await followRun(engine, { json: values.json === true, detach: values.detach === true, resumed: true });
   } finally {
+    deps.driver.close?.();
     await store.close();
   }
 }

@@ -57,9 +57,10 @@ export async function runCommand(args: string[]): Promise<number> {
 
   const policy = await choosePolicy(values.policy, plan.policy, values.plan);
   const store = await openCliStore(values.db, { owner: true });
+  const deps = await engineDeps(store);
   try {
     const engine = await startRun(
-      await engineDeps(store),
+      deps,
       {
         objective,
         cwd: process.cwd(),
@@ -72,6 +73,7 @@ export async function runCommand(args: string[]): Promise<number> {
     );
     return await followRun(engine, { json: values.json === true, detach: values.detach === true });
   } finally {
+    deps.driver.close?.();
     await store.close();
   }
 }

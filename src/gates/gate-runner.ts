@@ -82,7 +82,9 @@ export async function runGate(gate: RequiredGate, context: GateRunContext): Prom
   if (aborted()) stop('cancelled');
   let exit: WorkerExit;
   try {
-    exit = await started.exited;
+    const ended = await started.exited;
+    // Gone without a status: it was killed with its wrapper, and nothing says it passed.
+    exit = ended === 'lost' ? { code: null, signal: 'SIGKILL' } : ended;
   } finally {
     if (timer !== null) clearTimeout(timer);
     context.abort?.removeEventListener('abort', onAbort);

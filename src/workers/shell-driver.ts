@@ -2,12 +2,13 @@
 import { killProcessTree } from './kill-process-tree.js';
 import { findShellWorker, reattachShellWorker } from './reattach-worker.js';
 import { startShellWorker } from './shell-worker.js';
+import type { ProcessLauncher } from './process-launcher.js';
 import type { WorkerDriver } from './worker-driver.js';
 
-export function createShellDriver(options: { killGraceMs?: number } = {}): WorkerDriver {
+export function createShellDriver(options: { killGraceMs?: number; launcher?: ProcessLauncher } = {}): WorkerDriver {
   return {
     async start(spec) {
-      const started = await startShellWorker(spec);
+      const started = await startShellWorker({ ...spec, launcher: options.launcher });
       if (!started.ok) return { ok: false, error: started.error };
       // The engine may stop (detach, Ctrl-C) while workers run on; a resume finds them again.
       started.unref();
@@ -19,5 +20,6 @@ export function createShellDriver(options: { killGraceMs?: number } = {}): Worke
     },
     reattach: (process) => reattachShellWorker(process),
     find: (where) => Promise.resolve(findShellWorker(where)),
+    close: () => options.launcher?.close(),
   };
 }

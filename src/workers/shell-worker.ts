@@ -5,10 +5,11 @@
  * how a worker that outlived it finished (see read-exit-status.ts), and a pid file lets it find a
  * worker whose start it never got to record (see reattach-worker.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { directLauncher, type ProcessLauncher } from './process-launcher.js';
 import { processStartTime } from './process-identity.js';
+import { reattachShellWorker } from './reattach-worker.js';
 
 export interface ShellWorkerSpec {
   command: string;
@@ -22,6 +23,8 @@ export interface ShellWorkerSpec {
   packet: Record<string, unknown>;
   objective: string;
   logDir: string;
+  /** How the process is started; by default from this process. */
+  launcher?: ProcessLauncher | undefined;
 }
 
 export interface WorkerExit {
@@ -36,7 +39,8 @@ export interface StartedShellWorker {
   processStartTime: string | null;
   logFile: string;
   statusFile: string;
-  exited: Promise<WorkerExit>;
+  /** 'lost': the process is gone without an exit status (killed with its wrapper). */
+  exited: Promise<WorkerExit | 'lost'>;
   /** Lets the engine exit while the worker runs on (it is found again by pid and status file). */
   unref(): void;
 }
@@ -83,47 +87,30 @@ export async function startShellWorker(spec: ShellWorkerSpec): Promise<ShellWork
   if (cwdProblem !== null) return spawnFailed(cwdProblem);
 
   const { logFile, statusFile, pidFile } = workerFiles(spec.logDir, spec.workerId, spec.attempt);
-  let logFd: number;
   try {
     mkdirSync(spec.logDir, { recursive: true });
     // A status left by an earlier start of this same attempt would be read as this one's outcome.
     rmSync(statusFile, { force: true });
     rmSync(`${statusFile}.tmp`, { force: true });
     rmSync(pidFile, { force: true });
-    logFd = openSync(logFile, 'a');
   } catch (error) {
-    return spawnFailed(`cannot open log file ${logFile}: ${errorMessage(error)}`);
+    return spawnFailed(`cannot prepare ${spec.logDir}: ${errorMessage(error)}`);
   }
 
-  let child: ChildProcess;
-  try {
-    child = spawn('/bin/sh', ['-c', WRAPPER, 'overseer-worker', spec.command, statusFile, pidFile], {
-      cwd: spec.cwd,
-      env: workerEnvironment(spec),
-      detached: true,
-      // File descriptors, not pipes: output reaches the file even after the engine is gone.
-      stdio: ['ignore', logFd, logFd],
-    });
-  } catch (error) {
-    // Invalid arguments (a NUL byte in the command or env) throw synchronously.
-    return spawnFailed(errorMessage(error));
-  } finally {
-    closeSync(logFd);
-  }
-
-  const pid = child.pid;
-  if (pid === undefined) {
-    const error = await new Promise<unknown>((resolve) => child.once('error', resolve));
-    return spawnFailed(errorMessage(error));
-  }
-
-  const startTime = processStartTime(pid);
-
-  const exited = new Promise<WorkerExit>((resolve, reject) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-    // After a successful spawn only our own misuse (kill, send) raises this: unexpected, so it propagates.
-    child.once('error', reject);
+  const launched = await (spec.launcher ?? directLauncher).launch({
+    file: '/bin/sh',
+    args: ['-c', WRAPPER, 'overseer-worker', spec.command, statusFile, pidFile],
+    cwd: spec.cwd,
+    env: workerEnvironment(spec),
+    logFile,
   });
+  if (!launched.ok) return spawnFailed(launched.error);
+  const { pid } = launched;
+  const startTime = processStartTime(pid);
+  // A launcher that died cannot report the exit; the worker's own files still can.
+  const exited = launched.exited.then((exit) =>
+    exit === 'lost' ? reattachShellWorker({ pid, processStartTime: startTime, logFile, statusFile }) : exit,
+  );
   return {
     ok: true,
     pid,
@@ -131,7 +118,7 @@ export async function startShellWorker(spec: ShellWorkerSpec): Promise<ShellWork
     logFile,
     statusFile,
     exited,
-    unref: () => child.unref(),
+    unref: () => launched.unref(),
   };
 }
 

@@ -22,7 +22,7 @@ export interface StartSpec {
 }
 
 export type StartResult =
-  | { ok: true; process: WorkerProcess; exited: Promise<WorkerExit> }
+  | { ok: true; process: WorkerProcess; exited: Promise<WorkerExit | 'lost'> }
   | { ok: false; error: string };
 
 export interface WorkerDriver {
@@ -39,4 +39,6 @@ export interface WorkerDriver {
    * (the start was not yet recorded); resume reattaches to it instead of starting a second one.
    */
   find(spec: Pick<StartSpec, 'workerId' | 'attempt' | 'logDir'>): Promise<WorkerProcess | null>;
+  /** Lets go of whatever the driver keeps running for itself (a process launcher); workers run on. */
+  close?(): void;
 }

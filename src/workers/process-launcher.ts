@@ -1,0 +1,147 @@
+/**
+ * Starting a worker's process. Forking copies the parent's page tables, and an engine hosting the
+ * embedded store (PGlite: ~800 MB resident) pays ~20 ms of blocked event loop per spawn against
+ * ~1.6 ms for a small process. So the engine can hand spawns to a fork server: a tiny Node child
+ * that opens the log file, spawns detached, and reports the pid and, later, the exit.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+export interface LaunchRequest {
+  file: string;
+  args: string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  /** Opened for appending and given to the process as stdout and stderr. */
+  logFile: string;
+}
+
+export interface ProcessExit {
+  code: number | null;
+  signal: string | null;
+}
+
+export type Launched =
+  | { ok: true; pid: number; exited: Promise<ProcessExit | 'lost'>; unref(): void }
+  | { ok: false; error: string };
+
+export interface ProcessLauncher {
+  launch(request: LaunchRequest): Promise<Launched>;
+  close(): void;
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Spawns from this process: right for a small process, and what tests use. */
+export const directLauncher: ProcessLauncher = {
+  launch(request) {
+    let fd: number;
+    try {
+      fd = openSync(request.logFile, 'a');
+    } catch (error) {
+      return Promise.resolve({ ok: false, error: `cannot open log file ${request.logFile}: ${message(error)}` });
+    }
+    let child: ChildProcess;
+    try {
+      // File descriptors, not pipes: output reaches the file even after the engine is gone.
+      child = spawn(request.file, request.args, { cwd: request.cwd, env: request.env, detached: true, stdio: ['ignore', fd, fd] });
+    } catch (error) {
+      // Invalid arguments (a NUL byte in the command or env) throw synchronously.
+      return Promise.resolve({ ok: false, error: message(error) });
+    } finally {
+      closeSync(fd);
+    }
+    const pid = child.pid;
+    if (pid === undefined) return new Promise((resolve) => child.once('error', (error) => resolve({ ok: false, error: message(error) })));
+    const exited = new Promise<ProcessExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    return Promise.resolve({ ok: true, pid, exited, unref: () => child.unref() });
+  },
+  close: () => undefined,
+};
+
+/** The fork server's whole program: small on purpose, so its own forks stay cheap. */
+const FORK_SERVER = `
+const { spawn } = require('node:child_process');
+const { openSync, closeSync } = require('node:fs');
+const out = (m) => process.stdout.write(JSON.stringify(m) + '\\n');
+require('node:readline').createInterface({ input: process.stdin }).on('line', (line) => {
+  const req = JSON.parse(line);
+  let fd;
+  try { fd = openSync(req.logFile, 'a'); } catch (e) { return out({ id: req.id, error: 'cannot open log file ' + req.logFile + ': ' + e.message }); }
+  let child;
+  try { child = spawn(req.file, req.args, { cwd: req.cwd, env: req.env, detached: true, stdio: ['ignore', fd, fd] }); }
+  catch (e) { return out({ id: req.id, error: e.message }); }
+  finally { closeSync(fd); }
+  child.on('error', (e) => out({ id: req.id, error: e.message }));
+  if (child.pid !== undefined) out({ id: req.id, pid: child.pid });
+  child.on('exit', (code, signal) => out({ id: req.id, exit: { code, signal } }));
+  child.unref();
+}).on('close', () => process.exit(0));
+`;
+
+interface Pending {
+  started: (launched: Launched) => void;
+  exited: (exit: ProcessExit | 'lost') => void;
+}
+
+interface ServerReply {
+  id: number;
+  pid?: number;
+  error?: string;
+  exit?: ProcessExit;
+}
+
+export function forkServerLauncher(): ProcessLauncher {
+  const server = spawn(process.execPath, ['-e', FORK_SERVER], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
+  let gone = false;
+  // The server must not keep the engine alive, nor outlive it: it exits when our end of its stdin closes.
+  server.unref();
+  (server.stdout as unknown as { unref(): void }).unref();
+  (server.stdin as unknown as { unref(): void }).unref();
+  server.stdin.on('error', () => undefined);
+
+  createInterface({ input: server.stdout }).on('line', (line) => {
+    const reply = JSON.parse(line) as ServerReply;
+    const waiting = pending.get(reply.id);
+    if (waiting === undefined) return;
+    if (reply.error !== undefined) {
+      pending.delete(reply.id);
+      waiting.started({ ok: false, error: reply.error });
+    } else if (reply.pid !== undefined) {
+      const exited = new Promise<ProcessExit | 'lost'>((resolve) => (waiting.exited = resolve));
+      waiting.started({ ok: true, pid: reply.pid, exited, unref: () => undefined });
+    } else if (reply.exit !== undefined) {
+      pending.delete(reply.id);
+      waiting.exited(reply.exit);
+    }
+  });
+  // A dead fork server cannot tell us how its children end: callers then find out from the files
+  // the workers leave ('lost' sends them to the same reattach path as after an engine crash).
+  server.on('exit', () => {
+    gone = true;
+    for (const waiting of pending.values()) {
+      waiting.started({ ok: false, error: 'the process launcher exited' });
+      waiting.exited('lost');
+    }
+    pending.clear();
+  });
+
+  return {
+    launch(request) {
+      if (gone) return directLauncher.launch(request);
+      const id = nextId++;
+      return new Promise((resolve) => {
+        pending.set(id, { started: resolve, exited: () => undefined });
+        server.stdin.write(`${JSON.stringify({ id, ...request })}\n`);
+      });
+    },
+    close() {
+      server.stdin.end();
+    },
+  };
+}
