@@ -1,0 +1,73 @@
+/**
+ * What can go wrong when Overseer talks to a service, as a small set of codes. A misbehaving service
+ * is an expected failure, so calls hand these back as values (`ServiceResult`) instead of rejecting;
+ * `ServiceError` is still an `Error`, so a caller that prefers to throw can.
+ */
+import type { RpcErrorObject } from './rpc-messages.js';
+
+export const SERVICE_ERROR_CODES = ['spawn_failed', 'exited', 'timeout', 'bad_reply', 'error_reply', 'stopped'] as const;
+export type ServiceErrorCode = (typeof SERVICE_ERROR_CODES)[number];
+
+/** Why a line from the service was not an acceptable reply. */
+export const BAD_REPLY_REASONS = ['not_json', 'unknown_id', 'wrong_shape'] as const;
+export type BadReplyReason = (typeof BAD_REPLY_REASONS)[number];
+
+/** How a service process ended, with the last line it wrote to stderr (usually the reason). */
+export interface ServiceExit {
+  exitCode: number | null;
+  signal: string | null;
+  lastStderrLine: string | null;
+}
+
+export type ServiceErrorDetail =
+  /** It could not be started, or it exited before it answered any call. */
+  | ({ code: 'spawn_failed' } & ServiceExit)
+  /** It exited after answering at least one call, with this call (or a later one) unanswered. */
+  | ({ code: 'exited' } & ServiceExit)
+  | { code: 'timeout'; timeoutMs: number }
+  /** `line` is what the service printed, cut to a readable length. */
+  | { code: 'bad_reply'; reason: BadReplyReason; line: string }
+  | { code: 'error_reply'; error: RpcErrorObject }
+  /** The client was stopped (or restarted) while the call waited. */
+  | { code: 'stopped' };
+
+export class ServiceError extends Error {
+  override readonly name = 'ServiceError';
+  readonly code: ServiceErrorCode;
+
+  constructor(
+    /** The service's name as the caller gave it: `planner`, `bootstrap`, `worker service`. */
+    readonly service: string,
+    /** The method of the failed call; null for a failure outside any call (start). */
+    readonly method: string | null,
+    readonly detail: ServiceErrorDetail,
+    message: string,
+  ) {
+    super(message);
+    this.code = detail.code;
+  }
+}
+
+export type ServiceResult<T> = { ok: true; value: T } | { ok: false; error: ServiceError };
+
+export function succeeded<T>(value: T): ServiceResult<T> {
+  return { ok: true, value };
+}
+
+export function failed<T = never>(error: ServiceError): ServiceResult<T> {
+  return { ok: false, error };
+}
+
+/** The description of an exit used in messages: `exit code 1: ValueError: boom`. */
+export function describeExit(exit: ServiceExit): string {
+  const how = exit.signal !== null ? `signal ${exit.signal}` : `exit code ${String(exit.exitCode)}`;
+  return exit.lastStderrLine === null ? how : `${how}: ${exit.lastStderrLine}`;
+}
+
+const SHOWN_LINE_CHARS = 200;
+
+/** A line as shown in a message: one line, and short enough to read. */
+export function shownLine(line: string): string {
+  const flat = JSON.stringify(line.length > SHOWN_LINE_CHARS ? `${line.slice(0, SHOWN_LINE_CHARS)}…` : line);
+  return flat;
+}
