@@ -1,5 +1,6 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { eventStoreMigration } from './001_event_store.js';
+import { runSnapshotsMigration } from './002_run_snapshots.js';
 
 /**
  * Every migration, by the name Kysely records in its table. Names sort in the order they run and
@@ -7,6 +8,7 @@ import { eventStoreMigration } from './001_event_store.js';
  */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '001_event_store': eventStoreMigration,
+  '002_run_snapshots': runSnapshotsMigration,
 });
 
 export const migrationProvider: MigrationProvider = Object.freeze({

@@ -9,15 +9,21 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   resume: async (args) => (await import('./resume-command.js')).resumeCommand(args),
   approve: async (args) => (await import('./approve-command.js')).approveCommand(args),
   cancel: async (args) => (await import('./cancel-command.js')).cancelCommand(args),
+  replay: async (args) => (await import('./replay-command.js')).replayCommand(args),
+  viz: async (args) => (await import('./viz-command.js')).vizCommand(args),
+  verify: async (args) => (await import('./verify-command.js')).verifyCommand(args),
 };
 
 const USAGE = `usage: overseer <command> [options]
   run [OBJECTIVE...] [--plan FILE] [--worker CMD] [--policy FILE] [--auto-approve] [--concurrency N] [--db URL|DIR] [--json] [--detach]
   status [RUN_ID] [--json]
-  events RUN_ID [--json]
+  events RUN_ID [--worker ID] [--type PREFIX] [--since POSITION|ISO-TIME] [--follow] [--json]
   resume RUN_ID [--json] [--detach]
   approve RUN_ID WORKER_ID [--deny] [--reason TEXT]
-  cancel RUN_ID [--reason TEXT]`;
+  cancel RUN_ID [--reason TEXT]
+  replay RUN_ID [--to POSITION] [--json]
+  viz [workflow|worker|RUN_ID] [--format mermaid|dot|json]
+  verify RUN_ID [--json]`;
 
 export async function main(argv: string[]): Promise<number> {
   // `overseer events RUN | head` closes our stdout early: that is the reader's choice, not a failure.

@@ -2,6 +2,7 @@
 import { MACHINE_VERSION } from '../../machines/index.js';
 import type { EventStore, StoredEvent } from '../store/event-store.js';
 import { parseRunEvent, type RunEvent } from './run-events.js';
+import { loadRunSnapshot } from './run-snapshot.js';
 import { applyEvent, LogMismatchError, startRunState, type Applied, type RunState } from './run-state.js';
 
 export class RunNotFoundError extends Error {
@@ -61,7 +62,14 @@ export function foldEvents(events: readonly StoredEvent[]): RunState {
   return state;
 }
 
+/** The run's state now: its latest snapshot (if any fits these machines) plus the events after it. */
 export async function rebuildRun(store: EventStore, runId: string): Promise<RunState> {
+  const snapshot = await loadRunSnapshot(store, runId);
+  if (snapshot !== undefined) {
+    let state = snapshot;
+    for (const event of await store.readStream(runId, { fromVersion: snapshot.version + 1 })) state = foldNext(state, event, { inPlace: true }).state;
+    return state;
+  }
   const events = await store.readStream(runId);
   if (events.length === 0) throw new RunNotFoundError(runId);
   return foldEvents(events);

@@ -17,6 +17,7 @@ import type { MachineAction, RunState } from './run-state.js';
 import { deriveRunStatus } from './run-status.js';
 import { packetSpecSchema, type PacketSpec } from './packet-spec.js';
 import type { RunLease } from './run-lease.js';
+import { SNAPSHOT_EVERY, saveRunSnapshot } from './run-snapshot.js';
 import { trustResolverFor } from './run-trust.js';
 import { verifyWorker } from './verify-worker.js';
 
@@ -49,6 +50,7 @@ export class RunEngine {
   private trust: TrustResolver | undefined;
   private readonly trustFor = (state: RunState): TrustResolver => (this.trust ??= this.deps.trust ?? trustResolverFor(state.run));
   private lease: RunLease | null = null;
+  private snapshotVersion = 0;
   readonly finished: Promise<RunState>;
 
   constructor(
@@ -180,8 +182,17 @@ export class RunEngine {
         continue;
       }
       this.adopt(batch);
+      await this.snapshotIfDue();
       return;
     }
+  }
+
+  /** Every SNAPSHOT_EVERY events, and when the run ends, so rebuilding a long run stays cheap. */
+  private async snapshotIfDue(): Promise<void> {
+    const state = this.state;
+    if (state.version - this.snapshotVersion < SNAPSHOT_EVERY && state.workflow.status !== 'done') return;
+    this.snapshotVersion = state.version;
+    await saveRunSnapshot(this.deps.store, state);
   }
 
   private async catchUp(): Promise<void> {

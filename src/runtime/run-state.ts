@@ -174,9 +174,19 @@ export function applyEvent(state: RunState, event: RunEvent, at: Date, options: 
   };
 }
 
-/** Plain JSON of a run's state, for comparing a rebuilt run with the live one and for output. */
-export function persistRunState(state: RunState): unknown {
+export interface PersistedRunState {
+  run: RunStarted;
+  version: number;
+  packets: Record<string, PlannedTask>;
+  workflow: unknown;
+  workers: Record<string, unknown>;
+  timers: Record<string, PendingTimer>;
+}
+
+/** Plain JSON of a run's state: for snapshots, for comparing a rebuilt run with the live one, for output. */
+export function persistRunState(state: RunState): PersistedRunState {
   return {
+    run: state.run,
     version: state.version,
     packets: state.packets,
     workflow: workflowMachine.getPersistedSnapshot(state.workflow),

@@ -86,6 +86,14 @@ export interface SubscribeOptions {
   onError?: (error: unknown) => void;
 }
 
+/** A run's folded state at a version: a cache of the log, checked against the machine version. */
+export interface RunSnapshot {
+  streamId: string;
+  version: number;
+  machineVersion: string;
+  state: unknown;
+}
+
 /** Who owns a run: one engine at a time, proven by an epoch that grows with every takeover. */
 export interface LeaseHolder {
   ownerId: string;
@@ -125,5 +133,8 @@ export interface EventStore {
   /** Extends the lease; false when it is no longer ours (taken over after it expired). */
   renewLease(runId: string, ownerId: string, epoch: bigint, ttlMs: number): Promise<boolean>;
   releaseLease(runId: string, ownerId: string, epoch: bigint): Promise<void>;
+  /** Keeps the newer of the stored and the given snapshot. */
+  saveSnapshot(snapshot: RunSnapshot): Promise<void>;
+  loadSnapshot(streamId: string): Promise<RunSnapshot | undefined>;
   close(): Promise<void>;
 }

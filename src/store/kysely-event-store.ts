@@ -10,6 +10,7 @@ import type {
   NewEvent,
   NewRun,
   RunRow,
+  RunSnapshot,
   RunStatus,
   StoredEvent,
   SubscribeOptions,
@@ -17,6 +18,7 @@ import type {
 } from './event-store.js';
 import { chain, insertEventsSql, insertParameters, maxPosition, toRunRow, toStoredEvent, type InsertRow } from './event-rows.js';
 import { acquireLease, releaseLease, renewLease } from './run-leases.js';
+import { loadSnapshot, saveSnapshot } from './run-snapshots.js';
 import { RUNS_PRIMARY_KEY, STREAM_VERSION_CONSTRAINT } from './schema.js';
 import type { StoreBackend } from './store-backend.js';
 import { ConcurrencyError } from './store-errors.js';
@@ -158,6 +160,14 @@ export class KyselyEventStore implements EventStore {
 
   releaseLease(runId: string, ownerId: string, epoch: bigint): Promise<void> {
     return releaseLease(this.#source.db, runId, ownerId, epoch);
+  }
+
+  saveSnapshot(snapshot: RunSnapshot): Promise<void> {
+    return saveSnapshot(this.#source.db, snapshot);
+  }
+
+  loadSnapshot(streamId: string): Promise<RunSnapshot | undefined> {
+    return loadSnapshot(this.#source.db, streamId);
   }
 
   close(): Promise<void> {

@@ -31,9 +31,19 @@ export interface RunsTable {
   lease_expires_at: Date | null;
 }
 
+export interface RunSnapshotsTable {
+  stream_id: string;
+  version: number;
+  machine_version: string;
+  /** Written as JSON text, read back parsed. */
+  state: ColumnType<unknown, string, string>;
+  created_at: Generated<Date>;
+}
+
 export interface StoreDatabase {
   events: EventsTable;
   runs: RunsTable;
+  run_snapshots: RunSnapshotsTable;
 }
 
 /** The channel the events trigger notifies on every insert statement. */

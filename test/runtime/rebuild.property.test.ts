@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { rebuildRun } from '../../src/runtime/rebuild-run.js';
+import { foldEvents, rebuildRun } from '../../src/runtime/rebuild-run.js';
 import type { RunEngine } from '../../src/runtime/run-engine.js';
 import type { RunEvent } from '../../src/runtime/run-events.js';
 import { persistRunState } from '../../src/runtime/run-state.js';
@@ -93,6 +93,9 @@ describe.each(testBackends())('rebuildRun on $name', (backend) => {
           await engine.idle();
         }
         await engine.stop();
+        // From the first event, and through the snapshot the engine may have left (a finished run).
+        const folded = foldEvents(await store.readStream(engine.runId));
+        expect(persistRunState(folded)).toEqual(persistRunState(engine.current));
         const rebuilt = await rebuildRun(store, engine.runId);
         expect(persistRunState(rebuilt)).toEqual(persistRunState(engine.current));
       }),
