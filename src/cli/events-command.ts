@@ -1,11 +1,27 @@
-/** `overseer events RUN_ID [--json]`: the run's log, one event per line. */
+/**
+ * `overseer events RUN_ID [--worker ID] [--type PREFIX] [--since POSITION|ISO-TIME] [--follow] [--json]`:
+ * the run's log, one event per line (a table, or one JSON object per line); --follow keeps printing
+ * new events until the run ends.
+ */
+import { endsRun } from '../runtime/run-end.js';
 import type { StoredEvent } from '../store/event-store.js';
 import { withStore } from './cli-store.js';
+import { checkWorkers, matchesFilter, parseEventFilter } from './event-filter.js';
 import { findRun } from './find-run.js';
+import { followEvents } from './follow-events.js';
 import { parseFlags } from './parse-flags.js';
-import { UsageError } from './usage-error.js';
+import { EXIT, UsageError } from './usage-error.js';
 
-const flags = { db: { type: 'string' }, json: { type: 'boolean' } } as const;
+const flags = {
+  db: { type: 'string' },
+  json: { type: 'boolean' },
+  worker: { type: 'string', multiple: true },
+  type: { type: 'string', multiple: true },
+  since: { type: 'string' },
+  follow: { type: 'boolean', short: 'f' },
+} as const;
+
+const USAGE = 'usage: overseer events RUN_ID [--worker ID] [--type PREFIX] [--since POSITION|ISO-TIME] [--follow] [--json]';
 
 function short(payload: unknown): string {
   const text = JSON.stringify(payload);
@@ -26,20 +42,29 @@ export function eventJson(e: StoredEvent) {
   };
 }
 
+function eventLine(e: StoredEvent, json: boolean): string {
+  if (json) return `${JSON.stringify(eventJson(e))}\n`;
+  return `${e.position.toString().padStart(6)}  ${e.createdAt.toISOString().slice(11, 23)}  ${(e.workerId ?? 'workflow').padEnd(14)} ${e.type.padEnd(20)} ${String(JSON.stringify(e.stateAfter)).padEnd(16)} ${short(e.payload)}\n`;
+}
+
 export async function eventsCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags('events', args, flags);
-  const [runId] = positionals;
-  if (runId === undefined) throw new UsageError('overseer events: which run? usage: overseer events RUN_ID [--json]');
-  return withStore(values.db, async (store) => {
+  const [runId, extra] = positionals;
+  if (runId === undefined) throw new UsageError(`overseer events: which run? ${USAGE}`);
+  if (extra !== undefined) throw new UsageError(`overseer events: one run at a time, got "${extra}" too; ${USAGE}`);
+  const filter = parseEventFilter(values);
+  const json = values.json === true;
+  const print = (e: StoredEvent) => {
+    if (matchesFilter(filter, e)) process.stdout.write(eventLine(e, json));
+  };
+  const read = await withStore(values.db, async (store) => {
     await findRun(store, runId);
     const events = await store.readStream(runId);
-    for (const e of events) {
-      if (values.json === true) process.stdout.write(`${JSON.stringify(eventJson(e))}\n`);
-      else
-        process.stdout.write(
-          `${e.position.toString().padStart(6)}  ${e.createdAt.toISOString().slice(11, 23)}  ${(e.workerId ?? 'workflow').padEnd(14)} ${e.type.padEnd(20)} ${String(JSON.stringify(e.stateAfter)).padEnd(16)} ${short(e.payload)}\n`,
-        );
-    }
-    return 0;
+    checkWorkers(filter, runId, events);
+    for (const e of events) print(e);
+    return { version: events.at(-1)?.version ?? 0, ended: events.some(endsRun) };
   });
+  if (values.follow !== true || read.ended) return 0;
+  const end = await followEvents(values.db, runId, read.version, print);
+  return end === 'interrupted' ? EXIT.interrupted : 0;
 }

@@ -1,0 +1,107 @@
+/**
+ * `overseer events RUN_ID --follow`: prints a run's new events as they are stored, through the store's
+ * subscription (filtered to the run's stream), until the workflow reaches a final state or the user
+ * presses Ctrl-C.
+ *
+ * An embedded store that no engine serves is opened by the follower itself, and while it is open
+ * nobody else can get in (an `approve`, or the `resume` that would move the run on). So a follower
+ * that finds itself holding the folder lets go at once and looks again a moment later; once an
+ * engine serves the store, it subscribes through it like everyone else.
+ */
+import { resolve } from 'node:path';
+import { endsRun } from '../runtime/run-end.js';
+import { START, type Checkpoint, type EventStore, type StoredEvent } from '../store/event-store.js';
+import { isPostgresUrl, resolveDbTarget } from '../store/open-store.js';
+import { lockPathFor, readLock } from '../store/pglite/store-lock.js';
+import { openCliStore } from './cli-store.js';
+
+export type FollowEnd = 'ended' | 'interrupted';
+
+const RELOOK_MS = 500;
+
+async function holdsEmbeddedStore(db: string | undefined): Promise<boolean> {
+  const target = resolveDbTarget(db, process.env, process.cwd());
+  if (isPostgresUrl(target)) return false;
+  const lock = await readLock(lockPathFor(resolve(target)));
+  return lock.kind === 'held' && lock.info.pid === process.pid;
+}
+
+function interruption(): { promise: Promise<'interrupted'>; dispose: () => void } {
+  let onSignal: () => void = () => undefined;
+  const promise = new Promise<'interrupted'>((resolvePromise) => {
+    onSignal = () => resolvePromise('interrupted');
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  return {
+    promise,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}
+
+/** Delivers the run's events after `version`, in order and once each; returns how it stopped. */
+export async function followEvents(db: string | undefined, runId: string, version: number, deliver: (event: StoredEvent) => void): Promise<FollowEnd> {
+  const interrupted = interruption();
+  let seen = version;
+  let ended = false;
+  const take = (event: StoredEvent) => {
+    if (event.version <= seen) return;
+    seen = event.version;
+    deliver(event);
+    if (endsRun(event)) ended = true;
+  };
+  try {
+    for (;;) {
+      const store = await openCliStore(db);
+      try {
+        const outcome = await followWith(store, runId, () => seen, take, () => ended, await holdsEmbeddedStore(db), interrupted.promise);
+        if (outcome !== 'again') return outcome;
+      } finally {
+        await store.close();
+      }
+      const pause = await Promise.race([new Promise<'again'>((r) => setTimeout(() => r('again'), RELOOK_MS)), interrupted.promise]);
+      if (pause === 'interrupted') return pause;
+    }
+  } finally {
+    interrupted.dispose();
+  }
+}
+
+async function followWith(
+  store: EventStore,
+  runId: string,
+  seen: () => number,
+  take: (event: StoredEvent) => void,
+  ended: () => boolean,
+  holder: boolean,
+  interrupted: Promise<'interrupted'>,
+): Promise<FollowEnd | 'again'> {
+  const catchUp = async () => {
+    for (const event of await store.readStream(runId, { fromVersion: seen() + 1 })) take(event);
+  };
+  await catchUp();
+  if (ended()) return 'ended';
+  if (holder) return 'again';
+  // Within one stream a later version always has a later transaction id: start from the last event seen.
+  const [last] = await store.readStream(runId, { fromVersion: seen(), toVersion: seen() });
+  const from: Checkpoint = last === undefined ? START : { txId: last.txId, position: last.position };
+  let settle: (outcome: FollowEnd | 'again') => void = () => undefined;
+  const outcome = new Promise<FollowEnd | 'again'>((r) => (settle = r));
+  const subscription = store.subscribe(
+    from,
+    (events) => {
+      for (const event of events) take(event);
+      if (ended()) settle('ended');
+    },
+    // The store went away (its engine stopped): open it again, whoever holds it now.
+    { streamId: runId, onError: () => settle('again') },
+  );
+  const end = await Promise.race([outcome, interrupted]);
+  await subscription.close();
+  // The events stored with the final one (worker.cancel …) are committed with it: print them too.
+  if (end === 'ended') await catchUp();
+  return end;
+}

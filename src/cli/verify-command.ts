@@ -1,0 +1,42 @@
+/**
+ * `overseer verify RUN_ID [--json]`: checks the run's stream — versions 1, 2, 3 … without a gap, each
+ * event linked to the previous one's hash, each hash over the event as stored — and names the first
+ * event that breaks it. Exit 0 when the chain holds, 1 when it is broken.
+ */
+import { findChainBreak, type ChainBreakReason } from '../store/event-hash.js';
+import { withStore } from './cli-store.js';
+import { findRun } from './find-run.js';
+import { parseFlags } from './parse-flags.js';
+import { EXIT, UsageError } from './usage-error.js';
+
+const flags = { db: { type: 'string' }, json: { type: 'boolean' } } as const;
+
+const REASONS: Record<ChainBreakReason, string> = {
+  version_gap: 'its version does not follow the previous event (an event is missing or out of place)',
+  prev_hash_mismatch: 'it does not link to the previous event (an event before it was removed, added or replaced)',
+  hash_mismatch: 'its content does not match its hash (it was changed after it was written)',
+};
+
+export async function verifyCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags('verify', args, flags);
+  const [runId, extra] = positionals;
+  if (runId === undefined || extra !== undefined) throw new UsageError('overseer verify: usage: overseer verify RUN_ID [--json]');
+  return withStore(values.db, async (store) => {
+    await findRun(store, runId);
+    const events = await store.readStream(runId);
+    const broken = findChainBreak(events);
+    if (values.json === true) {
+      const first = broken === null ? null : { position: broken.event.position.toString(), version: broken.event.version, type: broken.event.type, reason: broken.reason };
+      process.stdout.write(`${JSON.stringify({ runId, events: events.length, intact: broken === null, broken: first })}\n`);
+    }
+    if (broken === null) {
+      if (values.json !== true) process.stdout.write(`run ${runId}: ${String(events.length)} events, hash chain and versions intact\n`);
+      return 0;
+    }
+    const e = broken.event;
+    const line = `run ${runId}: chain broken at position ${e.position.toString()} (version ${String(e.version)}, ${e.type}): ${REASONS[broken.reason]} [${broken.reason}]`;
+    if (values.json === true) process.stderr.write(`overseer verify: ${line}\n`);
+    else process.stdout.write(`${line}\n`);
+    return EXIT.failed;
+  });
+}
