@@ -22,9 +22,9 @@ export async function loadRunSnapshot(store: EventStore, runId: string): Promise
   if (snapshot === undefined || snapshot.machineVersion !== MACHINE_VERSION) return undefined;
   const persisted = snapshot.state as PersistedRunState;
   // A raw JSON snapshot throws inside `transition`: xstate must resolve it first (FACTS.md).
-  const workflow = workflowMachine.resolveState(persisted.workflow as Parameters<typeof workflowMachine.resolveState>[0]) as WorkflowSnapshot;
+  const workflow = workflowMachine.resolveState(persisted.workflow as Parameters<typeof workflowMachine.resolveState>[0]);
   const workers = Object.fromEntries(
-    Object.entries(persisted.workers).map(([id, s]) => [id, workerMachine.resolveState(s as Parameters<typeof workerMachine.resolveState>[0]) as WorkerSnapshot]),
+    Object.entries(persisted.workers).map(([id, s]) => [id, workerMachine.resolveState(s as Parameters<typeof workerMachine.resolveState>[0])]),
   );
   return { run: persisted.run, version: persisted.version, packets: persisted.packets, workflow, workers, timers: persisted.timers };
 }
