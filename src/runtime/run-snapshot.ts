@@ -7,7 +7,7 @@ import { MACHINE_VERSION } from '../../machines/index.js';
 import { workerMachine } from '../../machines/worker.js';
 import { workflowMachine } from '../../machines/workflow.js';
 import type { EventStore } from '../store/event-store.js';
-import { persistRunState, type PersistedRunState, type RunState, type WorkerSnapshot, type WorkflowSnapshot } from './run-state.js';
+import { persistRunState, type PersistedRunState, type RunState } from './run-state.js';
 
 /** How many events may pile up after the latest snapshot before the engine writes a new one. */
 export const SNAPSHOT_EVERY = 500;
