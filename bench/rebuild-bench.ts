@@ -16,7 +16,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import { defaultTrustResolver } from '../src/gates/trust-resolver.js';
 import { systemClock } from '../src/runtime/clock.js';
-import { rebuildRun } from '../src/runtime/rebuild-run.js';
+import { foldEvents, rebuildRun } from '../src/runtime/rebuild-run.js';
+import { saveRunSnapshot } from '../src/runtime/run-snapshot.js';
 import { persistRunState } from '../src/runtime/run-state.js';
 import { deriveRunStatus } from '../src/runtime/run-status.js';
 import { startRun } from '../src/runtime/start-run.js';
@@ -128,14 +129,28 @@ export interface RebuildFigures {
   rounds: number;
 }
 
-export async function benchRebuild(store: EventStore, raw: RawDb, table: string, run: RecordedRun, rounds: number): Promise<RebuildFigures> {
+/** How a rebuild starts: from the first event, or from a snapshot with this many events after it. */
+export type RebuildMode = { kind: 'full' } | { kind: 'snapshot'; tail: number };
+
+/**
+ * Puts the run's snapshot where the engine's periodic snapshots would leave it: `tail` events before
+ * the end (the engine snapshots every SNAPSHOT_EVERY events, so a resumed run folds at most that many).
+ */
+export async function placeSnapshot(store: EventStore, run: RecordedRun, tail: number): Promise<void> {
+  const stored = await store.readStream(run.runId, { toVersion: run.log.length - tail });
+  await saveRunSnapshot(store, foldEvents(stored), { replace: true });
+}
+
+export async function benchRebuild(store: EventStore, raw: RawDb, table: string, run: RecordedRun, rounds: number, mode: RebuildMode): Promise<RebuildFigures> {
   const select = `select * from ${table} where stream_id = $1 order by version`;
   // A rebuild takes seconds, so there is no separate warm-up: the first call of each side is timed
   // too (interleave alternates which side goes first), and is checked — the rebuild must be the
   // engine's live state, and the raw select must see the whole run.
   let matchesLive: boolean | undefined;
+  if (mode.kind === 'snapshot') await placeSnapshot(store, run, mode.tail);
   const rebuild = async (): Promise<void> => {
-    const rebuilt = await rebuildRun(store, run.runId);
+    // A full fold is what rebuildRun does when no snapshot fits: every event through the machines.
+    const rebuilt = mode.kind === 'full' ? foldEvents(await store.readStream(run.runId)) : await rebuildRun(store, run.runId);
     matchesLive ??= isDeepStrictEqual(persistRunState(rebuilt), run.live);
   };
   let rawChecked = false;

@@ -12,8 +12,8 @@ import { persistRunState, type PersistedRunState, type RunState } from './run-st
 /** How many events may pile up after the latest snapshot before the engine writes a new one. */
 export const SNAPSHOT_EVERY = 500;
 
-export async function saveRunSnapshot(store: EventStore, state: RunState): Promise<void> {
-  await store.saveSnapshot({ streamId: state.run.runId, version: state.version, machineVersion: MACHINE_VERSION, state: persistRunState(state) });
+export async function saveRunSnapshot(store: EventStore, state: RunState, options: { replace?: boolean } = {}): Promise<void> {
+  await store.saveSnapshot({ streamId: state.run.runId, version: state.version, machineVersion: MACHINE_VERSION, state: persistRunState(state) }, options);
 }
 
 /** The latest usable snapshot of a run, restored into live machine snapshots; undefined when there is none. */

@@ -133,8 +133,8 @@ export interface EventStore {
   /** Extends the lease; false when it is no longer ours (taken over after it expired). */
   renewLease(runId: string, ownerId: string, epoch: bigint, ttlMs: number): Promise<boolean>;
   releaseLease(runId: string, ownerId: string, epoch: bigint): Promise<void>;
-  /** Keeps the newer of the stored and the given snapshot. */
-  saveSnapshot(snapshot: RunSnapshot): Promise<void>;
+  /** Keeps the newer of the stored and the given snapshot; `replace` stores the given one regardless. */
+  saveSnapshot(snapshot: RunSnapshot, options?: { replace?: boolean }): Promise<void>;
   loadSnapshot(streamId: string): Promise<RunSnapshot | undefined>;
   close(): Promise<void>;
 }

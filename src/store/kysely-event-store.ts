@@ -162,8 +162,8 @@ export class KyselyEventStore implements EventStore {
     return releaseLease(this.#source.db, runId, ownerId, epoch);
   }
 
-  saveSnapshot(snapshot: RunSnapshot): Promise<void> {
-    return saveSnapshot(this.#source.db, snapshot);
+  saveSnapshot(snapshot: RunSnapshot, options: { replace?: boolean } = {}): Promise<void> {
+    return saveSnapshot(this.#source.db, snapshot, options.replace === true);
   }
 
   loadSnapshot(streamId: string): Promise<RunSnapshot | undefined> {

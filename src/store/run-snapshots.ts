@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 import type { RunSnapshot } from './event-store.js';
 import type { StoreDatabase } from './schema.js';
 
-export async function saveSnapshot(db: Kysely<StoreDatabase>, snapshot: RunSnapshot): Promise<void> {
+export async function saveSnapshot(db: Kysely<StoreDatabase>, snapshot: RunSnapshot, replace: boolean): Promise<void> {
   const row = {
     stream_id: snapshot.streamId,
     version: snapshot.version,
@@ -17,7 +17,7 @@ export async function saveSnapshot(db: Kysely<StoreDatabase>, snapshot: RunSnaps
       oc
         .column('stream_id')
         .doUpdateSet({ version: row.version, machine_version: row.machine_version, state: row.state, created_at: sql`now()` })
-        .where('run_snapshots.version', '<', row.version),
+        .where((eb) => (replace ? eb.lit(true) : eb('run_snapshots.version', '<', row.version))),
     )
     .execute();
 }
