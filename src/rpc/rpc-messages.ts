@@ -5,6 +5,7 @@
  * `"error": null` beside a result) and strictly where a wrong guess would mix calls up (the id).
  */
 import { z } from 'zod';
+import type { ReplyProblem } from './service-errors.js';
 
 export const RpcId = z.union([z.string(), z.number()]);
 export type RpcId = z.infer<typeof RpcId>;
@@ -87,17 +88,22 @@ function normaliseError(error: z.infer<typeof RpcErrorValue>): RpcErrorObject {
   return normalised;
 }
 
+/** Each issue at its path under `root`: `result.worker_id`, `result[1].objective`. */
+export function issueProblems(error: z.ZodError, root: string): ReplyProblem[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${String(key)}]` : `${out}.${String(key)}`), root),
+    message: issue.message,
+  }));
+}
+
 /** One line: `result.worker_id: expected string, received number; ...`. */
+export function describeProblems(problems: readonly ReplyProblem[]): string {
+  return problems.map((problem) => (problem.path === '' ? problem.message : `${problem.path}: ${problem.message}`)).join('; ');
+}
+
+/** One line for a schema failure, as `describeProblems` writes it. */
 export function describeIssues(error: z.ZodError, root: string): string {
-  return error.issues
-    .map((issue) => {
-      const path = issue.path.reduce<string>(
-        (out, key) => (typeof key === 'number' ? `${out}[${String(key)}]` : `${out}.${String(key)}`),
-        root,
-      );
-      return `${path}: ${issue.message}`;
-    })
-    .join('; ');
+  return describeProblems(issueProblems(error, root));
 }
 
 export function describeJson(value: unknown): string {

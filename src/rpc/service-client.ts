@@ -45,6 +45,8 @@ export interface ServiceClientOptions {
   startupMs?: number;
   /** Also send `"jsonrpc":"2.0"` (for services built on a strict JSON-RPC 2.0 library). Default false: the seed's request shape. */
   jsonRpcField?: boolean;
+  /** Sees every line sent and received (without its newline), e.g. for a debug transcript. */
+  trace?: (direction: 'sent' | 'received', line: string) => void;
 }
 
 export interface CallOptions {
@@ -187,6 +189,7 @@ export class ServiceClient implements RpcCaller {
           resolve(result);
         },
       });
+      this.options.trace?.('sent', line.slice(0, -1));
       session.process?.write(line);
     });
   }
@@ -219,6 +222,7 @@ export class ServiceClient implements RpcCaller {
   }
 
   private readLine(session: Session, line: string): void {
+    this.options.trace?.('received', line);
     const reply = readReplyLine(line);
     if (reply.kind === 'unreadable') {
       this.violated(session, reply.reason, line, reply.problem);

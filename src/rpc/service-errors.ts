@@ -12,6 +12,12 @@ export type ServiceErrorCode = (typeof SERVICE_ERROR_CODES)[number];
 export const BAD_REPLY_REASONS = ['not_json', 'unknown_id', 'wrong_shape'] as const;
 export type BadReplyReason = (typeof BAD_REPLY_REASONS)[number];
 
+/** One thing wrong with a result, at a path into it: `result[1].objective`, `result.worker_id`. */
+export interface ReplyProblem {
+  path: string;
+  message: string;
+}
+
 /** How a service process ended, with the last line it wrote to stderr (usually the reason). */
 export interface ServiceExit {
   exitCode: number | null;
@@ -25,8 +31,11 @@ export type ServiceErrorDetail =
   /** It exited after answering at least one call, with this call (or a later one) unanswered. */
   | ({ code: 'exited' } & ServiceExit)
   | { code: 'timeout'; timeoutMs: number }
-  /** `line` is what the service printed, cut to a readable length. */
-  | { code: 'bad_reply'; reason: BadReplyReason; line: string }
+  /**
+   * `line` is what the service printed (or the result it sent), quoted and cut to a readable length;
+   * `problems` lists, field by field, what was wrong with a result that had the wrong shape.
+   */
+  | { code: 'bad_reply'; reason: BadReplyReason; line: string; problems?: ReplyProblem[] }
   | { code: 'error_reply'; error: RpcErrorObject }
   /** The client was stopped (or restarted) while the call waited. */
   | { code: 'stopped' };
