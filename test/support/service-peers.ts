@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ServiceClient, type ServiceClientOptions } from '../../src/rpc/service-client.js';
+import { ServiceClient, type RpcCaller, type ServiceClientOptions } from '../../src/rpc/service-client.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PEER = fileURLToPath(new URL('./services/misbehaving_service.py', import.meta.url));
@@ -47,6 +47,24 @@ export async function serviceTestContext(): Promise<ServiceTestContext> {
     async dispose() {
       await Promise.all(clients.map((client) => client.stop()));
       await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RecordedCall {
+  method: string;
+  params: unknown;
+}
+
+/** Passes calls through to a real client and keeps what was asked, in order. */
+export function recording(caller: RpcCaller): RpcCaller & { calls: RecordedCall[] } {
+  const calls: RecordedCall[] = [];
+  return {
+    name: caller.name,
+    calls,
+    call(method, params, options) {
+      calls.push({ method, params });
+      return caller.call(method, params, options);
     },
   };
 }
