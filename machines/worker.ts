@@ -4,7 +4,7 @@
  * Pure: it declares effects by name (startProcess, killProcess, runGates, decideTrust, reportOutcome)
  * and the runtime performs them; time reaches it only as timer events the runtime fires from the log.
  */
-import { and, assign, setup } from 'xstate';
+import { assign, setup } from 'xstate';
 import type { TrustDecision, WorkerEvent, WorkerOutcome, WorkerProcess } from './events.js';
 import { backoffDelayMs, DEFAULT_RECIPES, type Escalation, type FailureKind, type RecoveryRecipes } from './recovery.js';
 
@@ -85,7 +85,7 @@ export const workerMachine = setup({
     isDecision: ({ event }, params: { decision: TrustDecision }) =>
       event.type === 'trust.decided' && event.decision === params.decision,
     exitedClean: ({ event }) => event.type === 'process.exited' && event.code === 0,
-    hasGates: ({ context }) => context.hasGates,
+    exitedCleanWithGates: ({ context, event }) => event.type === 'process.exited' && event.code === 0 && context.hasGates,
     canRetry: ({ context }, params: { kind: FailureKind }) => context.attempt < context.recipes[params.kind].maxAttempts + context.grantedAttempts,
     asksHuman: ({ context }, params: { kind: FailureKind }) => context.recipes[params.kind].escalation === 'ask_human',
   },
@@ -176,7 +176,7 @@ export const workerMachine = setup({
       },
       on: {
         'process.exited': [
-          { guard: and(['exitedClean', 'hasGates']), target: 'verifying', actions: assign({ exitCode: 0 }) },
+          { guard: 'exitedCleanWithGates', target: 'verifying', actions: assign({ exitCode: 0 }) },
           { guard: 'exitedClean', target: 'done', actions: assign({ exitCode: 0 }) },
           ...onFailure('exit_nonzero', []),
         ],
