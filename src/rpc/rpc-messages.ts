@@ -60,7 +60,7 @@ export function readReplyLine(line: string): ReplyLine {
     return { kind: 'unreadable', reason: 'not_json', problem: `a line that is not JSON (${(error as Error).message})` };
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { kind: 'unreadable', reason: 'wrong_shape', problem: `expected a reply object, got ${describeJson(value)}` };
+    return { kind: 'unreadable', reason: 'wrong_shape', problem: `a line that is not a reply (expected an object, got ${describeJson(value)})` };
   }
   const id = RpcId.safeParse((value as Record<string, unknown>)['id']);
   if (!id.success) return { kind: 'unreadable', reason: 'wrong_shape', problem: 'a reply without an id (a string or a number)' };

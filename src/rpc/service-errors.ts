@@ -75,8 +75,12 @@ export function describeExit(exit: ServiceExit): string {
 
 const SHOWN_LINE_CHARS = 200;
 
-/** A line as shown in a message: one line, and short enough to read. */
+/**
+ * A line as shown in a message: cut to a readable length, control characters escaped, so a message
+ * stays one line whatever the service printed.
+ */
 export function shownLine(line: string): string {
-  const flat = JSON.stringify(line.length > SHOWN_LINE_CHARS ? `${line.slice(0, SHOWN_LINE_CHARS)}…` : line);
-  return flat;
+  const cut = line.length > SHOWN_LINE_CHARS ? `${line.slice(0, SHOWN_LINE_CHARS)}…` : line;
+  // eslint-disable-next-line no-control-regex -- the control characters are what is being escaped
+  return cut.replace(/[\u0000-\u001f\u007f]/g, (c) => JSON.stringify(c).slice(1, -1));
 }

@@ -54,7 +54,7 @@ describe('decompose', () => {
     expect(error.code).toBe('bad_reply');
     expect(error.detail).toMatchObject({ reason: 'wrong_shape', problems: [{ path: 'result', message: 'expected a list of task packets, got an object' }] });
     expect(error.message).toBe(
-      'planner answered decompose with a result of the wrong shape (result: expected a list of task packets, got an object): "{\\"packets\\":[]}"',
+      'planner answered decompose with a result of the wrong shape (result: expected a list of task packets, got an object): {"packets":[]}',
     );
   });
 
