@@ -60,7 +60,11 @@ export function guardText(guard: GuardLike): string | null {
   if (guard === undefined) return null;
   if (typeof guard === 'string') return guard;
   if (typeof guard === 'function') {
-    const operands = ((guard as { guards?: GuardLike[] }).guards ?? []).map((g) => guardText(g) ?? '?');
+    // Nested and/or are bracketed, so `and(a, or(b, c))` reads `a && (b || c)`.
+    const operands = ((guard as { guards?: GuardLike[] }).guards ?? []).map((g) => {
+      const text = guardText(g) ?? '?';
+      return typeof g === 'function' && (g.name === 'and' || g.name === 'or') ? `(${text})` : text;
+    });
     if (guard.name === 'and') return operands.join(' && ');
     if (guard.name === 'or') return operands.join(' || ');
     if (guard.name === 'not') return `!${operands.join('')}`;
