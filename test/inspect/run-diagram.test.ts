@@ -18,7 +18,7 @@ function edges(diagram: MachineDiagram): string[] {
 }
 
 function firedEdges(diagram: ReturnType<typeof runDiagram>): Record<string, number> {
-  return Object.fromEntries(diagram.transitions.flatMap((t, i) => ((diagram.fired[i] ?? 0) > 0 ? [[`${t.source} -> ${t.target}: ${transitionLabel(t)}`, diagram.fired[i]]] : [])));
+  return Object.fromEntries(diagram.transitions.flatMap((t, i) => { const n = diagram.fired[i] ?? 0; return n > 0 ? [[`${t.source} -> ${t.target}: ${transitionLabel(t)}`, n] as const] : []; }));
 }
 
 describe('machine diagrams', () => {
