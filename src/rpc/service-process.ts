@@ -150,11 +150,13 @@ export class ServiceProcess {
    * `graceMs`; also clears what a crashed service left behind in its group.
    */
   async stop(graceMs: number): Promise<ServiceExit> {
+    const wasRunning = this.exit === null;
     if (!this.child.stdin.writableEnded) this.child.stdin.end();
     await this.waitForExit(Math.min(200, graceMs));
-    await killProcessTree(this.pid, { graceMs });
+    const signal = await killProcessTree(this.pid, { graceMs });
     liveGroups.delete(this.pid);
     const exit = await this.finished;
+    if (wasRunning) this.note(signal === 'none' ? 'stopped at the end of its input' : `stopped with ${signal}`);
     await new Promise<void>((resolve) => this.log.end(resolve));
     return exit;
   }
