@@ -3,7 +3,7 @@
  * A worker service for Overseer, written to the seed's protocol (one JSON object per line on stdin and
  * stdout, logs on stderr), with no dependencies:
  *
- *   spawn_worker {task_packet}                → {worker_id}
+ *   spawn_worker {task_packet}                → {worker_id}   (the same one again for a packet id it has seen)
  *   check_trust {worker_id}                   → {requires_approval}   (false only for `trusted: true` packets)
  *   mark_trusted {worker_id, approval_source} → {worker_id, trusted: true}
  *   run_worker {worker_id}                    → {status: "done" | "failed", output | error}
@@ -17,6 +17,8 @@
 import { createInterface } from 'node:readline';
 
 const workers = new Map();
+/** packet id → worker id */
+const byPacket = new Map();
 let spawned = 0;
 
 const log = (text) => process.stderr.write(`[worker] ${text}\n`);
@@ -33,9 +35,17 @@ const methods = {
   spawn_worker(params) {
     const packet = params?.task_packet;
     if (typeof packet?.objective !== 'string') throw Object.assign(new Error('spawn_worker needs a task_packet with an objective'), { code: -32602 });
+    // Asked again for a packet it already has a worker for (a retry, or an engine resumed after a
+    // crash), it answers with that worker rather than starting a second one.
+    const known = typeof packet.id === 'string' ? byPacket.get(packet.id) : undefined;
+    if (known !== undefined) {
+      log(`${known} already spawned for ${packet.id}`);
+      return { worker_id: known };
+    }
     spawned += 1;
     const workerId = `worker_${spawned}`;
     workers.set(workerId, { packet, trusted: false, approvalSource: null });
+    if (typeof packet.id === 'string') byPacket.set(packet.id, workerId);
     log(`${workerId} spawned for ${packet.id ?? '(no id)'}: ${packet.objective}`);
     return { worker_id: workerId };
   },

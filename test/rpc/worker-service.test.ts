@@ -38,6 +38,14 @@ describe('the worker service', () => {
     expect(service.runWorkerSupported).toBe(true);
   });
 
+  it('gets the same worker back when spawn_worker is repeated for a packet (a retry or a resume)', async () => {
+    const { service } = await workers(EXAMPLE_COMMANDS.worker);
+    const first = ok(await service.spawnWorker({ id: 'implement', objective: 'Implement: dark mode' }));
+    const again = ok(await service.spawnWorker({ id: 'implement', objective: 'Implement: dark mode' }));
+    const other = ok(await service.spawnWorker({ id: 'verify', objective: 'Verify' }));
+    expect([first.worker_id, again.worker_id, other.worker_id]).toEqual(['worker_1', 'worker_1', 'worker_2']);
+  });
+
   it('reports a failed run with its reason', async () => {
     const { service } = await workers(EXAMPLE_COMMANDS.worker);
     const { worker_id: workerId } = ok(await service.spawnWorker({ objective: 'break', trusted: true, simulate_failure: 'disk full' }));
