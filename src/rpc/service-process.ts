@@ -103,6 +103,9 @@ export class ServiceProcess {
     child.stdin.on('error', () => undefined);
     // After a successful spawn only a failed signal raises this; the kill path checks the group itself.
     child.on('error', () => undefined);
+    // A read error on a pipe is followed by its close, which reports the exit; keep the reason in the log.
+    child.stdout.on('error', (error) => this.note(`stdout: ${messageOf(error)}`));
+    child.stderr.on('error', (error) => this.note(`stderr: ${messageOf(error)}`));
     child.stdout.setEncoding('utf8');
     child.stderr.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => this.readStdout(chunk));
