@@ -8,7 +8,7 @@ import type { StoredEvent } from '../store/event-store.js';
 import { withStore } from './cli-store.js';
 import { checkWorkers, matchesFilter, parseEventFilter } from './event-filter.js';
 import { findRun } from './find-run.js';
-import { followEvents } from './follow-events.js';
+import { followEvents, interruption } from './follow-events.js';
 import { parseFlags } from './parse-flags.js';
 import { EXIT, UsageError } from './usage-error.js';
 
@@ -57,6 +57,7 @@ export async function eventsCommand(args: string[]): Promise<number> {
   const print = (e: StoredEvent) => {
     if (matchesFilter(filter, e)) process.stdout.write(eventLine(e, json));
   };
+  const interrupted = values.follow === true ? interruption() : undefined;
   const read = await withStore(values.db, async (store) => {
     await findRun(store, runId);
     const events = await store.readStream(runId);
@@ -64,7 +65,11 @@ export async function eventsCommand(args: string[]): Promise<number> {
     for (const e of events) print(e);
     return { version: events.at(-1)?.version ?? 0, ended: events.some(endsRun) };
   });
-  if (values.follow !== true || read.ended) return 0;
-  const end = await followEvents(values.db, runId, read.version, print);
+  if (interrupted === undefined) return 0;
+  if (read.ended) {
+    interrupted.dispose();
+    return 0;
+  }
+  const end = await followEvents(values.db, runId, read.version, print, interrupted);
   return end === 'interrupted' ? EXIT.interrupted : 0;
 }

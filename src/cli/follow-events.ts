@@ -26,7 +26,13 @@ async function holdsEmbeddedStore(db: string | undefined): Promise<boolean> {
   return lock.kind === 'held' && lock.info.pid === process.pid;
 }
 
-function interruption(): { promise: Promise<'interrupted'>; dispose: () => void } {
+export interface Interruption {
+  promise: Promise<'interrupted'>;
+  dispose: () => void;
+}
+
+/** Ctrl-C (or SIGTERM) ends following instead of the process; listen before the first read. */
+export function interruption(): Interruption {
   let onSignal: () => void = () => undefined;
   const promise = new Promise<'interrupted'>((resolvePromise) => {
     onSignal = () => resolvePromise('interrupted');
@@ -43,8 +49,13 @@ function interruption(): { promise: Promise<'interrupted'>; dispose: () => void 
 }
 
 /** Delivers the run's events after `version`, in order and once each; returns how it stopped. */
-export async function followEvents(db: string | undefined, runId: string, version: number, deliver: (event: StoredEvent) => void): Promise<FollowEnd> {
-  const interrupted = interruption();
+export async function followEvents(
+  db: string | undefined,
+  runId: string,
+  version: number,
+  deliver: (event: StoredEvent) => void,
+  interrupted: Interruption = interruption(),
+): Promise<FollowEnd> {
   let seen = version;
   let ended = false;
   const take = (event: StoredEvent) => {
