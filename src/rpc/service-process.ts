@@ -96,8 +96,11 @@ export class ServiceProcess {
     ensureExitHook();
     this.note(`${spec.name} started, pid ${String(pid)}, ${new Date().toISOString()}: ${spec.command}`);
 
+    // A log that cannot be written (disk full) must not stop the service; a person is told once.
     log.on('error', (error) => {
-      this.logProblem ??= messageOf(error);
+      if (this.logProblem !== null) return;
+      this.logProblem = messageOf(error);
+      process.stderr.write(`overseer: cannot write the ${spec.name} log ${spec.logFile}: ${this.logProblem}\n`);
     });
     // EPIPE and friends: the service is gone or stopped reading; its exit (or the call's timeout) tells.
     child.stdin.on('error', () => undefined);
@@ -116,16 +119,6 @@ export class ServiceProcess {
       setTimeout(() => this.settle(), DRAIN_AFTER_EXIT_MS).unref();
     });
     child.once('close', () => this.settle());
-  }
-
-  /** Null while it runs. */
-  get exited(): ServiceExit | null {
-    return this.exit;
-  }
-
-  /** Why the stderr log could not be written, if it could not. */
-  get logFileProblem(): string | null {
-    return this.logProblem;
   }
 
   /** Adds a line of Overseer's own to the log, so the log reads as a story beside the service's stderr. */
