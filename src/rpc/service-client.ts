@@ -94,6 +94,7 @@ export class ServiceClient implements RpcCaller {
   private startFailure: ServiceError | null = null;
   private stoppedByCaller = false;
   private stopping: Promise<void> | null = null;
+  private starting = false;
   private nextId = 0;
 
   constructor(private readonly options: ServiceClientOptions) {
@@ -123,7 +124,16 @@ export class ServiceClient implements RpcCaller {
    * calling it while a process is running is a programming error (use `restart()`).
    */
   async start(): Promise<ServiceResult<{ pid: number }>> {
-    if (this.session !== null || this.stopping !== null) throw new Error(`${this.name}: already started; use restart()`);
+    if (this.session !== null || this.stopping !== null || this.starting) throw new Error(`${this.name}: already started; use restart()`);
+    this.starting = true;
+    try {
+      return await this.startNow();
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  private async startNow(): Promise<ServiceResult<{ pid: number }>> {
     this.stoppedByCaller = false;
     this.startFailure = null;
     const session: Session = {
@@ -145,16 +155,17 @@ export class ServiceClient implements RpcCaller {
       this.startFailure = new ServiceError(name, null, { code: 'spawn_failed', ...exit }, `${name} could not be started: ${spawned.reason}`);
       return failed(this.startFailure);
     }
+    const stoppedWhileStarting = new ServiceError(name, null, { code: 'stopped' }, `${name} was stopped while it started`);
     if (this.stoppedByCaller) {
       // stop() came while the process was being spawned: it must not outlive that request.
       await spawned.process.stop(this.options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
-      return failed(new ServiceError(name, null, { code: 'stopped' }, `${name} was stopped while it started`));
+      return failed(stoppedWhileStarting);
     }
     session.process = spawned.process;
     this.session = session;
-    if (await spawned.process.waitForExit(this.options.startupMs ?? DEFAULT_STARTUP_MS)) {
-      return failed(this.exitError(session, null, session.exit ?? { exitCode: null, signal: null, lastStderrLine: null }));
-    }
+    const exitedAtOnce = await spawned.process.waitForExit(this.options.startupMs ?? DEFAULT_STARTUP_MS);
+    if (this.session !== session) return failed(stoppedWhileStarting);
+    if (exitedAtOnce) return failed(this.exitError(session, null, session.exit ?? { exitCode: null, signal: null, lastStderrLine: null }));
     return succeeded({ pid: spawned.process.pid });
   }
 

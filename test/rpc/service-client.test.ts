@@ -218,6 +218,17 @@ describe('stop', () => {
     await waitFor(() => !isRunning(grandchild), 2000);
   });
 
+  it('during start wins: start reports stopped and nothing is left running', async () => {
+    const client = ctx.client('sleep 30', { startupMs: 2000 });
+    const starting = client.start();
+    await client.stop();
+    const error = failure(await starting);
+    expect(error.code).toBe('stopped');
+    expect(error.message).toBe('peer was stopped while it started');
+    expect(client.state).toBe('stopped');
+    expect(client.pid).toBeNull();
+  });
+
   it('fails waiting calls with stopped, and later calls too', async () => {
     const client = await started(peerCommand('hang'));
     const waiting = client.call('decompose', { objective: 'x' });
