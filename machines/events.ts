@@ -56,6 +56,8 @@ export const workerEventSchemas = {
   'gates.passed': z.object({}),
   'gates.failed': gateResult.extend({ detail: z.string() }),
   'worker.cancel': z.object({ reason: z.string() }),
+  /** The worker service failed this worker's call after its retries (crashed, hung, bad reply). */
+  'service.failed': z.object({ method: z.string(), detail: z.string() }),
   'human.retry': z.object({ by: z.string(), source: z.string(), reason: z.string().optional() }),
   'human.abandon': z.object({ by: z.string(), source: z.string(), reason: z.string().optional() }),
 } as const;
@@ -70,6 +72,21 @@ export const recordEventSchemas = {
   'recovery.succeeded': z.object({ attempts: z.number().int() }),
   'recovery.exhausted': z.object({ kind: failureKind, attempts: z.number().int(), escalation: z.enum(ESCALATIONS).nullable() }),
   escalated: z.object({ kind: failureKind, escalation: z.enum(ESCALATIONS) }),
+  /** One failed call to a service (it is restarted and the call retried while attempts are left). */
+  'service.error': z.object({
+    service: z.string(),
+    method: z.string(),
+    attempt: z.number().int(),
+    code: z.string(),
+    message: z.string(),
+    retryInMs: z.number().nullable(),
+  }),
+  /** Written before `spawn_worker` is sent, so the log shows a request a crash left unanswered. */
+  'service.spawn_requested': z.object({ packetId: z.string() }),
+  'service.worker_spawned': z.object({ serviceWorkerId: z.union([z.string(), z.number()]) }),
+  /** What the worker service said about trust and the run of a worker (provenance of the next events). */
+  'service.trust_checked': z.object({ requiresApproval: z.boolean() }),
+  'service.run_reported': z.object({ status: z.enum(['done', 'failed']), detail: z.string() }),
 } as const;
 
 type EventUnion<S extends Record<string, z.ZodType>> = {

@@ -66,6 +66,8 @@ function failureDetail(event: WorkerEvent): string {
       return `denied by ${event.by}${event.reason === undefined ? '' : `: ${event.reason}`}`;
     case 'trust.decided':
       return `denied by ${event.source}`;
+    case 'service.failed':
+      return `${event.method}: ${event.detail}`;
     default:
       return 'no time left';
   }
@@ -168,6 +170,7 @@ export const workerMachine = setup({
           }),
         },
         'process.spawn_failed': onFailure('spawn_failed', []),
+        'service.failed': onFailure('service_error', []),
       },
     },
     running: {
@@ -181,6 +184,7 @@ export const workerMachine = setup({
           ...onFailure('exit_nonzero', []),
         ],
         'worker.lost': onFailure('worker_lost', []),
+        'service.failed': onFailure('service_error', []),
       },
     },
     verifying: {

@@ -12,10 +12,11 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   replay: async (args) => (await import('./replay-command.js')).replayCommand(args),
   viz: async (args) => (await import('./viz-command.js')).vizCommand(args),
   verify: async (args) => (await import('./verify-command.js')).verifyCommand(args),
+  serve: async (args) => (await import('./serve-command.js')).serveCommand(args),
 };
 
 const USAGE = `usage: overseer <command> [options]
-  run [OBJECTIVE...] [--plan FILE] [--worker CMD] [--policy FILE] [--auto-approve] [--concurrency N] [--db URL|DIR] [--json] [--detach]
+  run [OBJECTIVE...] [--plan FILE] [--planner CMD] [--bootstrap CMD] [--worker CMD] [--worker-service CMD] [--policy FILE] [--auto-approve] [--concurrency N] [--db URL|DIR] [--json] [--detach]
   status [RUN_ID] [--json]
   events RUN_ID [--worker ID] [--type PREFIX] [--since POSITION|ISO-TIME] [--follow] [--json]
   resume RUN_ID [--json] [--detach]
@@ -23,7 +24,8 @@ const USAGE = `usage: overseer <command> [options]
   cancel RUN_ID [--reason TEXT]
   replay RUN_ID [--to POSITION] [--json]
   viz [workflow|worker|RUN_ID] [--format mermaid|dot|json]
-  verify RUN_ID [--json]`;
+  verify RUN_ID [--json]
+  serve [--port N] [--db URL|DIR]`;
 
 export async function main(argv: string[]): Promise<number> {
   // `overseer events RUN | head` closes our stdout early: that is the reader's choice, not a failure.

@@ -2,7 +2,7 @@
 import { dirname, resolve } from 'node:path';
 import { loadPolicy } from '../gates/policy-file.js';
 import { loadPlanFile } from '../planning/plan-file.js';
-import { formatProblems } from '../planning/plan.js';
+import { formatProblems, type Plan } from '../planning/plan.js';
 import { planFromObjective } from '../planning/single-packet-plan.js';
 import { startRun } from '../runtime/start-run.js';
 import { engineDeps } from './engine-deps.js';
@@ -15,6 +15,9 @@ const flags = {
   plan: { type: 'string' },
   policy: { type: 'string' },
   worker: { type: 'string' },
+  planner: { type: 'string' },
+  bootstrap: { type: 'string' },
+  'worker-service': { type: 'string' },
   'auto-approve': { type: 'boolean' },
   concurrency: { type: 'string' },
   db: { type: 'string' },
@@ -22,16 +25,24 @@ const flags = {
   detach: { type: 'boolean' },
 } as const;
 
-async function loadPackets(planFile: string | undefined, objectiveWords: string[], worker: string | undefined) {
-  if (planFile !== undefined) {
-    const loaded = await loadPlanFile(resolve(planFile));
-    if (!loaded.ok) throw new UsageError(formatProblems(loaded.problems, planFile));
-    return { plan: loaded.plan, objective: objectiveWords.join(' ') || loaded.plan.objective || `plan ${planFile}` };
+interface RunSource {
+  /** Null when a planner service makes the packets. */
+  plan: Plan | null;
+  objective: string;
+}
+
+/** Where the packets come from: a plan file, a planner service, or one packet for a bare objective. */
+async function loadPackets(values: { plan?: string | undefined; worker?: string | undefined; planner?: string | undefined }, objectiveWords: string[]): Promise<RunSource> {
+  if (values.plan !== undefined) {
+    const loaded = await loadPlanFile(resolve(values.plan));
+    if (!loaded.ok) throw new UsageError(formatProblems(loaded.problems, values.plan));
+    return { plan: loaded.plan, objective: objectiveWords.join(' ') || loaded.plan.objective || `plan ${values.plan}` };
   }
   const objective = objectiveWords.join(' ').trim();
-  if (objective === '') throw new UsageError('overseer run: nothing to run: give an OBJECTIVE with --worker CMD, or --plan FILE');
-  if (worker === undefined) throw new UsageError('overseer run: an objective without a plan needs --worker CMD (the command that works on it)');
-  const made = planFromObjective(objective, worker);
+  if (objective === '') throw new UsageError('overseer run: nothing to run: give an OBJECTIVE with --worker CMD or --planner CMD, or --plan FILE');
+  if (values.planner !== undefined) return { plan: null, objective };
+  if (values.worker === undefined) throw new UsageError('overseer run: an objective without a plan needs --worker CMD (the command that works on it) or --planner CMD');
+  const made = planFromObjective(objective, values.worker);
   if (!made.ok) throw new UsageError(formatProblems(made.problems, 'command line'));
   return { plan: made.plan, objective };
 }
@@ -48,14 +59,15 @@ async function choosePolicy(flag: string | undefined, fromPlan: string | object 
 
 export async function runCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags('run', args, flags);
-  const { plan, objective } = await loadPackets(values.plan, positionals, values.worker);
-  const concurrency = positiveInt('--concurrency', values.concurrency, plan.concurrency ?? 4);
-  const homeless = plan.packets.filter((p) => p.command === undefined && values.worker === undefined).map((p) => p.id);
+  const { plan, objective } = await loadPackets(values, positionals);
+  const concurrency = positiveInt('--concurrency', values.concurrency, plan?.concurrency ?? 4);
+  const runsPackets = values.worker !== undefined || values['worker-service'] !== undefined;
+  const homeless = (plan?.packets ?? []).filter((p) => p.command === undefined && !runsPackets).map((p) => p.id);
   if (homeless.length > 0) {
-    throw new UsageError(`packets without a command and no --worker CMD to run them: ${homeless.join(', ')}`);
+    throw new UsageError(`packets without a command and no --worker CMD or --worker-service CMD to run them: ${homeless.join(', ')}`);
   }
 
-  const policy = await choosePolicy(values.policy, plan.policy, values.plan);
+  const policy = await choosePolicy(values.policy, plan?.policy, values.plan);
   const store = await openCliStore(values.db, { owner: true });
   const deps = await engineDeps(store);
   try {
@@ -65,10 +77,12 @@ export async function runCommand(args: string[]): Promise<number> {
         objective,
         cwd: process.cwd(),
         concurrency,
-        packets: plan.packets,
+        packets: plan?.packets ?? null,
         autoApprove: values['auto-approve'] === true,
         workerCommand: values.worker ?? null,
         policy,
+        services: { planner: values.planner ?? null, bootstrap: values.bootstrap ?? null, workerService: values['worker-service'] ?? null },
+        bootstrap: plan?.bootstrap ?? [],
       },
     );
     return await followRun(engine, { json: values.json === true, detach: values.detach === true });

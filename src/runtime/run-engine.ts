@@ -18,6 +18,8 @@ import { deriveRunStatus } from './run-status.js';
 import { packetSpecSchema, type PacketSpec } from './packet-spec.js';
 import type { RunLease } from './run-lease.js';
 import { SNAPSHOT_EVERY, saveRunSnapshot } from './run-snapshot.js';
+import { RunServices } from './run-services.js';
+import { bootstrapWithService, decideServiceTrust, isServiceWorker, planWithService, runServiceWorker, type ServiceEffectHost } from './service-effects.js';
 import { trustResolverFor } from './run-trust.js';
 import { verifyWorker } from './verify-worker.js';
 
@@ -51,6 +53,7 @@ export class RunEngine {
   private readonly trustFor = (state: RunState): TrustResolver => (this.trust ??= this.deps.trust ?? trustResolverFor(state.run));
   private lease: RunLease | null = null;
   private snapshotVersion = 0;
+  private servicesForRun: RunServices | null = null;
   readonly finished: Promise<RunState>;
 
   constructor(
@@ -127,7 +130,9 @@ export class RunEngine {
       else if (worker.value === 'trusted') this.perform([own('startProcess', workerId)]);
       else if (worker.value === 'verifying') this.perform([own('runGates', workerId)]);
       else if (worker.value === 'running' && worker.context.process !== null) {
-        this.watchExit(workerId, this.deps.driver.reattach(worker.context.process));
+        // A worker service was this engine's child and died with it: its worker is lost.
+        const exit = isServiceWorker(this.state, workerId) ? Promise.resolve('lost' as const) : this.deps.driver.reattach(worker.context.process);
+        this.watchExit(workerId, exit);
       }
     }
     this.syncTimers();
@@ -149,9 +154,12 @@ export class RunEngine {
     this.armed.clear();
     const subscription = this.subscription;
     const lease = this.lease;
+    const services = this.servicesForRun;
     this.subscription = null;
     this.lease = null;
+    this.servicesForRun = null;
     await subscription?.close();
+    await services?.stop();
     await lease?.release();
   }
 
@@ -219,12 +227,15 @@ export class RunEngine {
         case 'startPlanning':
           return this.plan();
         case 'startBootstrap':
+          if (this.state.run.services.bootstrap !== null) return bootstrapWithService(this.serviceHost());
           return this.commit([{ type: 'bootstrap.completed', machine: 'workflow', workerId: null, payload: { phases: [], artifacts: {} } }]);
         case 'runFinished':
           return this.finish();
         case 'decideTrust':
+          if (isServiceWorker(this.state, action.workerId as string)) return decideServiceTrust(this.serviceHost(), action.workerId as string);
           return this.decideTrust(action.workerId as string);
         case 'startProcess':
+          if (isServiceWorker(this.state, action.workerId as string)) return runServiceWorker(this.serviceHost(), action.workerId as string);
           return this.startProcess(action.workerId as string);
         case 'killProcess': {
           const pid = action.params['pid'];
@@ -245,8 +256,15 @@ export class RunEngine {
       .finally(() => this.inFlight--);
   }
 
+  /** The seed's services, started on first use; they live and die with this engine. */
+  private serviceHost(): ServiceEffectHost {
+    this.servicesForRun ??= new RunServices(this.state.run, this.deps.clock);
+    return { commit: (events) => this.commit(events), current: () => this.state, services: this.servicesForRun, trustFor: this.trustFor };
+  }
+
   private async plan(): Promise<void> {
     const packets = this.state.run.packets;
+    if (packets === null && this.state.run.services.planner !== null) return planWithService(this.serviceHost());
     if (packets === null) {
       await this.commit([{ type: 'plan.failed', machine: 'workflow', workerId: null, payload: { reason: 'no plan and no planner' } }]);
       return;

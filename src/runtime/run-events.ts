@@ -30,6 +30,12 @@ export const runStartedSchema = z.object({
   workerCommand: z.string().nullable(),
   /** The trust policy in force, recorded so a resumed run decides as the original would have. */
   policy: z.object({ name: z.string(), policy: z.unknown() }).nullable().default(null),
+  /** The seed's services, as typed after --planner, --bootstrap and --worker-service. */
+  services: z
+    .object({ planner: z.string().nullable(), bootstrap: z.string().nullable(), workerService: z.string().nullable() })
+    .default({ planner: null, bootstrap: null, workerService: null }),
+  /** Bootstrap phases in order (a plan's `bootstrap:`, else the seed's two when a bootstrap service is given). */
+  bootstrap: z.array(z.looseObject({ phase: z.string() })).default([]),
 });
 export type RunStarted = z.infer<typeof runStartedSchema>;
 

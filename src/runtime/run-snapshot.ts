@@ -26,5 +26,14 @@ export async function loadRunSnapshot(store: EventStore, runId: string): Promise
   const workers = Object.fromEntries(
     Object.entries(persisted.workers).map(([id, s]) => [id, workerMachine.resolveState(s as Parameters<typeof workerMachine.resolveState>[0])]),
   );
-  return { run: persisted.run, version: persisted.version, packets: persisted.packets, workflow, workers, timers: persisted.timers };
+  return {
+    run: persisted.run,
+    version: persisted.version,
+    packets: persisted.packets,
+    workflow,
+    workers,
+    timers: persisted.timers,
+    artifacts: persisted.artifacts,
+    serviceWorkers: persisted.serviceWorkers,
+  };
 }

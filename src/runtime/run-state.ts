@@ -30,6 +30,10 @@ export interface RunState {
   workflow: WorkflowSnapshot;
   workers: Record<string, WorkerSnapshot>;
   timers: Record<string, PendingTimer>;
+  /** What the bootstrap phases produced, handed to every worker. */
+  artifacts: Record<string, unknown>;
+  /** The worker service's id for each worker it spawned. */
+  serviceWorkers: Record<string, string | number>;
 }
 
 /** An effect a machine asked for, by name; the runtime performs it. */
@@ -95,7 +99,7 @@ export function startRunState(event: RunEvent, at: Date): Applied {
   const run = runStartedSchema.parse(event.payload);
   const [workflow, raw] = initialTransition(workflowMachine, { runId: run.runId, concurrency: run.concurrency });
   const absorbed = absorbActions({}, raw, 'workflow', null, at.getTime());
-  const state: RunState = { run, version: 1, packets: {}, workflow, workers: {}, timers: absorbed.timers };
+  const state: RunState = { run, version: 1, packets: {}, workflow, workers: {}, timers: absorbed.timers, artifacts: {}, serviceWorkers: {} };
   return { state, actions: absorbed.actions, stateAfter: workflow.value };
 }
 
@@ -136,7 +140,11 @@ export function applyEvent(state: RunState, event: RunEvent, at: Date, options: 
   if (isRecordEvent(event.type)) {
     if (event.workerId !== null && !(event.workerId in state.workers)) return null;
     const machineState = event.workerId === null ? state.workflow.value : state.workers[event.workerId]?.value;
-    return { state: changed(state, inPlace, { version }), actions: [], stateAfter: machineState };
+    const patch: Partial<RunState> = { version };
+    if (event.type === 'service.worker_spawned' && event.workerId !== null) {
+      patch.serviceWorkers = { ...state.serviceWorkers, [event.workerId]: event.payload['serviceWorkerId'] as string | number };
+    }
+    return { state: changed(state, inPlace, patch), actions: [], stateAfter: machineState };
   }
 
   let timers = state.timers;
@@ -153,12 +161,13 @@ export function applyEvent(state: RunState, event: RunEvent, at: Date, options: 
   if (event.type === 'plan.ready') {
     packets = Object.fromEntries((event.payload['packets'] as PlannedTask[]).map((p) => [p.id, p]));
   }
+  const artifacts = event.type === 'bootstrap.completed' ? (event.payload['artifacts'] as Record<string, unknown>) : state.artifacts;
 
   if (event.machine === 'workflow') {
     const [workflow, raw] = transition(workflowMachine, state.workflow, machineEvent as Parameters<typeof transition<typeof workflowMachine>>[2]);
     if (workflow === state.workflow) return null;
     const absorbed = absorbActions(timers, raw, 'workflow', null, atMs);
-    return { state: changed(state, inPlace, { version, packets, workflow, timers: absorbed.timers }), actions: absorbed.actions, stateAfter: workflow.value };
+    return { state: changed(state, inPlace, { version, packets, artifacts, workflow, timers: absorbed.timers }), actions: absorbed.actions, stateAfter: workflow.value };
   }
 
   const workerId = event.workerId;
@@ -176,6 +185,8 @@ export function applyEvent(state: RunState, event: RunEvent, at: Date, options: 
 
 export interface PersistedRunState {
   run: RunStarted;
+  artifacts: Record<string, unknown>;
+  serviceWorkers: Record<string, string | number>;
   version: number;
   packets: Record<string, PlannedTask>;
   workflow: unknown;
@@ -187,6 +198,8 @@ export interface PersistedRunState {
 export function persistRunState(state: RunState): PersistedRunState {
   return {
     run: state.run,
+    artifacts: state.artifacts,
+    serviceWorkers: state.serviceWorkers,
     version: state.version,
     packets: state.packets,
     workflow: workflowMachine.getPersistedSnapshot(state.workflow),

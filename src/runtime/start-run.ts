@@ -19,6 +19,8 @@ export interface RunOptions {
   autoApprove: boolean;
   workerCommand: string | null;
   policy?: RunStarted['policy'];
+  services?: RunStarted['services'];
+  bootstrap?: RunStarted['bootstrap'];
 }
 
 export async function startRun(deps: EngineDeps, options: RunOptions): Promise<RunEngine> {
@@ -35,6 +37,8 @@ export async function startRun(deps: EngineDeps, options: RunOptions): Promise<R
       autoApprove: options.autoApprove,
       workerCommand: options.workerCommand,
       policy: options.policy ?? null,
+      services: options.services ?? { planner: null, bootstrap: null, workerService: null },
+      bootstrap: options.bootstrap ?? [],
     };
     const event = { type: 'run.started', machine: 'workflow' as const, workerId: null, payload };
     const at = new Date(deps.clock.now());

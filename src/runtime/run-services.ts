@@ -1,0 +1,115 @@
+/**
+ * The seed's services for one engine: planner, bootstrap and worker service, started on first use
+ * from the commands the run recorded, and stopped with the engine. A call that fails (the service
+ * crashed, hung, or answered nonsense) is reported, the service restarted, and the call tried again
+ * per the `service_error` recipe; only when the attempts are spent does the caller see the failure.
+ */
+import { join } from 'node:path';
+import { backoffDelayMs, DEFAULT_RECIPES, type RecoveryRecipe } from '../../machines/recovery.js';
+import { ServiceClient } from '../rpc/service-client.js';
+import type { ServiceError, ServiceResult } from '../rpc/service-errors.js';
+import { bootstrapService, type BootstrapService } from '../planning/bootstrap-service.js';
+import { plannerService, type PlannerService } from '../planning/planner-service.js';
+import { workerService, type WorkerService } from '../workers/worker-service.js';
+import type { Clock } from './clock.js';
+import type { RunStarted } from './run-events.js';
+
+export type ServiceName = 'planner' | 'bootstrap' | 'worker service';
+
+export interface ServiceFailure {
+  service: ServiceName;
+  method: string;
+  attempt: number;
+  error: ServiceError;
+  /** Null when no attempt is left. */
+  retryInMs: number | null;
+}
+
+/** Records each failed attempt (as a `service.error` event). */
+export type FailureReport = (failure: ServiceFailure) => Promise<void>;
+
+export class RunServices {
+  private readonly clients = new Map<ServiceName, ServiceClient>();
+  // One facade for the run: it remembers whether the service has run_worker.
+  private workerFacade: WorkerService | null = null;
+
+  constructor(
+    private readonly run: RunStarted,
+    private readonly clock: Clock,
+    private readonly recipe: RecoveryRecipe = DEFAULT_RECIPES.service_error,
+  ) {}
+
+  has(name: ServiceName): boolean {
+    return this.command(name) !== null;
+  }
+
+  planner(): PlannerService {
+    return plannerService(this.client('planner'));
+  }
+
+  bootstrap(): BootstrapService {
+    return bootstrapService(this.client('bootstrap'));
+  }
+
+  worker(): WorkerService {
+    this.workerFacade ??= workerService(this.client('worker service'));
+    return this.workerFacade;
+  }
+
+  /** The worker service's process and log, which stand for a service worker's process in events. */
+  workerProcess(): { pid: number; logFile: string } {
+    const client = this.client('worker service');
+    return { pid: client.pid ?? 0, logFile: client.logFile };
+  }
+
+  /** Calls `call` until it succeeds or the recipe's attempts are spent, restarting the service between tries. */
+  async withRetries<T>(name: ServiceName, method: string, call: () => Promise<ServiceResult<T>>, report: FailureReport): Promise<ServiceResult<T>> {
+    const client = this.client(name);
+    for (let attempt = 1; ; attempt++) {
+      if (client.state === 'idle') {
+        const started = await client.start();
+        if (!started.ok) {
+          if (await this.failed({ name, method, attempt, error: started.error, report })) return started;
+          continue;
+        }
+      }
+      const result = await call();
+      // `stopped`: the engine is shutting the service down; nothing to report or retry.
+      if (result.ok || result.error.code === 'stopped') return result;
+      if (await this.failed({ name, method, attempt, error: result.error, report })) return result;
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.clients.values()].map((client) => client.stop()));
+  }
+
+  /** Reports a failed attempt; true when it was the last. Otherwise waits the back-off and restarts the service. */
+  private async failed(at: { name: ServiceName; method: string; attempt: number; error: ServiceError; report: FailureReport }): Promise<boolean> {
+    const { name, method, attempt, error, report } = at;
+    const last = attempt >= this.recipe.maxAttempts;
+    const retryInMs = last ? null : backoffDelayMs(this.recipe, attempt, attempt);
+    await report({ service: name, method, attempt, error, retryInMs });
+    if (retryInMs === null) return true;
+    await new Promise<void>((resolve) => this.clock.setTimer(() => resolve(), retryInMs));
+    await this.client(name).restart();
+    return false;
+  }
+
+  private command(name: ServiceName): string | null {
+    const services = this.run.services;
+    if (name === 'planner') return services.planner;
+    if (name === 'bootstrap') return services.bootstrap;
+    return services.workerService;
+  }
+
+  private client(name: ServiceName): ServiceClient {
+    let client = this.clients.get(name);
+    if (client !== undefined) return client;
+    const command = this.command(name);
+    if (command === null) throw new Error(`no ${name} was given for run ${this.run.runId}`);
+    client = new ServiceClient({ name, command, cwd: this.run.cwd, logFile: join(this.run.runDir, `${name.replace(' ', '-')}.log`) });
+    this.clients.set(name, client);
+    return client;
+  }
+}

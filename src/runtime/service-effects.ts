@@ -1,0 +1,164 @@
+/**
+ * What the engine does through the seed's services: plan with the planner, run the bootstrap
+ * phases, and take a worker through the worker service (spawn_worker, check_trust, mark_trusted,
+ * and our optional run_worker). Every answer and every failure becomes an event; a failure that
+ * outlasts its retries becomes the run's or the worker's failure, never an exception.
+ */
+import type { TrustResolver } from '../gates/trust-resolver.js';
+import { DEFAULT_BOOTSTRAP_PHASES, phaseFailureReason } from '../planning/bootstrap-service.js';
+import { runFailureReason } from '../workers/worker-service.js';
+import { packetSpecSchema } from './packet-spec.js';
+import type { RunEvent } from './run-events.js';
+import type { FailureReport, RunServices } from './run-services.js';
+import type { RunState } from './run-state.js';
+
+export interface ServiceEffectHost {
+  commit(events: RunEvent[]): Promise<void>;
+  current(): RunState;
+  services: RunServices;
+  trustFor(state: RunState): TrustResolver;
+}
+
+const workflowEvent = (type: string, payload: Record<string, unknown>): RunEvent => ({ type, machine: 'workflow', workerId: null, payload });
+const workerEvent = (workerId: string, type: string, payload: Record<string, unknown>): RunEvent => ({ type, machine: 'worker', workerId, payload });
+
+function reporter(host: ServiceEffectHost, workerId: string | null): FailureReport {
+  return (failure) =>
+    host.commit([
+      {
+        type: 'service.error',
+        machine: workerId === null ? 'workflow' : 'worker',
+        workerId,
+        payload: {
+          service: failure.service,
+          method: failure.method,
+          attempt: failure.attempt,
+          code: failure.error.code,
+          message: failure.error.message,
+          retryInMs: failure.retryInMs,
+        },
+      },
+    ]);
+}
+
+/** A packet with no command of its own goes to the worker service, when the run has one. */
+export function isServiceWorker(state: RunState, workerId: string): boolean {
+  const packet = packetSpecSchema.parse(state.packets[workerId]);
+  return packet.command === undefined && state.run.services.workerService !== null;
+}
+
+export async function planWithService(host: ServiceEffectHost): Promise<void> {
+  const run = host.current().run;
+  const planner = host.services.planner();
+  const result = await host.services.withRetries('planner', 'decompose', () => planner.decompose({ objective: run.objective, context: {} }), reporter(host, null));
+  if (!result.ok) {
+    await host.commit([workflowEvent('plan.failed', { reason: `planner: ${result.error.message}` })]);
+    return;
+  }
+  await host.commit([workflowEvent('plan.ready', { packets: result.value.plan.packets })]);
+}
+
+export async function bootstrapWithService(host: ServiceEffectHost): Promise<void> {
+  const run = host.current().run;
+  const phases = run.bootstrap.length > 0 ? run.bootstrap : DEFAULT_BOOTSTRAP_PHASES.map((phase) => ({ phase }));
+  const bootstrap = host.services.bootstrap();
+  const artifacts: Record<string, unknown> = {};
+  for (const phase of phases) {
+    const result = await host.services.withRetries('bootstrap', 'execute_phase', () => bootstrap.executePhase(phase, { artifacts }), reporter(host, null));
+    if (!result.ok) {
+      await host.commit([workflowEvent('bootstrap.failed', { phase: phase.phase, reason: result.error.message })]);
+      return;
+    }
+    // `success: false` is an answer, not a misbehaviour: retrying would get the same answer.
+    if (!result.value.success) {
+      await host.commit([workflowEvent('bootstrap.failed', { phase: phase.phase, reason: phaseFailureReason(result.value) })]);
+      return;
+    }
+    artifacts[phase.phase] = result.value.artifacts ?? null;
+  }
+  await host.commit([workflowEvent('bootstrap.completed', { phases: phases.map((p) => p.phase), artifacts })]);
+}
+
+/** The packet as the worker service receives it: untouched, plus the bootstrap artifacts as context. */
+function servicePacket(state: RunState, workerId: string): Record<string, unknown> {
+  const packet = state.packets[workerId] as Record<string, unknown>;
+  return 'context' in packet ? packet : { ...packet, context: { bootstrap: state.artifacts } };
+}
+
+/**
+ * The service's worker for this packet, spawned once per packet. The request is recorded first; after
+ * a crash the same task_packet (same id) is sent again, so a service that keys workers by packet
+ * answers with the worker it already has (see docs/protocol.md).
+ */
+async function serviceWorkerId(host: ServiceEffectHost, workerId: string): Promise<string | number | null> {
+  const known = host.current().serviceWorkers[workerId];
+  if (known !== undefined) return known;
+  await host.commit([workerEvent(workerId, 'service.spawn_requested', { packetId: workerId })]);
+  const service = host.services.worker();
+  const packet = servicePacket(host.current(), workerId);
+  const spawned = await host.services.withRetries('worker service', 'spawn_worker', () => service.spawnWorker(packet), reporter(host, workerId));
+  if (!spawned.ok) {
+    await host.commit([workerEvent(workerId, 'service.failed', { method: 'spawn_worker', detail: spawned.error.message })]);
+    return null;
+  }
+  await host.commit([workerEvent(workerId, 'service.worker_spawned', { serviceWorkerId: spawned.value.worker_id })]);
+  return spawned.value.worker_id;
+}
+
+/**
+ * The trust gate with a worker service: the policy's deny still denies; a worker the service says
+ * needs no approval is trusted (source `service:check_trust`); one that needs it asks a person unless
+ * the policy trusts it.
+ */
+export async function decideServiceTrust(host: ServiceEffectHost, workerId: string): Promise<void> {
+  const id = await serviceWorkerId(host, workerId);
+  if (id === null) return;
+  const service = host.services.worker();
+  const checked = await host.services.withRetries('worker service', 'check_trust', () => service.checkTrust(id), reporter(host, workerId));
+  if (!checked.ok) {
+    // Trust could not be checked: nothing runs without a yes, so a person decides.
+    await host.commit([workerEvent(workerId, 'trust.decided', { decision: 'ask', source: `service:check_trust failed (${checked.error.code})` })]);
+    return;
+  }
+  const state = host.current();
+  const packet = packetSpecSchema.parse(state.packets[workerId]);
+  const verdict = await host.trustFor(state)({ packet, autoApprove: state.run.autoApprove, cwd: state.run.cwd, workerKind: 'service' });
+  const requiresApproval = checked.value.requires_approval;
+  const decided = verdict.decision !== 'deny' && !requiresApproval ? { decision: 'trust' as const, source: 'service:check_trust' } : verdict;
+  await host.commit([
+    workerEvent(workerId, 'service.trust_checked', { requiresApproval }),
+    workerEvent(workerId, 'trust.decided', { decision: decided.decision, source: decided.source }),
+  ]);
+}
+
+/** After the trust gate: mark_trusted, then run_worker when the service has it (else done, as in the seed). */
+export async function runServiceWorker(host: ServiceEffectHost, workerId: string): Promise<void> {
+  const id = await serviceWorkerId(host, workerId);
+  if (id === null) return;
+  const worker = host.current().workers[workerId];
+  if (worker === undefined) return;
+  const attempt = worker.context.attempt;
+  const service = host.services.worker();
+  const report = reporter(host, workerId);
+  const marked = await host.services.withRetries('worker service', 'mark_trusted', () => service.markTrusted(id, worker.context.trustSource ?? 'overseer'), report);
+  if (!marked.ok) {
+    await host.commit([workerEvent(workerId, 'service.failed', { method: 'mark_trusted', detail: marked.error.message })]);
+    return;
+  }
+  const { pid, logFile } = host.services.workerProcess();
+  await host.commit([workerEvent(workerId, 'process.started', { pid, processStartTime: null, logFile, statusFile: '', attempt })]);
+  const timeoutMs = packetSpecSchema.parse(host.current().packets[workerId]).timeoutMs;
+  const ran = await host.services.withRetries('worker service', 'run_worker', () => service.runWorker(id, timeoutMs === undefined ? {} : { timeoutMs }), report);
+  if (!ran.ok) {
+    await host.commit([workerEvent(workerId, 'service.failed', { method: 'run_worker', detail: ran.error.message })]);
+    return;
+  }
+  const outcome = ran.value;
+  const done = !outcome.supported || outcome.reply.status === 'done';
+  const said = outcome.supported ? (done ? 'done' : runFailureReason(outcome.reply)) : `done once trusted (no run_worker: ${outcome.reason})`;
+  // The service's own words are kept; the outcome then goes through the machine like a process exit.
+  await host.commit([
+    workerEvent(workerId, 'service.run_reported', { status: done ? 'done' : 'failed', detail: said }),
+    workerEvent(workerId, 'process.exited', { code: done ? 0 : 1, signal: null }),
+  ]);
+}
