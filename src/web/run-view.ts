@@ -1,0 +1,114 @@
+/**
+ * What the run page shows, computed from the log alone: the events, and the fold of the log up to a
+ * position — the same `foldEvents` the live engine's state comes from — with the run's summary at that
+ * moment and the machines' diagrams with each instance's state marked.
+ */
+import { workerMachine } from '../../machines/worker.js';
+import { workflowMachine } from '../../machines/workflow.js';
+import { toMermaid } from '../runtime/diagram-mermaid.js';
+import { machineDiagram, type MachineDiagram } from '../runtime/machine-diagram.js';
+import { foldEvents } from '../runtime/rebuild-run.js';
+import { runDiagram } from '../runtime/run-diagram.js';
+import { summarizeRun, type RunSummary } from '../runtime/run-status.js';
+import { stateText } from '../runtime/state-value.js';
+import type { MachineKind, RunRow, StoredEvent } from '../store/event-store.js';
+import { compactDiagram } from './compact-diagram.js';
+
+export interface EventView {
+  version: number;
+  /** Global position, as a string (JSON has no 64-bit integers). */
+  position: string;
+  at: string;
+  type: string;
+  machine: MachineKind;
+  workerId: string | null;
+  stateAfter: string;
+  payload: unknown;
+}
+
+export interface FoldView {
+  /** The last event folded in. */
+  version: number;
+  position: string;
+  at: string;
+  /** Null when the log does not fold through these machines (then `foldError` says why). */
+  summary: RunSummary | null;
+  foldError: string | null;
+  /** Workers a person can answer: at a trust gate, or escalated after a failure. */
+  waiting: string[];
+  /** Mermaid `stateDiagram-v2` text (compacted for a page), current states marked (classDef `current`). */
+  diagrams: { workflow: string; worker: string };
+}
+
+export interface RunView extends FoldView {
+  run: { runId: string; objective: string; cwd: string; status: string; createdAt: string; updatedAt: string };
+  events: EventView[];
+}
+
+const WAITING_STATES = new Set(['awaitingTrust', 'escalated']);
+
+let diagrams: { workflow: MachineDiagram; worker: MachineDiagram } | undefined;
+function machineDiagrams(): { workflow: MachineDiagram; worker: MachineDiagram } {
+  diagrams ??= { workflow: machineDiagram(workflowMachine), worker: machineDiagram(workerMachine) };
+  return diagrams;
+}
+
+export function eventView(event: StoredEvent): EventView {
+  return {
+    version: event.version,
+    position: event.position.toString(),
+    at: event.createdAt.toISOString(),
+    type: event.type,
+    machine: event.machine,
+    workerId: event.workerId,
+    stateAfter: stateText(event.stateAfter),
+    payload: event.payload,
+  };
+}
+
+/** How many of `events` (in stream order) lie at or before `at`; at least the run's first event. */
+export function foldLength(events: readonly StoredEvent[], at: bigint | undefined): number {
+  if (at === undefined) return events.length;
+  const after = events.findIndex((e) => e.position > at);
+  return Math.max(1, after === -1 ? events.length : after);
+}
+
+/** The fold of the first `length` events of a run's stream. */
+export function foldView(events: readonly StoredEvent[], length: number = events.length): FoldView {
+  const slice = events.slice(0, length);
+  const last = slice.at(-1);
+  if (last === undefined) throw new Error('a run has at least its run.started event');
+  let summary: RunSummary | null = null;
+  let foldError: string | null = null;
+  try {
+    summary = summarizeRun(foldEvents(slice));
+  } catch (error) {
+    // A log of other machines, or a tampered one: show it as it is, and say why it does not fold.
+    foldError = error instanceof Error ? error.message : String(error);
+  }
+  const { workflow, worker } = machineDiagrams();
+  return {
+    version: last.version,
+    position: last.position.toString(),
+    at: last.createdAt.toISOString(),
+    summary,
+    foldError,
+    waiting: summary?.workers.filter((w) => WAITING_STATES.has(w.state)).map((w) => w.workerId) ?? [],
+    diagrams: { workflow: toMermaid([compactDiagram(runDiagram(workflow, slice))]), worker: toMermaid([compactDiagram(runDiagram(worker, slice))]) },
+  };
+}
+
+export function runView(run: RunRow, events: readonly StoredEvent[], at: bigint | undefined): RunView {
+  return {
+    run: {
+      runId: run.runId,
+      objective: run.objective,
+      cwd: run.cwd,
+      status: run.status,
+      createdAt: run.createdAt.toISOString(),
+      updatedAt: run.updatedAt.toISOString(),
+    },
+    events: events.map(eventView),
+    ...foldView(events, foldLength(events, at)),
+  };
+}

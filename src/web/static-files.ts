@@ -1,0 +1,57 @@
+/**
+ * The page's files, served as they are from src/web/static, and mermaid's browser build. Only the
+ * files named here are served: a request path never becomes a file path.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Context } from 'hono';
+import type { ViewerFiles } from './package-files.js';
+
+const TYPES = {
+  html: 'text/html; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  svg: 'image/svg+xml',
+} as const;
+
+/** The files under /static/ (the pages themselves are served at / and /runs/:id). */
+export const STATIC_FILES: Record<string, keyof typeof TYPES> = {
+  'viewer.css': 'css',
+  'viewer.js': 'js',
+  'runs.js': 'js',
+  'run.js': 'js',
+  'favicon.svg': 'svg',
+};
+
+export type PageName = 'index.html' | 'run.html';
+
+export class StaticFiles {
+  readonly #files: ViewerFiles;
+  #mermaid: Promise<Buffer> | undefined;
+
+  constructor(files: ViewerFiles) {
+    this.#files = files;
+  }
+
+  async page(c: Context, name: PageName): Promise<Response> {
+    return this.#send(c, await readFile(join(this.#files.staticDir, name)), TYPES.html, 'no-cache');
+  }
+
+  async file(c: Context, name: string): Promise<Response> {
+    const kind = Object.hasOwn(STATIC_FILES, name) ? STATIC_FILES[name] : undefined;
+    if (kind === undefined) return c.json({ error: `no file ${name}` }, 404);
+    return this.#send(c, await readFile(join(this.#files.staticDir, name)), TYPES[kind], 'no-cache');
+  }
+
+  async mermaid(c: Context): Promise<Response> {
+    // 3.5 MB, read once; browsers keep it for a day.
+    this.#mermaid ??= readFile(this.#files.mermaidScript);
+    return this.#send(c, await this.#mermaid, TYPES.js, 'public, max-age=86400');
+  }
+
+  #send(c: Context, body: Buffer, type: string, cache: string): Response {
+    c.header('Content-Type', type);
+    c.header('Cache-Control', cache);
+    return c.body(new Uint8Array(body));
+  }
+}
