@@ -1,0 +1,210 @@
+/**
+ * The web viewer in a real browser (Debian's Chromium through playwright-core), on each store
+ * backend: `overseer serve` runs as a user starts it, runs are started by the real CLI in other
+ * processes, and the page is only ever driven through what a person sees and clicks.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { get as httpGet } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testBackends, type TestTarget } from '../support/backends.js';
+import { eventually, overseer, overseerProcess } from '../support/cli.js';
+import { CHROMIUM, launchChromium, startServe, type ServedViewer } from '../support/viewer.js';
+
+interface EventLine {
+  type: string;
+  workerId: string | null;
+  stateAfter: unknown;
+  payload: Record<string, unknown>;
+}
+
+interface ApiEvent {
+  version: number;
+  position: string;
+  workerId: string | null;
+  stateAfter: string;
+}
+
+const hasChromium = existsSync(CHROMIUM);
+
+/** fetch() sets Host itself; node:http sends the one we name. */
+function statusWithHost(url: URL, host: string): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    const request = httpGet(url, { headers: { Host: host } }, (response) => {
+      response.resume();
+      resolve(response.statusCode);
+    });
+    request.on('error', reject);
+  });
+}
+
+describe.runIf(hasChromium).each(testBackends())('viewer on $name', (backend) => {
+  let target: TestTarget;
+  let cwd: string;
+  let viewer: ServedViewer;
+  let browser: Browser;
+  const plans = { quick: '', slow: '', gated: '' };
+  const cli = (args: string[]) => overseer([...args, '--db', target.db], { cwd });
+  const startRun = async (plan: string) => {
+    const running = overseerProcess(['run', '--plan', plan, '--json', '--db', target.db], { cwd });
+    const runId = await eventually(() => /run (\w+) started/.exec(running.output().stderr)?.[1], 20_000, 'the run to start');
+    return { running, runId };
+  };
+  const openPage = async (path: string, withToken: boolean): Promise<Page> => {
+    const page = await browser.newPage();
+    await page.goto(new URL(`${path}${withToken ? `#token=${viewer.token}` : ''}`, viewer.url).toString());
+    return page;
+  };
+
+  beforeAll(async () => {
+    target = await backend.newTarget();
+    cwd = await mkdtemp(join(tmpdir(), 'overseer-web-'));
+    const write = async (name: keyof typeof plans, packets: unknown[]) => {
+      plans[name] = join(cwd, `${name}.json`);
+      await writeFile(plans[name], JSON.stringify({ packets }));
+    };
+    await write('quick', [{ id: 'hello', objective: 'say hello', command: 'echo hello', trusted: true }]);
+    // Runs until the test creates `release-<run id>`: the test decides when the worker is done.
+    await write('slow', [{ id: 'slow', objective: 'wait for the test', command: 'while [ ! -e "release-$OVERSEER_RUN_ID" ]; do sleep 0.05; done', trusted: true }]);
+    await write('gated', [{ id: 'risky', objective: 'needs a yes', command: 'echo risky' }]);
+    // serve starts first: on the embedded store it holds the folder, and every run below connects through it.
+    viewer = await startServe(target.db, cwd);
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    const stopped = await viewer?.stop();
+    expect(stopped?.code).toBe(0);
+    await target?.dispose();
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  it('the runs list shows a finished run', async () => {
+    const done = await cli(['run', '--plan', plans.quick, '--json']);
+    expect(done.code).toBe(0);
+    const { runId } = JSON.parse(done.stdout) as { runId: string };
+    const page = await openPage('/', false);
+    const row = page.locator(`tr[data-run="${runId}"]`);
+    await row.waitFor();
+    expect(await row.getAttribute('data-status')).toBe('completed');
+    expect(await row.textContent()).toContain('completed');
+    await page.close();
+  });
+
+  it("a live run's lanes change state without reloading, and the slider shows a past state", async () => {
+    const { running, runId } = await startRun(plans.slow);
+    const page = await openPage(`/runs/${runId}`, false);
+    await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+    const lane = page.locator('[data-lane="slow"]');
+    await expect.poll(() => lane.getAttribute('data-state'), { timeout: 15_000 }).toBe('running');
+    await expect.poll(() => page.locator('#live').isVisible()).toBe(true);
+
+    await writeFile(join(cwd, `release-${runId}`), '');
+    expect((await running.done).code).toBe(0);
+    await expect.poll(() => lane.getAttribute('data-state'), { timeout: 15_000 }).toBe('done');
+    await expect.poll(() => page.locator('#status').textContent()).toBe('completed');
+    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+
+    // Back to the event after which `slow` was running: lanes, workers and diagram show that moment.
+    const { events } = (await (await fetch(new URL(`/api/runs/${runId}`, viewer.url))).json()) as { events: ApiEvent[] };
+    const index = events.findIndex((e) => e.workerId === 'slow' && e.stateAfter === 'running');
+    expect(index).toBeGreaterThan(0);
+    await page.locator('#slider').evaluate((slider: HTMLInputElement, value) => {
+      slider.value = value;
+      slider.dispatchEvent(new Event('input', { bubbles: true }));
+    }, String(index));
+    await expect.poll(() => page.locator('#workers tr[data-worker="slow"]').getAttribute('data-state')).toBe('running');
+    expect(await lane.getAttribute('data-state')).toBe('running');
+    expect(await page.locator('#travel-at').textContent()).toContain(`event ${String(index + 1)} of ${String(events.length)}`);
+    await expect.poll(() => page.locator('#diagram-worker svg').textContent()).toContain('● slow');
+    await page.close();
+  });
+
+  it('the approve button releases a worker waiting in another process, with the same event as the CLI', async () => {
+    const { running, runId } = await startRun(plans.gated);
+    await eventually(() => (running.output().stderr.includes('waiting for approval') ? true : undefined), 20_000, 'the trust gate');
+    const page = await openPage(`/runs/${runId}`, true);
+    const decision = page.locator('.decision[data-worker="risky"]');
+    await decision.locator('input.reason').fill('looked at it in the viewer');
+    await decision.locator('button.approve').click();
+
+    const done = await running.done;
+    expect(done.code).toBe(0);
+    await expect.poll(() => page.locator('#status').textContent(), { timeout: 15_000 }).toBe('completed');
+    expect(await page.locator('#waiting-note').textContent()).toContain('trust.approved recorded for risky');
+
+    const log = (await cli(['events', runId, '--json'])).stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as EventLine);
+    const approval = log.find((e) => e.type === 'trust.approved');
+    expect(approval).toMatchObject({ workerId: 'risky', stateAfter: 'trusted', payload: { source: 'web', reason: 'looked at it in the viewer' } });
+    expect(typeof approval?.payload['by']).toBe('string');
+    await page.close();
+  });
+
+  it.runIf(backend.name === 'pglite')('serve started while an engine holds the embedded store goes on after the engine exits', async () => {
+    const other = await backend.newTarget();
+    const running = overseerProcess(['run', '--plan', plans.gated, '--db', other.db], { cwd });
+    await eventually(() => (running.output().stderr.includes('waiting for approval') ? true : undefined), 20_000, 'the trust gate');
+    const runId = /run (\w+) started/.exec(running.output().stderr)?.[1] ?? '';
+    // This serve is a client of the engine's socket until the engine exits.
+    const late = await startServe(other.db, cwd);
+    try {
+      const page = await browser.newPage();
+      await page.goto(new URL(`/runs/${runId}#token=${late.token}`, late.url).toString());
+      await page.locator('.decision[data-worker="risky"] button.approve').click();
+      expect((await running.done).code).toBe(0);
+      // The page's live stream outlives the engine's socket: it reconnects to a store serve opened again.
+      await expect.poll(() => page.locator('#status').textContent(), { timeout: 15_000 }).toBe('completed');
+      await page.close();
+      const runs = (await (await fetch(new URL('/api/runs', late.url))).json()) as { runs: Array<{ runId: string; status: string }> };
+      expect(runs.runs.find((r) => r.runId === runId)?.status).toBe('completed');
+      // Now serve holds the folder and serves it: a new run connects through it.
+      expect((await overseer(['run', '--plan', plans.quick, '--db', other.db], { cwd })).code).toBe(0);
+    } finally {
+      expect((await late.stop()).code).toBe(0);
+      await other.dispose();
+    }
+  });
+
+  it('refuses a changing request without the token, from another origin, or not JSON', async () => {
+    const detached = await cli(['run', '--plan', plans.gated, '--detach', '--json']);
+    expect(detached.code).toBe(3);
+    const { runId } = JSON.parse(detached.stdout) as { runId: string };
+    const approveUrl = new URL(`/api/runs/${runId}/workers/risky/approve`, viewer.url).toString();
+    const post = (headers: Record<string, string>, body = '{}') => fetch(approveUrl, { method: 'POST', headers: { 'Content-Type': 'application/json', ...headers }, body });
+    const bearer = { Authorization: `Bearer ${viewer.token}` };
+
+    expect((await post({})).status).toBe(403);
+    expect((await post({ Authorization: 'Bearer not-the-token' })).status).toBe(403);
+    expect((await post({ ...bearer, Origin: 'http://evil.example' })).status).toBe(403);
+    expect((await post({ ...bearer, 'Sec-Fetch-Site': 'cross-site' })).status).toBe(403);
+    expect((await post({ ...bearer, 'Content-Type': 'text/plain' })).status).toBe(415);
+    expect((await post({ ...bearer, 'Content-Type': 'application/x-www-form-urlencoded' }, 'reason=x')).status).toBe(415);
+    // DNS rebinding: a foreign name pointed at 127.0.0.1 is refused even for reads.
+    expect(await statusWithHost(new URL('/api/runs', viewer.url), 'evil.example')).toBe(403);
+    expect(await statusWithHost(new URL('/api/runs', viewer.url), new URL(viewer.url).host)).toBe(200);
+
+    // Nothing above was written; the worker still waits, and a cross-site form in the browser fails too.
+    expect(JSON.parse((await cli(['status', runId, '--json'])).stdout)).toMatchObject({ status: 'waiting' });
+    const page = await browser.newPage();
+    await page.setContent(
+      `<form method="POST" action="${approveUrl}" enctype="text/plain"><input name='{"a":"' value='"}'></form><script>document.forms[0].submit()</script>`,
+    );
+    await page.waitForLoadState('load');
+    await page.close();
+    expect(JSON.parse((await cli(['status', runId, '--json'])).stdout)).toMatchObject({ status: 'waiting' });
+
+    // With the token, from the viewer's own origin, it goes through.
+    const approved = await post({ ...bearer, Origin: new URL(viewer.url).origin }, JSON.stringify({ by: 'ada', reason: 'fine' }));
+    expect(approved.status).toBe(200);
+    expect(await approved.json()).toMatchObject({ type: 'trust.approved', workerId: 'risky', stateAfter: 'trusted', by: 'ada', source: 'web' });
+    const again = await post(bearer);
+    expect(again.status).toBe(409);
+  });
+});
