@@ -7,7 +7,7 @@ import { MachineVersionError } from '../runtime/rebuild-run.js';
 import { replaySteps, replayTo, workerStates, type ReplayStep } from '../runtime/replay.js';
 import { InvalidEventError } from '../runtime/run-events.js';
 import { LogMismatchError, type PendingTimer } from '../runtime/run-state.js';
-import { summarizeRun } from '../runtime/run-status.js';
+import { deriveRunStatus, summarizeRun } from '../runtime/run-status.js';
 import type { StoredEvent } from '../store/event-store.js';
 import { withStore } from './cli-store.js';
 import { findRun } from './find-run.js';
@@ -55,7 +55,7 @@ export function stepJson(step: ReplayStep) {
     type: e.type,
     machine: e.machine,
     workerId: e.workerId,
-    status: step.status,
+    status: deriveRunStatus(step.state),
     workflow: step.workflow,
     workers: workerStates(step.state),
     changed: step.states,

@@ -6,10 +6,9 @@
  * (LogMismatchError), or a run recorded with other machine definitions (MachineVersionError).
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { MachineKind, RunStatus, StoredEvent } from '../store/event-store.js';
+import type { MachineKind, StoredEvent } from '../store/event-store.js';
 import { foldFirst, foldNext } from './rebuild-run.js';
 import { LogMismatchError, type Applied, type PendingTimer, type RunState } from './run-state.js';
-import { deriveRunStatus } from './run-status.js';
 import { stateText } from './state-value.js';
 
 /** A machine whose state changed; `from` is null when the event created it. */
@@ -35,7 +34,6 @@ export interface ReplayStep {
    * step is taken: read or persist it before asking for the next one.
    */
   state: RunState;
-  status: RunStatus;
   workflow: string;
   /** Machines whose state the event changed (or created). */
   states: StateChange[];
@@ -100,7 +98,6 @@ export function* replaySteps(events: Iterable<StoredEvent>): Generator<ReplaySte
     const step: ReplayStep = {
       event,
       state: next,
-      status: deriveRunStatus(next),
       workflow: stateText(next.workflow.value),
       states: [],
       context: [],
