@@ -1,6 +1,7 @@
 /** `overseer run`: validate everything first (nothing is written for bad input), then start and follow a run. */
 import { dirname, resolve } from 'node:path';
 import { loadPolicy } from '../gates/policy-file.js';
+import { DURATION_HINT, parseDuration } from '../planning/duration.js';
 import { loadPlanFile } from '../planning/plan-file.js';
 import { formatProblems, type Plan } from '../planning/plan.js';
 import { planFromObjective } from '../planning/single-packet-plan.js';
@@ -18,6 +19,7 @@ const flags = {
   planner: { type: 'string' },
   bootstrap: { type: 'string' },
   'worker-service': { type: 'string' },
+  'service-timeout': { type: 'string' },
   'auto-approve': { type: 'boolean' },
   concurrency: { type: 'string' },
   db: { type: 'string' },
@@ -57,6 +59,13 @@ async function choosePolicy(flag: string | undefined, fromPlan: string | object 
   return { name: loaded.name, policy: loaded.policy };
 }
 
+function serviceTimeout(flag: string | undefined): number {
+  if (flag === undefined) return 30_000;
+  const ms = parseDuration(flag);
+  if (ms === null || ms <= 0) throw new UsageError(`--service-timeout must be ${DURATION_HINT}, got "${flag}"`);
+  return ms;
+}
+
 export async function runCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags('run', args, flags);
   const { plan, objective } = await loadPackets(values, positionals);
@@ -81,7 +90,12 @@ export async function runCommand(args: string[]): Promise<number> {
         autoApprove: values['auto-approve'] === true,
         workerCommand: values.worker ?? null,
         policy,
-        services: { planner: values.planner ?? null, bootstrap: values.bootstrap ?? null, workerService: values['worker-service'] ?? null },
+        services: {
+          planner: values.planner ?? null,
+          bootstrap: values.bootstrap ?? null,
+          workerService: values['worker-service'] ?? null,
+          callTimeoutMs: serviceTimeout(values['service-timeout']),
+        },
         bootstrap: plan?.bootstrap ?? [],
       },
     );

@@ -18,3 +18,9 @@ export const packetSpecSchema = z.looseObject({
   recipes: z.record(z.enum(FAILURE_KINDS), recipeSchema).optional(),
 });
 export type PacketSpec = z.infer<typeof packetSpecSchema>;
+
+/** A packet as workers see it: everything the plan said, without Overseer's own resolved recipes. */
+export function workerPacket(packet: Record<string, unknown>): Record<string, unknown> {
+  const { recipes: _recipes, ...rest } = packet;
+  return rest;
+}

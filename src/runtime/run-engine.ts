@@ -15,7 +15,7 @@ import { absorbStored, buildBatch, type Batch, type CommittedEvent } from './run
 import type { RunEvent } from './run-events.js';
 import type { MachineAction, RunState } from './run-state.js';
 import { deriveRunStatus } from './run-status.js';
-import { packetSpecSchema, type PacketSpec } from './packet-spec.js';
+import { packetSpecSchema, workerPacket, type PacketSpec } from './packet-spec.js';
 import type { RunLease } from './run-lease.js';
 import { SNAPSHOT_EVERY, saveRunSnapshot } from './run-snapshot.js';
 import { RunServices } from './run-services.js';
@@ -308,7 +308,7 @@ export class RunEngine {
       command,
       cwd: packet.cwd === undefined ? this.state.run.cwd : join(this.state.run.cwd, packet.cwd),
       env: packet.env ?? {},
-      packet,
+      packet: workerPacket(packet),
       objective: packet.objective,
       logDir,
     });

@@ -32,8 +32,14 @@ export const runStartedSchema = z.object({
   policy: z.object({ name: z.string(), policy: z.unknown() }).nullable().default(null),
   /** The seed's services, as typed after --planner, --bootstrap and --worker-service. */
   services: z
-    .object({ planner: z.string().nullable(), bootstrap: z.string().nullable(), workerService: z.string().nullable() })
-    .default({ planner: null, bootstrap: null, workerService: null }),
+    .object({
+      planner: z.string().nullable(),
+      bootstrap: z.string().nullable(),
+      workerService: z.string().nullable(),
+      /** Per call; a worker's run_worker gets the packet's own timeout instead. */
+      callTimeoutMs: z.number().int().positive().default(30_000),
+    })
+    .default({ planner: null, bootstrap: null, workerService: null, callTimeoutMs: 30_000 }),
   /** Bootstrap phases in order (a plan's `bootstrap:`, else the seed's two when a bootstrap service is given). */
   bootstrap: z.array(z.looseObject({ phase: z.string() })).default([]),
 });

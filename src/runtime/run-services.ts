@@ -108,7 +108,13 @@ export class RunServices {
     if (client !== undefined) return client;
     const command = this.command(name);
     if (command === null) throw new Error(`no ${name} was given for run ${this.run.runId}`);
-    client = new ServiceClient({ name, command, cwd: this.run.cwd, logFile: join(this.run.runDir, `${name.replace(' ', '-')}.log`) });
+    client = new ServiceClient({
+      name,
+      command,
+      cwd: this.run.cwd,
+      logFile: join(this.run.runDir, `${name.replace(' ', '-')}.log`),
+      callTimeoutMs: this.run.services.callTimeoutMs,
+    });
     this.clients.set(name, client);
     return client;
   }

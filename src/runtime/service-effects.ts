@@ -7,7 +7,7 @@
 import type { TrustResolver } from '../gates/trust-resolver.js';
 import { DEFAULT_BOOTSTRAP_PHASES, phaseFailureReason } from '../planning/bootstrap-service.js';
 import { runFailureReason } from '../workers/worker-service.js';
-import { packetSpecSchema } from './packet-spec.js';
+import { packetSpecSchema, workerPacket } from './packet-spec.js';
 import type { RunEvent } from './run-events.js';
 import type { FailureReport, RunServices } from './run-services.js';
 import type { RunState } from './run-state.js';
@@ -79,9 +79,9 @@ export async function bootstrapWithService(host: ServiceEffectHost): Promise<voi
   await host.commit([workflowEvent('bootstrap.completed', { phases: phases.map((p) => p.phase), artifacts })]);
 }
 
-/** The packet as the worker service receives it: untouched, plus the bootstrap artifacts as context. */
+/** The packet as the worker service receives it: as planned, plus the bootstrap artifacts as context. */
 function servicePacket(state: RunState, workerId: string): Record<string, unknown> {
-  const packet = state.packets[workerId] as Record<string, unknown>;
+  const packet = workerPacket(state.packets[workerId] as Record<string, unknown>);
   return 'context' in packet ? packet : { ...packet, context: { bootstrap: state.artifacts } };
 }
 

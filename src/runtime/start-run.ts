@@ -37,7 +37,7 @@ export async function startRun(deps: EngineDeps, options: RunOptions): Promise<R
       autoApprove: options.autoApprove,
       workerCommand: options.workerCommand,
       policy: options.policy ?? null,
-      services: options.services ?? { planner: null, bootstrap: null, workerService: null },
+      services: options.services ?? { planner: null, bootstrap: null, workerService: null, callTimeoutMs: 30_000 },
       bootstrap: options.bootstrap ?? [],
     };
     const event = { type: 'run.started', machine: 'workflow' as const, workerId: null, payload };

@@ -1,0 +1,138 @@
+/**
+ * The seed's flow through Overseer with the example services, unchanged: each service's requests are
+ * recorded on their way in (tee), so the test sees exactly the call sequence a service received.
+ * Then each way a planner can misbehave, asserting the event written, the exit code and the message.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testBackends, type TestTarget } from '../support/backends.js';
+import { overseer } from '../support/cli.js';
+import { EXAMPLE_COMMANDS, peerCommand, REPO_ROOT } from '../support/service-peers.js';
+
+interface Request {
+  method: string;
+  params: Record<string, unknown>;
+}
+interface EventLine {
+  type: string;
+  workerId: string | null;
+  stateAfter: unknown;
+  payload: Record<string, unknown>;
+}
+
+async function requests(file: string): Promise<Request[]> {
+  return (await readFile(file, 'utf8'))
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Request);
+}
+
+const [first] = testBackends();
+
+describe.each(testBackends())('the seed flow on $name', (backend) => {
+  let target: TestTarget;
+  let cwd: string;
+  beforeAll(async () => {
+    target = await backend.newTarget();
+    cwd = await mkdtemp(join(tmpdir(), 'overseer-services-'));
+  });
+  afterAll(async () => {
+    await target.dispose();
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  it('runs "add dark mode to the dashboard" through planner, bootstrap and worker service', async () => {
+    // Absolute paths, so the run works from its own folder like a user's would.
+    const recorded = (name: string, command: string) => `tee -a ${join(cwd, `${name}.calls`)} | ${command.replace('examples/', join(REPO_ROOT, 'examples/'))}`;
+    const run = await overseer(
+      [
+        'run', 'add dark mode to the dashboard',
+        '--planner', recorded('planner', EXAMPLE_COMMANDS.planner),
+        '--bootstrap', recorded('bootstrap', EXAMPLE_COMMANDS.bootstrap),
+        '--worker-service', recorded('worker', EXAMPLE_COMMANDS.worker),
+        '--auto-approve', '--json', '--db', target.db,
+      ],
+      { cwd },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as { runId: string; status: string; workers: Array<{ workerId: string }> };
+    expect(result.status).toBe('completed');
+
+    const planner = await requests(join(cwd, 'planner.calls'));
+    expect(planner.map((r) => r.method)).toEqual(['decompose']);
+    expect(planner[0]?.params).toEqual({ objective: 'add dark mode to the dashboard', context: {} });
+
+    const bootstrap = await requests(join(cwd, 'bootstrap.calls'));
+    expect(bootstrap.map((r) => [r.method, r.params['phase']])).toEqual([
+      ['execute_phase', 'system_prompt_fastpath'],
+      ['execute_phase', 'mcp_fastpath'],
+    ]);
+
+    const worker = await requests(join(cwd, 'worker.calls'));
+    const packets = result.workers.map((w) => w.workerId);
+    expect(worker.filter((r) => r.method === 'spawn_worker').map((r) => (r.params['task_packet'] as { id: string }).id).sort()).toEqual([...packets].sort());
+    // Per worker: check_trust, then mark_trusted with the approval source, then run_worker.
+    const log = (await overseer(['events', result.runId, '--json', '--db', target.db], { cwd })).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as EventLine);
+    for (const packet of packets) {
+      const id = log.find((e) => e.type === 'service.worker_spawned' && e.workerId === packet)?.payload['serviceWorkerId'];
+      const mine = worker.filter((r) => r.params['worker_id'] === id).map((r) => r.method);
+      expect(mine).toEqual(['check_trust', 'mark_trusted', 'run_worker']);
+      const marked = worker.find((r) => r.method === 'mark_trusted' && r.params['worker_id'] === id);
+      expect(marked?.params['approval_source']).toBe('flag:--auto-approve');
+    }
+    // The packets' own fields reached the worker service untouched.
+    const spawned = worker.find((r) => r.method === 'spawn_worker')?.params['task_packet'] as Record<string, unknown>;
+    expect(Object.keys(spawned)).toEqual(expect.arrayContaining(['objective', 'scope', 'acceptance_criteria', 'reporting_contract']));
+    expect(Object.keys(spawned)).not.toContain('recipes');
+    expect(log.find((e) => e.type === 'bootstrap.completed')?.payload['phases']).toEqual(['system_prompt_fastpath', 'mcp_fastpath']);
+  });
+});
+
+describe.runIf(first !== undefined)('a misbehaving planner', () => {
+  let target: TestTarget;
+  let cwd: string;
+  beforeAll(async () => {
+    target = await (first as NonNullable<typeof first>).newTarget();
+    cwd = await mkdtemp(join(tmpdir(), 'overseer-misbehave-'));
+  });
+  afterAll(async () => {
+    await target.dispose();
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  // A service that dies before it ever answered is reported as one that could not start.
+  const cases: Array<[string, string, RegExp, RegExp]> = [
+    ['a command that does not exist', 'no-such-planner-command', /^spawn_failed$/, /planner: .*(exited|not found|127)/i],
+    ['a service that exits mid-call', peerCommand('exit-mid-call'), /^(exited|spawn_failed)$/, /planner: .*exit/i],
+    ['a service that hangs past its timeout', peerCommand('hang'), /^timeout$/, /planner: .*did not answer decompose within 500 ms/],
+    ['a line that is not JSON', peerCommand('non-json'), /^bad_reply$/, /planner: .*not JSON/i],
+    ['a reply with the wrong id', peerCommand('wrong-id'), /^bad_reply$/, /planner: .*id/i],
+    ['a reply of the wrong shape', peerCommand('wrong-shape'), /^bad_reply$/, /planner: /],
+    ['a result that is not a list of packets', peerCommand('reply', '{"not": "a list"}'), /^bad_reply$/, /planner: .*list/i],
+    ['an error reply', peerCommand('error'), /^error_reply$/, /planner: /],
+  ];
+
+  it.each(cases)('%s: service.error events, then the run fails with one line (exit 1)', async (_name, command, code, message) => {
+    const run = await overseer(['run', 'plan something', '--planner', command, '--service-timeout', '500ms', '--json', '--db', target.db], { cwd, timeoutMs: 60_000 });
+    expect(run.code).toBe(1);
+    const result = JSON.parse(run.stdout) as { runId: string; status: string; reason: string };
+    expect(result.status).toBe('failed');
+    expect(result.reason).toMatch(message);
+    expect(result.reason.split('\n')).toHaveLength(1);
+    expect(run.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    const log = (await overseer(['events', result.runId, '--json', '--db', target.db], { cwd })).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as EventLine);
+    const errors = log.filter((e) => e.type === 'service.error');
+    expect(errors.map((e) => e.payload['attempt'])).toEqual([1, 2, 3]);
+    for (const error of errors) expect(error.payload).toMatchObject({ service: 'planner', method: 'decompose', code: expect.stringMatching(code) as unknown });
+    expect(errors.at(-1)?.payload['retryInMs']).toBeNull();
+    expect(log.at(-1)).toMatchObject({ type: 'plan.failed', stateAfter: 'failed' });
+  }, 60_000);
+});
