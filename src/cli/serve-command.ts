@@ -9,6 +9,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
+import { isPostgresUrl, resolveDbTarget } from '../store/open-store.js';
+import { lockPathFor, readLock } from '../store/pglite/store-lock.js';
 import { startViewer, type Viewer } from '../web/viewer-server.js';
 import { ViewerStore } from '../web/viewer-store.js';
 import { openCliStore } from './cli-store.js';
@@ -28,6 +30,26 @@ function portNumber(value: string | undefined): number {
 
 function warn(message: string): void {
   process.stderr.write(`overseer serve: ${message}\n`);
+}
+
+/** Whether this process holds the embedded store at `db` and serves it to other processes. */
+async function servesEmbeddedStore(db: string | undefined): Promise<boolean> {
+  const target = resolveDbTarget(db, process.env, process.cwd());
+  if (isPostgresUrl(target)) return false;
+  const lock = await readLock(lockPathFor(target));
+  return lock.kind === 'held' && lock.info.pid === process.pid && lock.info.socket !== undefined;
+}
+
+/**
+ * Engines started while serve held the embedded store reach it through serve's socket, and lose it
+ * when serve stops (docs/store.md): say which runs may be affected, and how to go on with them.
+ */
+async function warnOfClients(store: ViewerStore, db: string | undefined): Promise<void> {
+  if (!(await servesEmbeddedStore(db))) return;
+  const live = (await store.use((s) => s.listRuns(50))).filter((r) => r.status === 'running' || r.status === 'waiting');
+  if (live.length === 0) return;
+  const ids = live.map((r) => r.runId).join(', ');
+  warn(`stopping; engines that reached the store through this viewer stop with it (runs not finished: ${ids}) — continue one with: overseer resume RUN_ID`);
 }
 
 function stopSignal(): Promise<void> {
@@ -54,6 +76,7 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.stderr.write(`overseer: serving ${viewer.url} — token ${token}\n`);
     process.stderr.write(`overseer: open ${viewer.url}#token=${token} to approve and deny from the page; Ctrl-C stops\n`);
     await stopSignal();
+    await warnOfClients(store, values.db).catch((error: unknown) => warn(`could not check for runs still using the store: ${String(error)}`));
     return 0;
   } finally {
     await viewer?.close();

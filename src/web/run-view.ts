@@ -8,7 +8,7 @@ import { workflowMachine } from '../../machines/workflow.js';
 import { toMermaid } from '../runtime/diagram-mermaid.js';
 import { machineDiagram, type MachineDiagram } from '../runtime/machine-diagram.js';
 import { foldEvents } from '../runtime/rebuild-run.js';
-import { runDiagram } from '../runtime/run-diagram.js';
+import { runDiagram, type RunDiagram } from '../runtime/run-diagram.js';
 import { summarizeRun, type RunSummary } from '../runtime/run-status.js';
 import { stateText } from '../runtime/state-value.js';
 import type { MachineKind, RunRow, StoredEvent } from '../store/event-store.js';
@@ -53,6 +53,11 @@ function machineDiagrams(): { workflow: MachineDiagram; worker: MachineDiagram }
   return diagrams;
 }
 
+/** Left to right: both machines read as a flow from start to finish, and fit a page's width. */
+function pageDiagram(diagram: RunDiagram): string {
+  return toMermaid([compactDiagram(diagram)]).replace(/^stateDiagram-v2\n/, 'stateDiagram-v2\n  direction LR\n');
+}
+
 export function eventView(event: StoredEvent): EventView {
   return {
     version: event.version,
@@ -94,7 +99,7 @@ export function foldView(events: readonly StoredEvent[], length: number = events
     summary,
     foldError,
     waiting: summary?.workers.filter((w) => WAITING_STATES.has(w.state)).map((w) => w.workerId) ?? [],
-    diagrams: { workflow: toMermaid([compactDiagram(runDiagram(workflow, slice))]), worker: toMermaid([compactDiagram(runDiagram(worker, slice))]) },
+    diagrams: { workflow: pageDiagram(runDiagram(workflow, slice)), worker: pageDiagram(runDiagram(worker, slice)) },
   };
 }
 

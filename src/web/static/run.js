@@ -154,6 +154,16 @@ function appendEventRows(fresh, offset) {
   $('events-count').textContent = `${page.events.length}`;
 }
 
+/** Scrolls the events list (not the page) so that `row` is in view. */
+function revealRow(row) {
+  if (row === undefined) return;
+  const box = $('events-scroll');
+  const header = box.querySelector('thead').offsetHeight;
+  const top = row.offsetTop - header;
+  if (top < box.scrollTop) box.scrollTop = top;
+  else if (row.offsetTop + row.offsetHeight > box.scrollTop + box.clientHeight) box.scrollTop = row.offsetTop + row.offsetHeight - box.clientHeight;
+}
+
 function markEventRows() {
   page.rows.forEach((row, i) => {
     row.classList.toggle('at', i === page.cursor);
@@ -236,7 +246,7 @@ function renderCursor() {
   $('to-live').disabled = page.follow;
   renderLanes();
   markEventRows();
-  page.rows[page.cursor]?.scrollIntoView({ block: 'nearest' });
+  revealRow(page.rows[page.cursor]);
 }
 
 // ---- header and waiting workers -------------------------------------------------------------------
