@@ -29,6 +29,8 @@ interface ApiEvent {
 }
 
 const hasChromium = existsSync(CHROMIUM);
+// .ci/run installs Chromium: under CI a missing browser fails the run instead of skipping these tests.
+if (!hasChromium && process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install chromium)`);
 
 /** fetch() sets Host itself; node:http sends the one we name. */
 function statusWithHost(url: URL, host: string): Promise<number | undefined> {
