@@ -239,6 +239,8 @@ export class RunEngine {
           return this.startProcess(action.workerId as string);
         case 'killProcess': {
           const pid = action.params['pid'];
+          // A service worker's "process" is the shared worker service: never kill it for one worker.
+          if (isServiceWorker(this.state, action.workerId as string)) return undefined;
           return typeof pid === 'number' ? this.deps.driver.kill(pid) : undefined;
         }
         case 'runGates':

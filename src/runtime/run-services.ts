@@ -32,6 +32,8 @@ export class RunServices {
   private readonly clients = new Map<ServiceName, ServiceClient>();
   // One facade for the run: it remembers whether the service has run_worker.
   private workerFacade: WorkerService | null = null;
+  /** Services whose last call failed: restarted before the next one. */
+  private readonly stale = new Set<ServiceName>();
 
   constructor(
     private readonly run: RunStarted,
@@ -62,21 +64,26 @@ export class RunServices {
     return { pid: client.pid ?? 0, logFile: client.logFile };
   }
 
-  /** Calls `call` until it succeeds or the recipe's attempts are spent, restarting the service between tries. */
-  async withRetries<T>(name: ServiceName, method: string, call: () => Promise<ServiceResult<T>>, report: FailureReport): Promise<ServiceResult<T>> {
+  /**
+   * Calls `call` until it succeeds or `attempts` are spent (the `service_error` recipe's by default),
+   * restarting the service between tries. Worker calls pass 1: the worker machine's recipe retries
+   * them as durable attempts instead.
+   */
+  async withRetries<T>(name: ServiceName, method: string, call: () => Promise<ServiceResult<T>>, report: FailureReport, attempts = this.recipe.maxAttempts): Promise<ServiceResult<T>> {
     const client = this.client(name);
     for (let attempt = 1; ; attempt++) {
-      if (client.state === 'idle') {
-        const started = await client.start();
-        if (!started.ok) {
-          if (await this.failed({ name, method, attempt, error: started.error, report })) return started;
-          continue;
-        }
+      // A service that exited, broke on a bad line, or timed out last time is started afresh.
+      const started = client.state === 'idle' ? await client.start() : client.state === 'running' && !this.stale.has(name) ? null : await client.restart();
+      this.stale.delete(name);
+      if (started !== null && !started.ok) {
+        if (await this.failed({ name, method, attempt, attempts, error: started.error, report })) return started;
+        continue;
       }
       const result = await call();
       // `stopped`: the engine is shutting the service down; nothing to report or retry.
       if (result.ok || result.error.code === 'stopped') return result;
-      if (await this.failed({ name, method, attempt, error: result.error, report })) return result;
+      if (result.error.code === 'timeout') this.stale.add(name);
+      if (await this.failed({ name, method, attempt, attempts, error: result.error, report })) return result;
     }
   }
 
@@ -85,14 +92,14 @@ export class RunServices {
   }
 
   /** Reports a failed attempt; true when it was the last. Otherwise waits the back-off and restarts the service. */
-  private async failed(at: { name: ServiceName; method: string; attempt: number; error: ServiceError; report: FailureReport }): Promise<boolean> {
-    const { name, method, attempt, error, report } = at;
-    const last = attempt >= this.recipe.maxAttempts;
-    const retryInMs = last ? null : backoffDelayMs(this.recipe, attempt, attempt);
+  /** Reports a failed attempt; true when it was the last, else waits the back-off (the next try restarts the service). */
+  private async failed(at: { name: ServiceName; method: string; attempt: number; attempts: number; error: ServiceError; report: FailureReport }): Promise<boolean> {
+    const { name, method, attempt, attempts, error, report } = at;
+    const retryInMs = attempt >= attempts ? null : backoffDelayMs(this.recipe, attempt, attempt);
+    this.stale.add(name);
     await report({ service: name, method, attempt, error, retryInMs });
     if (retryInMs === null) return true;
     await new Promise<void>((resolve) => this.clock.setTimer(() => resolve(), retryInMs));
-    await this.client(name).restart();
     return false;
   }
 

@@ -9,6 +9,7 @@ import { DEFAULT_BOOTSTRAP_PHASES, phaseFailureReason } from '../planning/bootst
 import { runFailureReason } from '../workers/worker-service.js';
 import { packetSpecSchema, workerPacket } from './packet-spec.js';
 import type { RunEvent } from './run-events.js';
+import { succeeded, type ServiceResult } from '../rpc/service-errors.js';
 import type { FailureReport, RunServices } from './run-services.js';
 import type { RunState } from './run-state.js';
 
@@ -18,6 +19,9 @@ export interface ServiceEffectHost {
   services: RunServices;
   trustFor(state: RunState): TrustResolver;
 }
+
+/** run_worker with no packet timeout: a day, as "no limit" (the call API needs a number). */
+const RUN_WORKER_UNBOUNDED_MS = 24 * 60 * 60 * 1000;
 
 const workflowEvent = (type: string, payload: Record<string, unknown>): RunEvent => ({ type, machine: 'workflow', workerId: null, payload });
 const workerEvent = (workerId: string, type: string, payload: Record<string, unknown>): RunEvent => ({ type, machine: 'worker', workerId, payload });
@@ -90,19 +94,16 @@ function servicePacket(state: RunState, workerId: string): Record<string, unknow
  * a crash the same task_packet (same id) is sent again, so a service that keys workers by packet
  * answers with the worker it already has (see docs/protocol.md).
  */
-async function serviceWorkerId(host: ServiceEffectHost, workerId: string): Promise<string | number | null> {
+async function serviceWorkerId(host: ServiceEffectHost, workerId: string): Promise<ServiceResult<string | number>> {
   const known = host.current().serviceWorkers[workerId];
-  if (known !== undefined) return known;
+  if (known !== undefined) return succeeded(known);
   await host.commit([workerEvent(workerId, 'service.spawn_requested', { packetId: workerId })]);
   const service = host.services.worker();
   const packet = servicePacket(host.current(), workerId);
-  const spawned = await host.services.withRetries('worker service', 'spawn_worker', () => service.spawnWorker(packet), reporter(host, workerId));
-  if (!spawned.ok) {
-    await host.commit([workerEvent(workerId, 'service.failed', { method: 'spawn_worker', detail: spawned.error.message })]);
-    return null;
-  }
+  const spawned = await host.services.withRetries('worker service', 'spawn_worker', () => service.spawnWorker(packet), reporter(host, workerId), 1);
+  if (!spawned.ok) return spawned;
   await host.commit([workerEvent(workerId, 'service.worker_spawned', { serviceWorkerId: spawned.value.worker_id })]);
-  return spawned.value.worker_id;
+  return succeeded(spawned.value.worker_id);
 }
 
 /**
@@ -111,13 +112,13 @@ async function serviceWorkerId(host: ServiceEffectHost, workerId: string): Promi
  * the policy trusts it.
  */
 export async function decideServiceTrust(host: ServiceEffectHost, workerId: string): Promise<void> {
-  const id = await serviceWorkerId(host, workerId);
-  if (id === null) return;
   const service = host.services.worker();
-  const checked = await host.services.withRetries('worker service', 'check_trust', () => service.checkTrust(id), reporter(host, workerId));
+  const id = await serviceWorkerId(host, workerId);
+  const checked = id.ok ? await host.services.withRetries('worker service', 'check_trust', () => service.checkTrust(id.value), reporter(host, workerId)) : id;
   if (!checked.ok) {
     // Trust could not be checked: nothing runs without a yes, so a person decides.
-    await host.commit([workerEvent(workerId, 'trust.decided', { decision: 'ask', source: `service:check_trust failed (${checked.error.code})` })]);
+    const method = id.ok ? 'check_trust' : 'spawn_worker';
+    await host.commit([workerEvent(workerId, 'trust.decided', { decision: 'ask', source: `service:${method} failed (${checked.error.code})` })]);
     return;
   }
   const state = host.current();
@@ -133,22 +134,28 @@ export async function decideServiceTrust(host: ServiceEffectHost, workerId: stri
 
 /** After the trust gate: mark_trusted, then run_worker when the service has it (else done, as in the seed). */
 export async function runServiceWorker(host: ServiceEffectHost, workerId: string): Promise<void> {
-  const id = await serviceWorkerId(host, workerId);
-  if (id === null) return;
+  const spawned = await serviceWorkerId(host, workerId);
+  if (!spawned.ok) {
+    await host.commit([workerEvent(workerId, 'service.failed', { method: 'spawn_worker', detail: spawned.error.message })]);
+    return;
+  }
+  const id = spawned.value;
   const worker = host.current().workers[workerId];
   if (worker === undefined) return;
   const attempt = worker.context.attempt;
   const service = host.services.worker();
   const report = reporter(host, workerId);
-  const marked = await host.services.withRetries('worker service', 'mark_trusted', () => service.markTrusted(id, worker.context.trustSource ?? 'overseer'), report);
+  // One try per call: the worker's service_error recipe retries the attempt, durably, with its back-off.
+  const marked = await host.services.withRetries('worker service', 'mark_trusted', () => service.markTrusted(id, worker.context.trustSource ?? 'overseer'), report, 1);
   if (!marked.ok) {
     await host.commit([workerEvent(workerId, 'service.failed', { method: 'mark_trusted', detail: marked.error.message })]);
     return;
   }
   const { pid, logFile } = host.services.workerProcess();
   await host.commit([workerEvent(workerId, 'process.started', { pid, processStartTime: null, logFile, statusFile: '', attempt })]);
-  const timeoutMs = packetSpecSchema.parse(host.current().packets[workerId]).timeoutMs;
-  const ran = await host.services.withRetries('worker service', 'run_worker', () => service.runWorker(id, timeoutMs === undefined ? {} : { timeoutMs }), report);
+  // A run lasts as long as the work: the packet's timeout (the machine's attempt timer) bounds it, not the per-call limit.
+  const timeoutMs = packetSpecSchema.parse(host.current().packets[workerId]).timeoutMs ?? RUN_WORKER_UNBOUNDED_MS;
+  const ran = await host.services.withRetries('worker service', 'run_worker', () => service.runWorker(id, { timeoutMs }), report, 1);
   if (!ran.ok) {
     await host.commit([workerEvent(workerId, 'service.failed', { method: 'run_worker', detail: ran.error.message })]);
     return;

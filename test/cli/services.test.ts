@@ -3,7 +3,7 @@
  * recorded on their way in (tee), so the test sees exactly the call sequence a service received.
  * Then each way a planner can misbehave, asserting the event written, the exit code and the message.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -134,5 +134,42 @@ describe.runIf(first !== undefined)('a misbehaving planner', () => {
     for (const error of errors) expect(error.payload).toMatchObject({ service: 'planner', method: 'decompose', code: expect.stringMatching(code) as unknown });
     expect(errors.at(-1)?.payload['retryInMs']).toBeNull();
     expect(log.at(-1)).toMatchObject({ type: 'plan.failed', stateAfter: 'failed' });
+  }, 60_000);
+
+  it('a worker service that crashes mid-call: a person decides at the gate, then the service_error recipe', async () => {
+    const plan = join(cwd, 'one.json');
+    await writeFile(plan, JSON.stringify({ packets: [{ id: 'only', objective: 'through the service' }] }));
+    const cli = (args: string[]) => overseer([...args, '--db', target.db], { cwd, timeoutMs: 60_000 });
+    const detached = await cli(['run', '--plan', plan, '--worker-service', peerCommand('exit-mid-call'), '--auto-approve', '--detach', '--json']);
+    // Trust could not be checked (spawn_worker failed): nothing runs without a yes.
+    expect(detached.code).toBe(3);
+    const { runId } = JSON.parse(detached.stdout) as { runId: string };
+    expect((await cli(['approve', runId, 'only'])).code).toBe(0);
+    const resumed = await cli(['resume', runId, '--json']);
+    expect(resumed.code).toBe(1);
+    const result = JSON.parse(resumed.stdout) as { workers: Array<{ workerId: string; state: string; failure: string }> };
+    expect(result.workers[0]).toMatchObject({ workerId: 'only', state: 'failed', failure: expect.stringMatching(/^service_error: spawn_worker: /) as unknown });
+    const log = (await cli(['events', runId, '--json'])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as EventLine);
+    expect(log.find((e) => e.type === 'trust.decided')?.payload['source']).toMatch(/^service:spawn_worker failed/);
+    // One service.error per try; the worker's recipe (3 attempts by default) made the tries, durably.
+    expect(log.filter((e) => e.type === 'recovery.attempted').map((e) => e.payload['kind'])).toEqual(['service_error', 'service_error']);
+    expect(log.filter((e) => e.type === 'service.error').length).toBeGreaterThanOrEqual(4);
+  }, 60_000);
+
+  it('a seed worker service without run_worker counts a trusted worker as done', async () => {
+    const plan = join(cwd, 'seed.json');
+    await writeFile(plan, JSON.stringify({ packets: [{ id: 'a', objective: 'a' }, { id: 'b', objective: 'b', dependsOn: ['a'] }] }));
+    const run = await overseer(['run', '--plan', plan, '--worker-service', peerCommand('seed-worker'), '--auto-approve', '--json', '--db', target.db], { cwd, timeoutMs: 60_000 });
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as { runId: string; tasks: Record<string, number> };
+    expect(result.tasks).toMatchObject({ total: 2, done: 2 });
+    const log = (await overseer(['events', result.runId, '--json', '--db', target.db], { cwd })).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as EventLine);
+    expect(log.find((e) => e.type === 'service.run_reported')?.payload['detail']).toMatch(/^done once trusted \(no run_worker/);
   }, 60_000);
 });
