@@ -16,6 +16,7 @@ import { formatTable, ms, perSec, type Row } from './lib/report.js';
 import { Cleanup, pgliteTarget, postgresTarget, withClient, type BenchTarget } from './lib/targets.js';
 import { SNAPSHOT_EVERY } from '../src/runtime/run-snapshot.js';
 import { benchRebuild, driveRun, replayRun, tasksForEvents, type RecordedRun } from './rebuild-bench.js';
+import { benchReplay } from './replay-bench.js';
 
 const SETTINGS = {
   // On the Postgres server every autocommit INSERT waits for its WAL flush (~2 ms here), on both sides.
@@ -77,6 +78,13 @@ async function benchBackend(target: BenchTarget, recorded: { run?: RecordedRun }
   notes.push(
     `3b: rebuildRun from a snapshot ${String(tail)} events before the end (the engine snapshots every ${String(SNAPSHOT_EVERY)} events);` +
       ` ${fromSnapshot.matchesLive ? "gives exactly the engine's live final state" : 'WARNING: differs from the live state'}`,
+  );
+
+  log(`${target.name}: replay`);
+  const replay = await benchReplay(store, raw, table, built, SETTINGS.rebuildRounds);
+  notes.push(
+    `6: replay steps through every event with what it changed (overseer replay before printing); ${replay.matchesLive ? "its last step is exactly the engine's live final state" : 'WARNING: its last step differs from the live state'};` +
+      ` one replay = readStream ${ms(replay.readMs)} + steps ~${ms(replay.stepMs)}`,
   );
 
   // The CLI must own an embedded store itself, as it does for a user: let go of it first.
@@ -144,6 +152,15 @@ async function benchBackend(target: BenchTarget, recorded: { run?: RecordedRun }
       // The target is for the embedded store; against a server it is printed for reference.
       ...(target.name === 'postgres' ? { reference: true } : {}),
     },
+    {
+      id: '6',
+      measure: `replay ${String(replay.events)}-event run step by step, events`,
+      overseer: perSec(replay.overseerPerSec),
+      baseline: perSec(replay.rawPerSec),
+      ratio: replay.ratio,
+      direction: 'higher',
+      target: 0.25,
+    },
   ];
   return { rows, notes };
 }
@@ -207,7 +224,7 @@ async function main(): Promise<number> {
     `postgres  ${server === null ? `unreachable at ${redact(adminUrl)} (table skipped)` : `${server} at ${redact(adminUrl)} (fresh database per bench)`}`,
     `pglite    ${pgliteVersion()} (fresh folder per bench)`,
     '',
-    'Ratios: rows 1-3 are Overseer throughput / raw throughput (higher is better; >1 means Overseer is faster).',
+    'Ratios: rows 1-3 and 6 are Overseer throughput / raw throughput (higher is better; >1 means Overseer is faster).',
     '        rows 4-5 are Overseer wall time / bare wall time (lower is better; 1 means no overhead).',
     'Each ratio is the median of per-round ratios over rounds that interleave both sides; figures are medians.',
     `Rounds: single ${String(SETTINGS.single.rounds)} x ${String(SETTINGS.single.calls)} calls; batch ${String(SETTINGS.batch.rounds)} x ${String(SETTINGS.batch.calls)} calls;` +
