@@ -95,6 +95,10 @@ describe.each(testBackends())('replay on $name', (backend) => {
     const steps = [...replaySteps(events)].map((s) => ({ version: s.event.version, workflow: s.workflow }));
     expect(steps.map((s) => s.version)).toEqual(events.map((e) => e.version));
     expect(steps.at(-1)?.workflow).toBe('completed');
+    // A recorded state the machines do not reach is a log they did not write.
+    const started = events.find((e) => e.type === 'process.started')!;
+    const altered = events.map((e) => (e === started ? { ...e, stateAfter: 'done' } : e));
+    expect(() => [...replaySteps(altered)]).toThrow(`event ${String(started.position)} (process.started, version ${String(started.version)}) recorded the state "done" but the machines reach "running"`);
 
     const stepped = await cli(['replay', runId, '--json']);
     expect(stepped.code).toBe(0);
