@@ -42,7 +42,17 @@ export async function followRun(engine: RunEngine, options: FollowOptions): Prom
     process.once('SIGTERM', onSignal);
   });
 
-  const end = await Promise.race([engine.finished, waiting, interrupted]);
+  let end: RunState | 'interrupted';
+  try {
+    end = await Promise.race([engine.finished, waiting, interrupted]);
+  } catch (error) {
+    // The engine stopped on an error it could not turn into an event (the store went away): the log
+    // holds everything up to that point, so the run is resumable.
+    await engine.stop();
+    const why = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`overseer: run ${engine.runId} stopped: ${why}; the run is kept — overseer resume ${engine.runId}\n`);
+    return EXIT.failed;
+  }
   await engine.stop();
   if (end === 'interrupted') {
     process.stderr.write(`overseer: stopped; the run is kept — overseer resume ${engine.runId}\n`);

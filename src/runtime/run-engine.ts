@@ -160,7 +160,8 @@ export class RunEngine {
     this.servicesForRun = null;
     await subscription?.close();
     await services?.stop();
-    await lease?.release();
+    // With the store gone (a serving process stopped) there is nothing to release: the lease expires by itself.
+    await lease?.release().catch(() => undefined);
   }
 
   private enqueue(step: () => Promise<void>): Promise<void> {
