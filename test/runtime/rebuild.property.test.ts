@@ -1,17 +1,16 @@
 /**
- * Property: whatever happens to a run, in whatever order, rebuilding it from the store gives exactly
+ * Property: whatever happens to a run, in whatever order, rebuilding it from the fixture.store gives exactly
  * the state the live engine had. Random plans (DAGs with timeouts), random trust decisions and random
- * outcomes are driven through the real engine onto each real store backend.
+ * outcomes are driven through the real engine onto each real fixture.store backend.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { foldEvents, rebuildRun } from '../../src/runtime/rebuild-run.js';
 import type { RunEngine } from '../../src/runtime/run-engine.js';
 import type { RunEvent } from '../../src/runtime/run-events.js';
 import { persistRunState } from '../../src/runtime/run-state.js';
 import { startRun } from '../../src/runtime/start-run.js';
-import type { EventStore } from '../../src/store/event-store.js';
-import { testBackends, type TestTarget } from '../support/backends.js';
+import { testBackends, useStore } from '../support/backends.js';
 import { fakeWorkerDriver, manualClock } from '../support/fake-worker-driver.js';
 
 const planArb = fc
@@ -58,16 +57,7 @@ function candidates(engine: RunEngine, choice: number): RunEvent[] {
 }
 
 describe.each(testBackends())('rebuildRun on $name', (backend) => {
-  let target: TestTarget;
-  let store: EventStore;
-  beforeAll(async () => {
-    target = await backend.newTarget();
-    store = await target.open({ owner: true });
-  });
-  afterAll(async () => {
-    await store.close();
-    await target.dispose();
-  });
+  const fixture = useStore(backend);
 
   it('gives exactly the live snapshot for random runs', async () => {
     await fc.assert(
@@ -76,7 +66,7 @@ describe.each(testBackends())('rebuildRun on $name', (backend) => {
         let coin = 0;
         const engine = await startRun(
           {
-            store,
+            store: fixture.store,
             clock,
             driver: fakeWorkerDriver(),
             trust: () => ({ decision: trustCoins[coin++ % trustCoins.length] === true ? 'trust' : 'ask', source: 'test' }),
@@ -94,9 +84,9 @@ describe.each(testBackends())('rebuildRun on $name', (backend) => {
         }
         await engine.stop();
         // From the first event, and through the snapshot the engine may have left (a finished run).
-        const folded = foldEvents(await store.readStream(engine.runId));
+        const folded = foldEvents(await fixture.store.readStream(engine.runId));
         expect(persistRunState(folded)).toEqual(persistRunState(engine.current));
-        const rebuilt = await rebuildRun(store, engine.runId);
+        const rebuilt = await rebuildRun(fixture.store, engine.runId);
         expect(persistRunState(rebuilt)).toEqual(persistRunState(engine.current));
       }),
       { numRuns: 30 },

@@ -1,9 +1,9 @@
 /**
  * Every failure kind reaches its recipe's outcome: retries with the seeded back-off schedule, then
  * the escalation (skip, fail_run, ask_human). A fake clock and a fake process driver let each test
- * choose every outcome; the engine, the machines and the store are real.
+ * choose every outcome; the engine, the machines and the fixture.store are real.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { backoffDelayMs, DEFAULT_RECIPES, type RecoveryRecipe, type RecoveryRecipes } from '../../machines/recovery.js';
 import type { RunEngine } from '../../src/runtime/run-engine.js';
 import { deriveRunStatus } from '../../src/runtime/run-status.js';
@@ -12,9 +12,9 @@ import { persistRunState } from '../../src/runtime/run-state.js';
 import { startRun } from '../../src/runtime/start-run.js';
 import { approvalEvent } from '../../src/runtime/human-decisions.js';
 import { writeToRun } from '../../src/runtime/write-to-run.js';
-import type { EventStore, StoredEvent } from '../../src/store/event-store.js';
+import type { StoredEvent } from '../../src/store/event-store.js';
 import type { TrustResolver } from '../../src/gates/trust-resolver.js';
-import { testBackends, type TestTarget } from '../support/backends.js';
+import { testBackends, useStore } from '../support/backends.js';
 import { fakeWorkerDriver, manualClock, type FakeWorkerDriver } from '../support/fake-worker-driver.js';
 
 const RETRY_3: RecoveryRecipe = { maxAttempts: 3, initialDelayMs: 1000, factor: 2, maxDelayMs: 60_000, jitter: 0.5, escalation: 'skip' };
@@ -34,22 +34,13 @@ interface Packet {
 }
 
 describe.each(testBackends())('recovery on $name', (backend) => {
-  let target: TestTarget;
-  let store: EventStore;
-  beforeAll(async () => {
-    target = await backend.newTarget();
-    store = await target.open({ owner: true });
-  });
-  afterAll(async () => {
-    await store.close();
-    await target.dispose();
-  });
+  const fixture = useStore(backend);
 
   async function start(packets: Packet[], trust: TrustResolver = () => ({ decision: 'trust', source: 'test' })) {
     const driver = fakeWorkerDriver();
     const clock = manualClock();
     const engine = await startRun(
-      { store, clock, driver, trust, random: () => SEED_RANDOM },
+      { store: fixture.store, clock, driver, trust, random: () => SEED_RANDOM },
       {
         objective: 'recovery',
         cwd: '/tmp',
@@ -62,7 +53,7 @@ describe.each(testBackends())('recovery on $name', (backend) => {
     await engine.idle();
     return { engine, driver, clock };
   }
-  const log = (engine: RunEngine): Promise<StoredEvent[]> => store.readStream(engine.runId);
+  const log = (engine: RunEngine): Promise<StoredEvent[]> => fixture.store.readStream(engine.runId);
   const types = async (engine: RunEngine, workerId: string) => (await log(engine)).filter((e) => e.workerId === workerId).map((e) => e.type);
   async function exit(engine: RunEngine, driver: FakeWorkerDriver, workerId: string, code: number) {
     driver.exit(workerId, code);
@@ -74,7 +65,7 @@ describe.each(testBackends())('recovery on $name', (backend) => {
     await exit(engine, driver, 'flaky', 1);
     expect(clock.pending()).toEqual([backoffDelayMs(RETRY_3, 1, SEED)]);
     // The pending back-off lives in the log: a rebuild has the same timer, due at the same moment.
-    expect(persistRunState(await rebuildRun(store, engine.runId))).toEqual(persistRunState(engine.current));
+    expect(persistRunState(await rebuildRun(fixture.store, engine.runId))).toEqual(persistRunState(engine.current));
     clock.advance(backoffDelayMs(RETRY_3, 1, SEED));
     await engine.idle();
     await exit(engine, driver, 'flaky', 1);
@@ -131,7 +122,7 @@ describe.each(testBackends())('recovery on $name', (backend) => {
     await exit(engine, driver, 'stuck', 1);
     expect(engine.current.workers['stuck']?.value).toBe('escalated');
     expect(deriveRunStatus(engine.current)).toBe('waiting');
-    await writeToRun(store, engine.runId, (state) => approvalEvent(state, 'stuck', true, { by: 'dana', source: 'test' }));
+    await writeToRun(fixture.store, engine.runId, (state) => approvalEvent(state, 'stuck', true, { by: 'dana', source: 'test' }));
     await waitFor(() => driver.started.length === 2);
     await engine.idle();
     await exit(engine, driver, 'stuck', 0);
@@ -142,7 +133,7 @@ describe.each(testBackends())('recovery on $name', (backend) => {
   it('timeout fires from the log, kills the process tree, and retries', async () => {
     const { engine, driver, clock } = await start([{ id: 'hangs', timeoutMs: 5000, recipes: recipes({ timeout: { ...RETRY_3, maxAttempts: 2 } }) }]);
     const pid = driver.pidOf('hangs');
-    expect(persistRunState(await rebuildRun(store, engine.runId))).toEqual(persistRunState(engine.current));
+    expect(persistRunState(await rebuildRun(fixture.store, engine.runId))).toEqual(persistRunState(engine.current));
     expect(Object.values(engine.current.timers).map((t) => t.dueAt - clock.now())).toEqual([5000]);
     clock.advance(5000);
     await engine.idle();
@@ -159,7 +150,7 @@ describe.each(testBackends())('recovery on $name', (backend) => {
     driver0.failNextStart('x', 'no such directory');
     const clock = manualClock();
     const engine = await startRun(
-      { store, clock, driver: driver0, trust: () => ({ decision: 'trust', source: 'test' }), random: () => SEED_RANDOM },
+      { store: fixture.store, clock, driver: driver0, trust: () => ({ decision: 'trust', source: 'test' }), random: () => SEED_RANDOM },
       { objective: 'spawn', cwd: '/tmp', concurrency: 1, packets: [{ id: 'x', objective: 'x', command: 'x', dependsOn: [], recipes: recipes({ spawn_failed: RETRY_3 }) }], autoApprove: false, workerCommand: null },
     );
     await engine.idle();

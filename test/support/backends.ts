@@ -8,6 +8,7 @@
  *
  * Pass `target.db` to the CLI as `--db`.
  */
+import { afterAll, beforeAll } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -124,4 +125,29 @@ async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>)
   } finally {
     await client.end();
   }
+}
+
+/**
+ * One store for a describe block: a fresh target opened before its tests, closed and dropped after.
+ * Read `.store` and `.target` inside tests (they are set once the block's beforeAll has run).
+ */
+export function useStore(backend: TestBackend): { readonly store: EventStore; readonly target: TestTarget } {
+  const held: { store?: EventStore; target?: TestTarget } = {};
+  beforeAll(async () => {
+    held.target = await backend.newTarget();
+    held.store = await held.target.open({ owner: true });
+  });
+  afterAll(async () => {
+    await held.target?.dispose();
+  });
+  return {
+    get store() {
+      if (held.store === undefined) throw new Error('useStore: the store opens in beforeAll');
+      return held.store;
+    },
+    get target() {
+      if (held.target === undefined) throw new Error('useStore: the target is made in beforeAll');
+      return held.target;
+    },
+  };
 }
