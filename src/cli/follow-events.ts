@@ -18,6 +18,7 @@ import { openCliStore } from './cli-store.js';
 export type FollowEnd = 'ended' | 'interrupted';
 
 const RELOOK_MS = 500;
+const MAX_LOST = 20;
 
 async function holdsEmbeddedStore(db: string | undefined): Promise<boolean> {
   const target = resolveDbTarget(db, process.env, process.cwd());
@@ -64,14 +65,21 @@ export async function followEvents(
     deliver(event);
     if (endsRun(event)) ended = true;
   };
+  let lost = 0;
   try {
     for (;;) {
       const store = await openCliStore(db);
       try {
         const outcome = await followWith(store, runId, () => seen, take, () => ended, await holdsEmbeddedStore(db), interrupted.promise);
         if (outcome !== 'again') return outcome;
+        lost = 0;
+      } catch (error) {
+        // The engine whose socket we read through exited mid-query: look again (a bounded number of
+        // times in a row, so a store that is really gone still ends the command).
+        if (++lost > MAX_LOST) throw error;
       } finally {
-        await store.close();
+        // Closing a connection whose server is gone can fail too; there is nothing left to release.
+        await store.close().catch(() => undefined);
       }
       const pause = await Promise.race([new Promise<'again'>((r) => setTimeout(() => r('again'), RELOOK_MS)), interrupted.promise]);
       if (pause === 'interrupted') return pause;
