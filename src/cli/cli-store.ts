@@ -1,11 +1,19 @@
 /** Opens the store a command was pointed at (--db, OVERSEER_DB, or ./.overseer/db). */
-import { openStore, resolveDbTarget } from '../store/open-store.js';
+import { existsSync } from 'node:fs';
+import { isPostgresUrl, openStore, resolveDbTarget } from '../store/open-store.js';
 import type { EventStore } from '../store/event-store.js';
 import { StoreUnavailableError } from '../store/store-errors.js';
 import { UsageError } from './usage-error.js';
 
+/** A command that only reads or answers (not run, resume, serve) found no embedded store at all. */
+export class NoStoreError extends UsageError {}
+
 export async function openCliStore(db: string | undefined, options: { owner?: boolean } = {}): Promise<EventStore> {
   const target = resolveDbTarget(db, process.env, process.cwd());
+  // Looking must not create: `overseer status` in the wrong folder should say so, not build a store there.
+  if (options.owner !== true && !isPostgresUrl(target) && !existsSync(target)) {
+    throw new NoStoreError(`no Overseer store at ${target} (nothing has run here; --db or OVERSEER_DB name another)`);
+  }
   try {
     return await openStore(target, options);
   } catch (error) {

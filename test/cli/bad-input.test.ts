@@ -28,7 +28,8 @@ const cases: Array<[string, string[], RegExp]> = [
   ['a bad --concurrency', ['run', 'x', '--worker', 'true', '--concurrency', '0'], /--concurrency must be a positive integer/],
   ['an objective with no worker', ['run', 'do things'], /needs --worker/],
   ['an unknown command', ['frob'], /unknown command "frob"/],
-  ['status of an unknown run', ['status', 'nosuchrun'], /no run nosuchrun/],
+  ['status where nothing has run', ['status', 'nosuchrun'], /no Overseer store at .*nothing has run here/],
+  ['events where nothing has run', ['events', 'nosuchrun'], /no Overseer store at /],
 ];
 
 describe('bad input', () => {
@@ -38,8 +39,8 @@ describe('bad input', () => {
     const lines = result.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(message);
-    // `status` of an unknown run reads the store; everything else must not even create it.
-    if (args[0] !== 'status') expect(existsSync(join(cwd, '.overseer'))).toBe(false);
+    // Not even the store is created.
+    expect(existsSync(join(cwd, '.overseer'))).toBe(false);
   });
 
   it('an unreachable --db URL: one line naming it, exit 2, quickly', async () => {
