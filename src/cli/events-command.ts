@@ -28,7 +28,8 @@ function short(payload: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-export function eventJson(e: StoredEvent) {
+/** Where an event stands and what it is: the fields every JSON view of an event starts with. */
+export function eventHeader(e: StoredEvent) {
   return {
     position: e.position.toString(),
     version: e.version,
@@ -36,6 +37,12 @@ export function eventJson(e: StoredEvent) {
     type: e.type,
     machine: e.machine,
     workerId: e.workerId,
+  };
+}
+
+export function eventJson(e: StoredEvent) {
+  return {
+    ...eventHeader(e),
     stateAfter: e.stateAfter,
     payload: e.payload,
     hash: e.hash,

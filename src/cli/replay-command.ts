@@ -10,6 +10,7 @@ import { LogMismatchError, type PendingTimer } from '../runtime/run-state.js';
 import { deriveRunStatus, summarizeRun } from '../runtime/run-status.js';
 import type { StoredEvent } from '../store/event-store.js';
 import { withStore } from './cli-store.js';
+import { eventHeader } from './events-command.js';
 import { findRun } from './find-run.js';
 import { parseFlags } from './parse-flags.js';
 import { UsageError } from './usage-error.js';
@@ -47,14 +48,8 @@ export function snapshotJson(step: ReplayStep) {
 }
 
 export function stepJson(step: ReplayStep) {
-  const e = step.event;
   return {
-    position: e.position.toString(),
-    version: e.version,
-    at: e.createdAt.toISOString(),
-    type: e.type,
-    machine: e.machine,
-    workerId: e.workerId,
+    ...eventHeader(step.event),
     status: deriveRunStatus(step.state),
     workflow: step.workflow,
     workers: workerStates(step.state),
