@@ -173,7 +173,8 @@ export class RunEngine {
   private fail(error: unknown): void {
     if (this.failed) return;
     this.failed = true;
-    void this.stop();
+    // Stopping may fail in turn (the store is what failed); the rejection below is what callers see.
+    this.stop().catch(() => undefined);
     this.settle.reject(error);
   }
 
