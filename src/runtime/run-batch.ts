@@ -9,7 +9,7 @@ import type { NewEvent, StoredEvent } from '../store/event-store.js';
 import { requiredGates, type GreenContractPacket } from '../gates/quality-gates.js';
 import type { TrustResolver } from '../gates/trust-resolver.js';
 import { packetSpecSchema } from './packet-spec.js';
-import { trustResolverFor } from './run-trust.js';
+import { trustInput, trustResolverFor } from './run-trust.js';
 import { isServiceWorker } from './service-effects.js';
 import { parseRunEvent, type RunEvent } from './run-events.js';
 import { applyEvent, cloneRunState, LogMismatchError, type MachineAction, type RunState } from './run-state.js';
@@ -40,8 +40,7 @@ const recordedPolicy: TrustFor = (state) => trustResolverFor(state.run);
 function decideNow(action: MachineAction, state: RunState, trustFor: TrustFor): RunEvent[] | null {
   const workerId = action.workerId as string;
   if (isServiceWorker(state, workerId)) return null;
-  const packet = packetSpecSchema.parse(state.packets[workerId]);
-  const verdict = trustFor(state)({ packet, autoApprove: state.run.autoApprove, cwd: state.run.cwd, workerKind: 'shell' });
+  const verdict = trustFor(state)(trustInput(state, workerId, 'shell'));
   if (verdict instanceof Promise) return null;
   return [{ type: 'trust.decided', machine: 'worker', workerId, payload: { decision: verdict.decision, source: verdict.source } }];
 }

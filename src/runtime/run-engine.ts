@@ -20,7 +20,7 @@ import type { RunLease } from './run-lease.js';
 import { SNAPSHOT_EVERY, saveRunSnapshot } from './run-snapshot.js';
 import { RunServices } from './run-services.js';
 import { bootstrapWithService, decideServiceTrust, isServiceWorker, planWithService, runServiceWorker, type ServiceEffectHost } from './service-effects.js';
-import { trustResolverFor } from './run-trust.js';
+import { trustInput, trustResolverFor } from './run-trust.js';
 import { verifyWorker } from './verify-worker.js';
 
 export type { CommittedEvent } from './run-batch.js';
@@ -49,8 +49,7 @@ export class RunEngine {
   private failed = false;
   private inFlight = 0;
   private subscription: Subscription | null = null;
-  private trust: TrustResolver | undefined;
-  private readonly trustFor = (state: RunState): TrustResolver => (this.trust ??= this.deps.trust ?? trustResolverFor(state.run));
+  private readonly trustFor = (state: RunState): TrustResolver => this.deps.trust ?? trustResolverFor(state.run);
   private lease: RunLease | null = null;
   private snapshotVersion = 0;
   private servicesForRun: RunServices | null = null;
@@ -283,8 +282,7 @@ export class RunEngine {
   }
 
   private async decideTrust(workerId: string): Promise<void> {
-    const packet = this.packet(workerId);
-    const verdict = await this.trustFor(this.state)({ packet, autoApprove: this.state.run.autoApprove, cwd: this.state.run.cwd, workerKind: 'shell' });
+    const verdict = await this.trustFor(this.state)(trustInput(this.state, workerId, 'shell'));
     await this.commit([{ type: 'trust.decided', machine: 'worker', workerId, payload: { decision: verdict.decision, source: verdict.source } }]);
   }
 

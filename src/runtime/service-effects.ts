@@ -11,6 +11,7 @@ import { packetSpecSchema, workerPacket } from './packet-spec.js';
 import type { RunEvent } from './run-events.js';
 import { succeeded, type ServiceResult } from '../rpc/service-errors.js';
 import type { FailureReport, RunServices } from './run-services.js';
+import { trustInput } from './run-trust.js';
 import type { RunState } from './run-state.js';
 
 export interface ServiceEffectHost {
@@ -122,8 +123,7 @@ export async function decideServiceTrust(host: ServiceEffectHost, workerId: stri
     return;
   }
   const state = host.current();
-  const packet = packetSpecSchema.parse(state.packets[workerId]);
-  const verdict = await host.trustFor(state)({ packet, autoApprove: state.run.autoApprove, cwd: state.run.cwd, workerKind: 'service' });
+  const verdict = await host.trustFor(state)(trustInput(state, workerId, 'service'));
   const requiresApproval = checked.value.requires_approval;
   const decided = verdict.decision !== 'deny' && !requiresApproval ? { decision: 'trust' as const, source: 'service:check_trust' } : verdict;
   await host.commit([
