@@ -17,9 +17,13 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
+import { Kysely } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import type { EventStore } from '../../src/store/event-store.js';
+import { migrateToLatest } from '../../src/store/migrate.js';
 import { openStore } from '../../src/store/open-store.js';
+import type { StoreDatabase } from '../../src/store/schema.js';
 
 /** A raw SQL client: the baseline Overseer is compared against. */
 export interface RawDb {
@@ -130,6 +134,8 @@ export async function pgliteTarget(cleanup: Cleanup): Promise<BenchTarget> {
     openStore: () => open(db),
     async openRaw() {
       const pglite = await PGlite.create({ dataDir: rawDir, parsers: pgliteParsers });
+      // The same migrations as the store, so the raw side reads a table exactly like `events`.
+      await migrateToLatest(new Kysely<StoreDatabase>({ dialect: new PGliteDialect(pglite) }), { serialize: false });
       let closed: Promise<void> | undefined;
       const raw: RawDb = {
         query: async (text, params) => (await pglite.query(text, params)).rows,
@@ -139,7 +145,6 @@ export async function pgliteTarget(cleanup: Cleanup): Promise<BenchTarget> {
       return raw;
     },
     async prepareRawEvents(store, raw, runId) {
-      await raw.query(EVENTS_TABLE_DDL);
       const events = await store.readStream(runId);
       const columns = 10;
       for (let offset = 0; offset < events.length; offset += 500) {
@@ -172,24 +177,6 @@ export async function pgliteTarget(cleanup: Cleanup): Promise<BenchTarget> {
     dispose: () => Promise.resolve(),
   };
 }
-
-/** The store's events table exactly as migrations/001_event_store.ts defines it (trigger aside). */
-const EVENTS_TABLE_DDL = `
-  create table events (
-    position bigint generated always as identity primary key,
-    tx_id xid8 not null default pg_current_xact_id(),
-    stream_id text not null,
-    version int not null,
-    type text not null,
-    payload jsonb not null,
-    machine text not null,
-    worker_id text null,
-    state_after jsonb null,
-    created_at timestamptz not null,
-    hash text not null,
-    prev_hash text null,
-    constraint events_stream_version_unique unique (stream_id, version)
-  )`;
 
 export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
