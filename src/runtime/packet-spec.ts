@@ -2,6 +2,7 @@
  * The fields of a task packet the runtime acts on. Packets travel as loose objects (services may rely
  * on any field), so this reads just what running a worker needs and leaves the rest untouched.
  */
+import { join } from 'node:path';
 import { z } from 'zod';
 import { FAILURE_KINDS } from '../../machines/recovery.js';
 import { recipeSchema } from './run-events.js';
@@ -23,4 +24,14 @@ export type PacketSpec = z.infer<typeof packetSpecSchema>;
 export function workerPacket(packet: Record<string, unknown>): Record<string, unknown> {
   const { recipes: _recipes, ...rest } = packet;
   return rest;
+}
+
+/** The runtime's reading of one of the run's packets. */
+export function packetOf(state: { packets: Record<string, unknown> }, taskId: string): PacketSpec {
+  return packetSpecSchema.parse(state.packets[taskId]);
+}
+
+/** Where a packet's command and gates run: its `cwd` under the run's directory, or that directory. */
+export function packetCwd(runCwd: string, packet: PacketSpec): string {
+  return packet.cwd === undefined ? runCwd : join(runCwd, packet.cwd);
 }

@@ -8,7 +8,7 @@
 import type { NewEvent, StoredEvent } from '../store/event-store.js';
 import { requiredGates, type GreenContractPacket } from '../gates/quality-gates.js';
 import type { TrustResolver } from '../gates/trust-resolver.js';
-import { packetSpecSchema } from './packet-spec.js';
+import { packetOf } from './packet-spec.js';
 import { trustInput, trustResolverFor } from './run-trust.js';
 import { isServiceWorker } from './service-effects.js';
 import { parseRunEvent, type RunEvent } from './run-events.js';
@@ -46,7 +46,7 @@ function decideNow(action: MachineAction, state: RunState, trustFor: TrustFor): 
 }
 
 function spawnEvent(taskId: string, state: RunState, random: () => number): RunEvent {
-  const packet = packetSpecSchema.parse(state.packets[taskId]);
+  const packet = packetOf(state, taskId);
   return {
     type: 'worker.spawned',
     machine: 'worker',

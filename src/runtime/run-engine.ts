@@ -5,7 +5,6 @@
  * events reach the engine through the store subscription, or as a version conflict on its next
  * append; either way it folds them in, performs their effects, and retries what it was writing.
  */
-import { join } from 'node:path';
 import { START, type EventStore, type RunStatus, type Subscription } from '../store/event-store.js';
 import { ConcurrencyError } from '../store/store-errors.js';
 import type { TrustResolver } from '../gates/trust-resolver.js';
@@ -15,7 +14,7 @@ import { absorbStored, buildBatch, type Batch, type CommittedEvent } from './run
 import type { RunEvent } from './run-events.js';
 import type { MachineAction, RunState } from './run-state.js';
 import { deriveRunStatus } from './run-status.js';
-import { packetSpecSchema, workerPacket, type PacketSpec } from './packet-spec.js';
+import { packetCwd, packetOf, workerPacket, type PacketSpec } from './packet-spec.js';
 import type { RunLease } from './run-lease.js';
 import { SNAPSHOT_EVERY, saveRunSnapshot } from './run-snapshot.js';
 import { RunServices } from './run-services.js';
@@ -219,7 +218,7 @@ export class RunEngine {
   }
 
   private packet(taskId: string): PacketSpec {
-    return packetSpecSchema.parse(this.state.packets[taskId]);
+    return packetOf(this.state, taskId);
   }
 
   private performOne(action: MachineAction): void {
@@ -308,7 +307,7 @@ export class RunEngine {
       workerId,
       attempt,
       command,
-      cwd: packet.cwd === undefined ? this.state.run.cwd : join(this.state.run.cwd, packet.cwd),
+      cwd: packetCwd(this.state.run.cwd, packet),
       env: packet.env ?? {},
       packet: workerPacket(packet),
       objective: packet.objective,

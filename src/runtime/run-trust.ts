@@ -1,7 +1,7 @@
 /** Trust for a run: the resolver it was started with, and what a resolver is asked about a worker. */
 import { defaultTrustResolver, type TrustInput, type TrustResolver, type WorkerKind } from '../gates/trust-resolver.js';
 import { policyTrustResolver, TrustPolicy } from '../gates/trust-policy.js';
-import { packetSpecSchema } from './packet-spec.js';
+import { packetOf } from './packet-spec.js';
 import type { RunStarted } from './run-events.js';
 import type { RunState } from './run-state.js';
 
@@ -20,6 +20,6 @@ export function trustResolverFor(run: RunStarted): TrustResolver {
 }
 
 export function trustInput(state: RunState, workerId: string, workerKind: WorkerKind): TrustInput {
-  const packet = packetSpecSchema.parse(state.packets[workerId]);
+  const packet = packetOf(state, workerId);
   return { packet, autoApprove: state.run.autoApprove, cwd: state.run.cwd, workerKind };
 }

@@ -7,7 +7,7 @@
 import type { TrustResolver } from '../gates/trust-resolver.js';
 import { DEFAULT_BOOTSTRAP_PHASES, phaseFailureReason } from '../planning/bootstrap-service.js';
 import { runFailureReason } from '../workers/worker-service.js';
-import { packetSpecSchema, workerPacket } from './packet-spec.js';
+import { packetOf, workerPacket } from './packet-spec.js';
 import type { RunEvent } from './run-events.js';
 import { succeeded, type ServiceResult } from '../rpc/service-errors.js';
 import type { FailureReport, RunServices } from './run-services.js';
@@ -48,7 +48,7 @@ function reporter(host: ServiceEffectHost, workerId: string | null): FailureRepo
 
 /** A packet with no command of its own goes to the worker service, when the run has one. */
 export function isServiceWorker(state: RunState, workerId: string): boolean {
-  const packet = packetSpecSchema.parse(state.packets[workerId]);
+  const packet = packetOf(state, workerId);
   return packet.command === undefined && state.run.services.workerService !== null;
 }
 
@@ -154,7 +154,7 @@ export async function runServiceWorker(host: ServiceEffectHost, workerId: string
   const { pid, logFile } = host.services.workerProcess();
   await host.commit([workerEvent(workerId, 'process.started', { pid, processStartTime: null, logFile, statusFile: '', attempt })]);
   // A run lasts as long as the work: the packet's timeout (the machine's attempt timer) bounds it, not the per-call limit.
-  const timeoutMs = packetSpecSchema.parse(host.current().packets[workerId]).timeoutMs ?? RUN_WORKER_UNBOUNDED_MS;
+  const timeoutMs = packetOf(host.current(), workerId).timeoutMs ?? RUN_WORKER_UNBOUNDED_MS;
   const ran = await host.services.withRetries('worker service', 'run_worker', () => service.runWorker(id, { timeoutMs }), report, 1);
   if (!ran.ok) {
     await host.commit([workerEvent(workerId, 'service.failed', { method: 'run_worker', detail: ran.error.message })]);

@@ -3,10 +3,9 @@
  * an event with its provenance (command, exit code, log file). A gate already green in this attempt
  * (recorded before a crash) is not run again; the first red gate ends the verification.
  */
-import { join } from 'node:path';
 import { runGate } from '../gates/gate-runner.js';
 import { requiredGates, type GreenContractPacket } from '../gates/quality-gates.js';
-import { packetSpecSchema } from './packet-spec.js';
+import { packetCwd, packetOf } from './packet-spec.js';
 import type { RunEvent } from './run-events.js';
 import type { RunState } from './run-state.js';
 
@@ -17,7 +16,7 @@ export interface VerifyHost {
 
 export async function verifyWorker(workerId: string, state: RunState, host: VerifyHost): Promise<void> {
   const raw = state.packets[workerId] as Record<string, unknown> & GreenContractPacket;
-  const packet = packetSpecSchema.parse(raw);
+  const packet = packetOf(state, workerId);
   const attempt = state.workers[workerId]?.context.attempt ?? 1;
   const stillVerifying = () => {
     const worker = host.current().workers[workerId];
@@ -32,7 +31,7 @@ export async function verifyWorker(workerId: string, state: RunState, host: Veri
       runId: state.run.runId,
       workerId,
       attempt,
-      cwd: packet.cwd === undefined ? state.run.cwd : join(state.run.cwd, packet.cwd),
+      cwd: packetCwd(state.run.cwd, packet),
       env: packet.env,
       logDir: state.run.runDir,
       packet,
