@@ -6,6 +6,6 @@ import { forkServerLauncher } from '../workers/process-launcher.js';
 import { createShellDriver } from '../workers/shell-driver.js';
 
 /** Workers start through a fork server: an engine hosting PGlite is too big to fork cheaply. Close the driver when done. */
-export function engineDeps(store: EventStore): Promise<EngineDeps> {
-  return Promise.resolve({ store, clock: systemClock, driver: createShellDriver({ launcher: forkServerLauncher() }), random: Math.random });
+export function engineDeps(store: EventStore): EngineDeps {
+  return { store, clock: systemClock, driver: createShellDriver({ launcher: forkServerLauncher() }), random: Math.random };
 }
