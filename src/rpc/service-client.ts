@@ -13,6 +13,12 @@
  *   so every waiting call fails with `bad_reply` and the client is `broken` until `restart()`;
  * - the process exits: every waiting call fails (`exited`, or `spawn_failed` if it never answered
  *   a call), and so does every later call until `restart()`.
+ *
+ * Starting is shared: callers that want the service at the same moment (`start`, `restart`, `ready`,
+ * or a `call` made meanwhile) wait for one process and get one outcome. Each process is an
+ * incarnation (1, 2, …): a caller replaces the process it found unfit by naming it, so it never
+ * replaces one a sibling has already put in its place, and what a service handed out (a worker id)
+ * can be tied to the process that gave it.
  */
 import { encodeRequest, readReplyLine, type RpcErrorObject } from './rpc-messages.js';
 import { spawnServiceProcess, type ServiceProcess } from './service-process.js';
@@ -60,10 +66,20 @@ export interface RpcCaller {
 }
 
 /**
- * `idle` never started; `running` answering; `broken` alive but its output can no longer be trusted;
- * `exited` gone on its own (or it never came up); `stopped` by `stop()`.
+ * `idle` never started; `starting` a start or restart is under way (calls wait for it); `running`
+ * answering; `broken` alive but its output can no longer be trusted; `exited` gone on its own (or it
+ * never came up); `stopped` by `stop()`.
  */
-export type ServiceState = 'idle' | 'running' | 'broken' | 'exited' | 'stopped';
+export type ServiceState = 'idle' | 'starting' | 'running' | 'broken' | 'exited' | 'stopped';
+
+/**
+ * A started process. `incarnation` counts the processes this client has started (1, 2, …): what a
+ * service hands out (a worker id) belongs to one incarnation and means nothing to the next.
+ */
+export interface StartedService {
+  pid: number;
+  incarnation: number;
+}
 
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 export const DEFAULT_STOP_GRACE_MS = 2_000;
@@ -78,6 +94,7 @@ interface PendingCall {
 
 /** One process's worth of state: a restart starts a fresh one, so nothing leaks across processes. */
 interface Session {
+  incarnation: number;
   process: ServiceProcess | null;
   pending: Map<string, PendingCall>;
   abandoned: Set<string>;
@@ -93,8 +110,16 @@ export class ServiceClient implements RpcCaller {
   private session: Session | null = null;
   private startFailure: ServiceError | null = null;
   private stoppedByCaller = false;
+  /** Counts `stop()` calls: a start under way when one comes must not leave its process running. */
+  private stopRequests = 0;
+  /** The process being stopped (by `stop()` or a restart), awaited by whoever comes next. */
   private stopping: Promise<void> | null = null;
-  private starting = false;
+  /**
+   * The one start or restart under way. Every caller that wants the service while it comes up shares
+   * it, so a service is started once however many callers ask at the same moment.
+   */
+  private transition: Promise<ServiceResult<StartedService>> | null = null;
+  private incarnations = 0;
   private nextId = 0;
 
   constructor(private readonly options: ServiceClientOptions) {
@@ -103,7 +128,10 @@ export class ServiceClient implements RpcCaller {
 
   get state(): ServiceState {
     const session = this.session;
-    if (session === null) return this.stoppedByCaller ? 'stopped' : this.startFailure !== null ? 'exited' : 'idle';
+    if (session === null) {
+      if (this.transition !== null) return 'starting';
+      return this.stoppedByCaller ? 'stopped' : this.startFailure !== null ? 'exited' : 'idle';
+    }
     if (session.exit !== null) return 'exited';
     return session.broken !== null ? 'broken' : 'running';
   }
@@ -120,23 +148,69 @@ export class ServiceClient implements RpcCaller {
   }
 
   /**
-   * Starts the service. `spawn_failed` when it cannot be started or exits within `startupMs`;
-   * calling it while a process is running is a programming error (use `restart()`).
+   * Starts the service, unless it is started or starting already: callers at the same moment share
+   * one start and its outcome, and a caller after it gets the outcome of the process that runs.
+   * `spawn_failed` when it cannot be started or exits within `startupMs`.
    */
-  async start(): Promise<ServiceResult<{ pid: number }>> {
-    if (this.session !== null || this.stopping !== null || this.starting) throw new Error(`${this.name}: already started; use restart()`);
-    this.starting = true;
-    try {
-      return await this.startNow();
-    } finally {
-      this.starting = false;
-    }
+  start(): Promise<ServiceResult<StartedService>> {
+    if (this.transition !== null) return this.transition;
+    const session = this.session;
+    if (session !== null) return Promise.resolve(this.outcome(session));
+    return this.begin(async (stopRequests) => {
+      await this.stopping;
+      return this.startNow(stopRequests);
+    });
   }
 
-  private async startNow(): Promise<ServiceResult<{ pid: number }>> {
+  /**
+   * Stops whatever runs (or ran) and starts the command again; ids keep counting up. Callers at the
+   * same moment share one restart. With `replacing`, only the process of that incarnation is
+   * replaced: when another caller has replaced it already, the process that runs now is kept.
+   */
+  restart(replacing?: number): Promise<ServiceResult<StartedService>> {
+    if (this.transition !== null) return this.transition;
+    if (replacing !== undefined && this.session?.incarnation !== replacing) return this.start();
+    return this.begin(async (stopRequests) => {
+      await this.stopSession('restarted');
+      return this.startNow(stopRequests);
+    });
+  }
+
+  /**
+   * A process to call: joins a start or restart under way, starts a service that has not run (or
+   * could not start), restarts one that exited or broke, and with `replacing` one whose caller found
+   * it unfit (a call timed out). One process comes up however many callers ask at once. A service
+   * stopped with `stop()` stays stopped: `stopped`.
+   */
+  ready(replacing?: number): Promise<ServiceResult<StartedService>> {
+    if (this.transition !== null) return this.transition;
+    if (this.stoppedByCaller) return Promise.resolve(failed(new ServiceError(this.name, null, { code: 'stopped' }, `${this.name} was stopped`)));
+    const session = this.session;
+    if (session === null) return this.start();
+    if (session.exit !== null || session.broken !== null || session.incarnation === replacing) return this.restart(session.incarnation);
+    return Promise.resolve(this.outcome(session));
+  }
+
+  /** Runs `step` as the one transition under way; it learns how many stops had been asked for when it began. */
+  private begin(step: (stopRequests: number) => Promise<ServiceResult<StartedService>>): Promise<ServiceResult<StartedService>> {
     this.stoppedByCaller = false;
+    const transition: Promise<ServiceResult<StartedService>> = step(this.stopRequests).finally(() => {
+      if (this.transition === transition) this.transition = null;
+    });
+    this.transition = transition;
+    return transition;
+  }
+
+  private outcome(session: Session): ServiceResult<StartedService> {
+    if (session.exit !== null) return failed(this.exitError(session, null, session.exit));
+    return succeeded({ pid: session.process?.pid ?? 0, incarnation: session.incarnation });
+  }
+
+  private async startNow(stopRequests: number): Promise<ServiceResult<StartedService>> {
     this.startFailure = null;
+    this.incarnations += 1;
     const session: Session = {
+      incarnation: this.incarnations,
       process: null,
       pending: new Map(),
       abandoned: new Set(),
@@ -156,7 +230,7 @@ export class ServiceClient implements RpcCaller {
       return failed(this.startFailure);
     }
     const stoppedWhileStarting = new ServiceError(name, null, { code: 'stopped' }, `${name} was stopped while it started`);
-    if (this.stoppedByCaller) {
+    if (this.stopRequests !== stopRequests) {
       // stop() came while the process was being spawned: it must not outlive that request.
       await spawned.process.stop(this.options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
       return failed(stoppedWhileStarting);
@@ -166,14 +240,18 @@ export class ServiceClient implements RpcCaller {
     const exitedAtOnce = await spawned.process.waitForExit(this.options.startupMs ?? DEFAULT_STARTUP_MS);
     if (this.session !== session) return failed(stoppedWhileStarting);
     if (exitedAtOnce) return failed(this.exitError(session, null, session.exit ?? { exitCode: null, signal: null, lastStderrLine: null }));
-    return succeeded({ pid: spawned.process.pid });
+    return succeeded({ pid: spawned.process.pid, incarnation: session.incarnation });
   }
 
-  /** Sends one request and waits for its reply, its timeout, or the end of the service. */
+  /**
+   * Sends one request and waits for its reply, its timeout, or the end of the service. A call made
+   * while the service starts or restarts is sent once it is up.
+   */
   call(method: string, params: unknown, options: CallOptions = {}): Promise<ServiceResult<unknown>> {
     const session = this.session;
     if (session === null) {
-      if (this.stoppedByCaller) return Promise.resolve(failed(this.stoppedError(method)));
+      if (this.transition !== null) return this.transition.then(() => this.call(method, params, options));
+      if (this.stoppedByCaller) return Promise.resolve(failed(this.stoppedError(method, 'stopped')));
       if (this.startFailure !== null) return Promise.resolve(failed(this.refusedAfterStartFailure(method)));
       throw new Error(`${this.name}: call(${method}) before start()`);
     }
@@ -207,29 +285,31 @@ export class ServiceClient implements RpcCaller {
 
   /**
    * Stops the service: waiting calls fail with `stopped`; stdin is closed, then the process group
-   * gets SIGTERM and, after `stopGraceMs`, SIGKILL. Safe to call at any time, and more than once.
+   * gets SIGTERM and, after `stopGraceMs`, SIGKILL. A start under way is undone. Safe to call at any
+   * time, and more than once.
    */
-  stop(): Promise<void> {
+  async stop(): Promise<void> {
     this.stoppedByCaller = true;
-    this.stopping ??= this.stopNow().finally(() => {
-      this.stopping = null;
-    });
-    return this.stopping;
+    this.stopRequests += 1;
+    const transition = this.transition;
+    await this.stopSession('stopped');
+    // A start under way sees the request and stops what it spawned.
+    await transition;
   }
 
-  /** Stops whatever runs (or ran) and starts the command again; ids keep counting up. */
-  async restart(): Promise<ServiceResult<{ pid: number }>> {
-    await this.stop();
-    return this.start();
-  }
-
-  private async stopNow(): Promise<void> {
+  /** Stops the current process, if any; resolves when the last process being stopped is gone. */
+  private stopSession(why: 'stopped' | 'restarted'): Promise<void> {
     const session = this.session;
-    this.session = null;
-    if (session === null) return;
-    session.stopping = true;
-    for (const call of [...session.pending.values()]) call.settle(failed(this.stoppedError(call.method)));
-    await session.process?.stop(this.options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS);
+    if (session !== null) {
+      this.session = null;
+      session.stopping = true;
+      for (const call of [...session.pending.values()]) call.settle(failed(this.stoppedError(call.method, why)));
+      const stopped: Promise<void> = (session.process?.stop(this.options.stopGraceMs ?? DEFAULT_STOP_GRACE_MS) ?? Promise.resolve()).then(() => {
+        if (this.stopping === stopped) this.stopping = null;
+      });
+      this.stopping = stopped;
+    }
+    return this.stopping ?? Promise.resolve();
   }
 
   private readLine(session: Session, line: string): void {
@@ -298,8 +378,8 @@ export class ServiceClient implements RpcCaller {
     return new ServiceError(this.name, method, cause.detail, cause.message);
   }
 
-  private stoppedError(method: string): ServiceError {
-    return new ServiceError(this.name, method, { code: 'stopped' }, `${this.name} was stopped before it answered ${method}`);
+  private stoppedError(method: string, why: 'stopped' | 'restarted'): ServiceError {
+    return new ServiceError(this.name, method, { code: 'stopped' }, `${this.name} was ${why} before it answered ${method}`);
   }
 
   private badReply(method: string, reason: BadReplyReason, line: string, message: string): ServiceError {

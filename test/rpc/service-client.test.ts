@@ -241,3 +241,68 @@ describe('stop', () => {
     await client.stop();
   });
 });
+
+describe('many callers at once', () => {
+  const starts = async (client: ServiceClient) => (await readFile(client.logFile, 'utf8')).match(/^--- overseer: peer started, pid \d+/gm)?.length ?? 0;
+
+  it('starting the service at the same moment share one start and one process', async () => {
+    const client = ctx.client(peerCommand('echo'));
+    const results = await Promise.all(Array.from({ length: 6 }, () => client.start()));
+    expect(new Set(results.map((r) => JSON.stringify(value(r))))).toEqual(new Set([JSON.stringify({ pid: client.pid, incarnation: 1 })]));
+    expect(await starts(client)).toBe(1);
+  });
+
+  it('all get answers from a service that sleeps before it reads its input, started once', async () => {
+    const client = ctx.client(`sleep 1.5; exec ${peerCommand('echo')}`);
+    const replies = await Promise.all(
+      Array.from({ length: 6 }, async (_, n) => {
+        value(await client.start());
+        return value(await client.call('echo', { n }));
+      }),
+    );
+    expect(replies).toEqual(Array.from({ length: 6 }, (_, n) => ({ method: 'echo', params: { n } })));
+    expect(await starts(client)).toBe(1);
+  });
+
+  it('restarting the same process replace it once, and a later restart of it keeps the new one', async () => {
+    const client = await started(peerCommand('echo'));
+    const first = client.pid;
+    const results = await Promise.all(Array.from({ length: 6 }, () => client.restart(1)));
+    const second = client.pid;
+    expect(second).not.toBe(first);
+    expect(results.map(value)).toEqual(Array.from({ length: 6 }, () => ({ pid: second, incarnation: 2 })));
+    // Someone else already replaced incarnation 1: the process that runs now is kept.
+    expect(value(await client.restart(1))).toEqual({ pid: second, incarnation: 2 });
+    expect(await starts(client)).toBe(2);
+  });
+
+  it('a call made while the service restarts waits for it and is answered by the new process', async () => {
+    const client = await started(peerCommand('echo'));
+    const restarting = client.restart();
+    expect(client.state).toBe('starting');
+    expect(value(await client.call('ping', {}))).toMatchObject({ pong: true });
+    expect(value(await restarting)).toMatchObject({ incarnation: 2 });
+  });
+
+  it('ready: one start for all, one restart for all after an exit, and a stopped service stays stopped', async () => {
+    const client = ctx.client(peerCommand('exit-mid-call'));
+    const up = await Promise.all(Array.from({ length: 3 }, () => client.ready()));
+    expect(up.map((r) => (value(r) as { incarnation: number }).incarnation)).toEqual([1, 1, 1]);
+    expect(failure(await client.call('decompose', {})).code).toBe('spawn_failed');
+    const again = await Promise.all(Array.from({ length: 3 }, () => client.ready()));
+    expect(again.map((r) => (value(r) as { incarnation: number }).incarnation)).toEqual([2, 2, 2]);
+    expect(await starts(client)).toBe(2);
+    await client.stop();
+    expect(failure(await client.ready()).code).toBe('stopped');
+    expect(client.state).toBe('stopped');
+  });
+
+  it('ready with the incarnation of a process that hung replaces that process once', async () => {
+    const client = await started(peerCommand('hang'));
+    expect(failure(await client.call('decompose', {}, { timeoutMs: 200 })).code).toBe('timeout');
+    const replaced = await Promise.all(Array.from({ length: 3 }, () => client.ready(1)));
+    expect(replaced.map((r) => (value(r) as { incarnation: number }).incarnation)).toEqual([2, 2, 2]);
+    expect(value(await client.ready(1))).toMatchObject({ incarnation: 2 });
+    expect(await starts(client)).toBe(2);
+  });
+});
