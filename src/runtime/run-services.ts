@@ -1,8 +1,9 @@
 /**
  * The seed's services for one engine: planner, bootstrap and worker service, started on first use
  * from the commands the run recorded, and stopped with the engine. A call that fails (the service
- * crashed, hung, or answered nonsense) is reported, the service restarted, and the call tried again
- * per the `service_error` recipe; only when the attempts are spent does the caller see the failure.
+ * crashed, hung, or answered nonsense) is reported and tried again per the `service_error` recipe, on
+ * a restarted service when it exited, broke or hung; only when the attempts are spent does the caller
+ * see the failure.
  */
 import { join } from 'node:path';
 import { backoffDelayMs, DEFAULT_RECIPES, type RecoveryRecipe } from '../../machines/recovery.js';
@@ -32,8 +33,14 @@ export class RunServices {
   private readonly clients = new Map<ServiceName, ServiceClient>();
   // One facade for the run: it remembers whether the service has run_worker.
   private workerFacade: WorkerService | null = null;
-  /** Services whose last call failed: restarted before the next one. */
-  private readonly stale = new Set<ServiceName>();
+  /** The process (incarnation) of each service whose call timed out: replaced before the next call. */
+  private readonly unfit = new Map<ServiceName, number>();
+  /**
+   * The worker-service process (incarnation) that gave each worker its service worker id. Ids belong
+   * to one process; these processes die with the engine, so after a resume none is known.
+   */
+  private readonly workerIncarnations = new Map<string, number>();
+  private stopped = false;
 
   constructor(
     private readonly run: RunStarted,
@@ -64,39 +71,50 @@ export class RunServices {
     return { pid: client.pid ?? 0, logFile: client.logFile };
   }
 
+  /** Whether the worker-service process of `incarnation` is the one that spawned this worker. */
+  holdsWorker(workerId: string, incarnation: number): boolean {
+    return this.workerIncarnations.get(workerId) === incarnation;
+  }
+
+  /** Notes that the worker-service process of `incarnation` spawned this worker. */
+  workerSpawned(workerId: string, incarnation: number): void {
+    this.workerIncarnations.set(workerId, incarnation);
+  }
+
   /**
    * Calls `call` until it succeeds or `attempts` are spent (the `service_error` recipe's by default),
-   * restarting the service between tries. Worker calls pass 1: the worker machine's recipe retries
-   * them as durable attempts instead.
+   * on a service that is up: started on first use (once, however many calls want it at the same
+   * moment), restarted when it exited, broke or timed out. `call` is told which process
+   * (incarnation) it talks to. Worker calls pass 1: the worker machine's recipe retries them as
+   * durable attempts instead.
    */
-  async withRetries<T>(name: ServiceName, method: string, call: () => Promise<ServiceResult<T>>, report: FailureReport, attempts = this.recipe.maxAttempts): Promise<ServiceResult<T>> {
+  async withRetries<T>(
+    name: ServiceName,
+    method: string,
+    call: (incarnation: number) => Promise<ServiceResult<T>>,
+    report: FailureReport,
+    attempts = this.recipe.maxAttempts,
+  ): Promise<ServiceResult<T>> {
     const client = this.client(name);
     for (let attempt = 1; ; attempt++) {
-      // A service that exited, broke on a bad line, or timed out last time is started afresh.
-      const started = client.state === 'idle' ? await client.start() : client.state === 'running' && !this.stale.has(name) ? null : await client.restart();
-      this.stale.delete(name);
-      if (started !== null && !started.ok) {
-        if (await this.failed({ name, method, attempt, attempts, error: started.error, report })) return started;
-        continue;
-      }
-      const result = await call();
-      // `stopped`: the engine is shutting the service down; nothing to report or retry.
-      if (result.ok || result.error.code === 'stopped') return result;
-      if (result.error.code === 'timeout') this.stale.add(name);
-      if (await this.failed({ name, method, attempt, attempts, error: result.error, report })) return result;
+      const started = await client.ready(this.unfit.get(name));
+      const result = started.ok ? await call(started.value.incarnation) : started;
+      // Once the engine stops its services, nothing is reported or retried.
+      if (result.ok || this.stopped) return result;
+      if (started.ok && result.error.code === 'timeout') this.unfit.set(name, started.value.incarnation);
+      if (await this.failed({ name, method: result.error.method ?? method, attempt, attempts, error: result.error, report })) return result;
     }
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await Promise.all([...this.clients.values()].map((client) => client.stop()));
   }
 
-  /** Reports a failed attempt; true when it was the last. Otherwise waits the back-off and restarts the service. */
-  /** Reports a failed attempt; true when it was the last, else waits the back-off (the next try restarts the service). */
+  /** Reports a failed attempt; true when it was the last, else waits the back-off. */
   private async failed(at: { name: ServiceName; method: string; attempt: number; attempts: number; error: ServiceError; report: FailureReport }): Promise<boolean> {
     const { name, method, attempt, attempts, error, report } = at;
     const retryInMs = attempt >= attempts ? null : backoffDelayMs(this.recipe, attempt, attempt);
-    this.stale.add(name);
     await report({ service: name, method, attempt, error, retryInMs });
     if (retryInMs === null) return true;
     await new Promise<void>((resolve) => this.clock.setTimer(() => resolve(), retryInMs));

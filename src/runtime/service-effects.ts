@@ -6,7 +6,7 @@
  */
 import type { TrustResolver } from '../gates/trust-resolver.js';
 import { DEFAULT_BOOTSTRAP_PHASES, phaseFailureReason } from '../planning/bootstrap-service.js';
-import { runFailureReason } from '../workers/worker-service.js';
+import { runFailureReason, type ServiceWorkerId } from '../workers/worker-service.js';
 import { packetOf, workerPacket } from './packet-spec.js';
 import type { RunEvent } from './run-events.js';
 import { succeeded, type ServiceResult } from '../rpc/service-errors.js';
@@ -91,20 +91,36 @@ function servicePacket(state: RunState, workerId: string): Record<string, unknow
 }
 
 /**
- * The service's worker for this packet, spawned once per packet. The request is recorded first; after
- * a crash the same task_packet (same id) is sent again, so a service that keys workers by packet
- * answers with the worker it already has (see docs/protocol.md).
+ * This worker's id on the worker-service process of `incarnation`. An id belongs to the process that
+ * gave it: one recorded from an earlier process (before a restart, or before the engine resumed, when
+ * services start afresh) is replaced by spawning the worker again on this one, with the same packet,
+ * and the new id is recorded. The request is recorded first, so the log shows one a crash left
+ * unanswered; the same task_packet (same id) goes out every time (see docs/protocol.md).
  */
-async function serviceWorkerId(host: ServiceEffectHost, workerId: string): Promise<ServiceResult<string | number>> {
-  const known = host.current().serviceWorkers[workerId];
-  if (known !== undefined) return succeeded(known);
+async function serviceWorkerOn(host: ServiceEffectHost, workerId: string, incarnation: number): Promise<ServiceResult<ServiceWorkerId>> {
+  const recorded = host.current().serviceWorkers[workerId];
+  if (recorded !== undefined && host.services.holdsWorker(workerId, incarnation)) return succeeded(recorded);
   await host.commit([workerEvent(workerId, 'service.spawn_requested', { packetId: workerId })]);
-  const service = host.services.worker();
-  const packet = servicePacket(host.current(), workerId);
-  const spawned = await host.services.withRetries('worker service', 'spawn_worker', () => service.spawnWorker(packet), reporter(host, workerId), 1);
+  const spawned = await host.services.worker().spawnWorker(servicePacket(host.current(), workerId));
   if (!spawned.ok) return spawned;
   await host.commit([workerEvent(workerId, 'service.worker_spawned', { serviceWorkerId: spawned.value.worker_id })]);
+  host.services.workerSpawned(workerId, incarnation);
   return succeeded(spawned.value.worker_id);
+}
+
+/** `call` with the worker's id on the worker service as it runs now, spawning the worker there first when it holds none. */
+function withServiceWorker<T>(
+  host: ServiceEffectHost,
+  workerId: string,
+  method: string,
+  call: (id: ServiceWorkerId) => Promise<ServiceResult<T>>,
+  attempts?: number,
+): Promise<ServiceResult<T>> {
+  const onProcess = async (incarnation: number): Promise<ServiceResult<T>> => {
+    const id = await serviceWorkerOn(host, workerId, incarnation);
+    return id.ok ? call(id.value) : id;
+  };
+  return host.services.withRetries('worker service', method, onProcess, reporter(host, workerId), attempts);
 }
 
 /**
@@ -114,11 +130,10 @@ async function serviceWorkerId(host: ServiceEffectHost, workerId: string): Promi
  */
 export async function decideServiceTrust(host: ServiceEffectHost, workerId: string): Promise<void> {
   const service = host.services.worker();
-  const id = await serviceWorkerId(host, workerId);
-  const checked = id.ok ? await host.services.withRetries('worker service', 'check_trust', () => service.checkTrust(id.value), reporter(host, workerId)) : id;
+  const checked = await withServiceWorker(host, workerId, 'check_trust', (id) => service.checkTrust(id));
   if (!checked.ok) {
     // Trust could not be checked: nothing runs without a yes, so a person decides.
-    const method = id.ok ? 'check_trust' : 'spawn_worker';
+    const method = checked.error.method ?? 'check_trust';
     await host.commit([workerEvent(workerId, 'trust.decided', { decision: 'ask', source: `service:${method} failed (${checked.error.code})` })]);
     return;
   }
@@ -134,30 +149,29 @@ export async function decideServiceTrust(host: ServiceEffectHost, workerId: stri
 
 /** After the trust gate: mark_trusted, then run_worker when the service has it (else done, as in the seed). */
 export async function runServiceWorker(host: ServiceEffectHost, workerId: string): Promise<void> {
-  const spawned = await serviceWorkerId(host, workerId);
-  if (!spawned.ok) {
-    await host.commit([workerEvent(workerId, 'service.failed', { method: 'spawn_worker', detail: spawned.error.message })]);
-    return;
-  }
-  const id = spawned.value;
   const worker = host.current().workers[workerId];
   if (worker === undefined) return;
   const attempt = worker.context.attempt;
+  const approvalSource = worker.context.trustSource ?? 'overseer';
   const service = host.services.worker();
-  const report = reporter(host, workerId);
-  // One try per call: the worker's service_error recipe retries the attempt, durably, with its back-off.
-  const marked = await host.services.withRetries('worker service', 'mark_trusted', () => service.markTrusted(id, worker.context.trustSource ?? 'overseer'), report, 1);
-  if (!marked.ok) {
-    await host.commit([workerEvent(workerId, 'service.failed', { method: 'mark_trusted', detail: marked.error.message })]);
-    return;
-  }
-  const { pid, logFile } = host.services.workerProcess();
-  await host.commit([workerEvent(workerId, 'process.started', { pid, processStartTime: null, logFile, statusFile: '', attempt })]);
   // A run lasts as long as the work: the packet's timeout (the machine's attempt timer) bounds it, not the per-call limit.
   const timeoutMs = packetOf(host.current(), workerId).timeoutMs ?? RUN_WORKER_UNBOUNDED_MS;
-  const ran = await host.services.withRetries('worker service', 'run_worker', () => service.runWorker(id, { timeoutMs }), report, 1);
+  // One try per attempt: the worker's service_error recipe retries the attempt, durably, with its back-off.
+  const ran = await withServiceWorker(
+    host,
+    workerId,
+    'run_worker',
+    async (id) => {
+      const marked = await service.markTrusted(id, approvalSource);
+      if (!marked.ok) return marked;
+      const { pid, logFile } = host.services.workerProcess();
+      await host.commit([workerEvent(workerId, 'process.started', { pid, processStartTime: null, logFile, statusFile: '', attempt })]);
+      return service.runWorker(id, { timeoutMs });
+    },
+    1,
+  );
   if (!ran.ok) {
-    await host.commit([workerEvent(workerId, 'service.failed', { method: 'run_worker', detail: ran.error.message })]);
+    await host.commit([workerEvent(workerId, 'service.failed', { method: ran.error.method ?? 'run_worker', detail: ran.error.message })]);
     return;
   }
   const outcome = ran.value;

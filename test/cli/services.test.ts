@@ -6,9 +6,10 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBackends, type TestTarget } from '../support/backends.js';
-import { overseer } from '../support/cli.js';
+import { eventually, overseer, overseerProcess } from '../support/cli.js';
 import { EXAMPLE_COMMANDS, peerCommand, REPO_ROOT } from '../support/service-peers.js';
 
 interface Request {
@@ -20,6 +21,24 @@ interface EventLine {
   workerId: string | null;
   stateAfter: unknown;
   payload: Record<string, unknown>;
+}
+
+interface RecordedRequest extends Request {
+  pid: number;
+}
+
+const RECORDING_WORKER = fileURLToPath(new URL('../support/services/recording_worker.py', import.meta.url));
+
+/** The recording worker service (test/support/services/recording_worker.py) as a shell command. */
+function recordingWorker(calls: string, ...options: string[]): string {
+  return ['python3', RECORDING_WORKER, calls, ...options].map((word) => `'${word}'`).join(' ');
+}
+
+/** What each worker-service process received, in order, one list per process in the order they started. */
+async function requestsByProcess(file: string): Promise<RecordedRequest[][]> {
+  const byPid = new Map<number, RecordedRequest[]>();
+  for (const request of (await requests(file)) as RecordedRequest[]) byPid.set(request.pid, [...(byPid.get(request.pid) ?? []), request]);
+  return [...byPid.values()];
 }
 
 async function requests(file: string): Promise<Request[]> {
@@ -179,4 +198,121 @@ describe.runIf(first !== undefined)('misbehaving services', { concurrent: concur
       .map((l) => JSON.parse(l) as EventLine);
     expect(log.find((e) => e.type === 'service.run_reported')?.payload['detail']).toMatch(/^done once trusted \(no run_worker/);
   }, 60_000);
+});
+
+/** A fresh store and folder for runs with a worker service; `cli` adds the store, `at` names a file in the folder. */
+function workerServiceSuite(backend: NonNullable<typeof first>) {
+  let target: TestTarget | undefined;
+  let cwd = '';
+  beforeAll(async () => {
+    target = await backend.newTarget();
+    cwd = await mkdtemp(join(tmpdir(), 'overseer-shared-service-'));
+  });
+  afterAll(async () => {
+    await target?.dispose();
+    await rm(cwd, { recursive: true, force: true });
+  });
+  const at = (name: string) => join(cwd, name);
+  const withStore = (args: string[]) => [...args, '--db', target?.db ?? ''];
+  const cli = (args: string[]) => overseer(withStore(args), { cwd, timeoutMs: 120_000 });
+  const engine = (args: string[]) => overseerProcess(withStore(args), { cwd });
+  const eventsOf = async (runId: string): Promise<EventLine[]> =>
+    (await cli(['events', runId, '--json'])).stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as EventLine);
+  async function planOf(name: string, packets: Array<Record<string, unknown>>): Promise<string> {
+    await writeFile(at(`${name}.json`), JSON.stringify({ packets }));
+    return at(`${name}.json`);
+  }
+  return { at, cli, engine, eventsOf, planOf };
+}
+
+const independent = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `p${String(i + 1)}`, objective: `task ${String(i + 1)}` }));
+
+// Packets ready at once ask for the worker service at the same moment: it must come up once for all.
+describe.each(testBackends())('many workers at once on $name', (backend) => {
+  const { at, cli, planOf } = workerServiceSuite(backend);
+
+  it('six packets ready at once all go through the example worker service, started once', async () => {
+    const plan = await planOf('six', independent(6));
+    const calls = at('six.calls');
+    const worker = `tee -a ${calls} | node ${join(REPO_ROOT, 'examples/services/worker.js')}`;
+    const run = await cli(['run', '--plan', plan, '--worker-service', worker, '--auto-approve', '--concurrency', '6', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'completed', tasks: { total: 6, done: 6 } });
+    const spawned = (await requests(calls)).filter((r) => r.method === 'spawn_worker').map((r) => (r.params['task_packet'] as { id: string }).id);
+    expect(spawned.sort()).toEqual(['p1', 'p2', 'p3', 'p4', 'p5', 'p6']);
+  }, 120_000);
+
+  it('a worker service that sleeps before it reads its input serves six packets ready at once, from one process', async () => {
+    const plan = await planOf('slow', independent(6));
+    const calls = at('slow.calls');
+    const run = await cli(['run', '--plan', plan, '--worker-service', `sleep 1.5; exec ${recordingWorker(calls)}`, '--auto-approve', '--concurrency', '6', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'completed', tasks: { total: 6, done: 6 } });
+    const processes = await requestsByProcess(calls);
+    expect(processes).toHaveLength(1);
+    expect(processes[0]?.filter((r) => r.method === 'spawn_worker')).toHaveLength(6);
+  }, 120_000);
+});
+
+describe.runIf(first !== undefined)('worker ids after the worker service restarts', { concurrent: concurrently }, () => {
+  const { at, cli, engine: start, eventsOf, planOf } = workerServiceSuite(first as NonNullable<typeof first>);
+
+  it('after the worker service restarts, each unfinished worker is spawned again on the new process before it is trusted and run', async () => {
+    const plan = await planOf('restart', independent(3));
+    const calls = at('restart.calls');
+    // The first process exits on the first run_worker it gets, with the other workers' calls in flight or still to come.
+    const worker = recordingWorker(calls, '--exit-once', at('restart.exited'));
+    const run = await cli(['run', '--plan', plan, '--worker-service', worker, '--auto-approve', '--concurrency', '3', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as { runId: string; status: string };
+    expect(result).toMatchObject({ status: 'completed', tasks: { total: 3, done: 3 } });
+
+    const processes = await requestsByProcess(calls);
+    expect(processes).toHaveLength(2);
+    const second = processes[1] ?? [];
+    const events = await eventsOf(result.runId);
+    for (const packet of ['p1', 'p2', 'p3']) {
+      // The first process answered no run_worker, so every worker ran on the second: spawned there
+      // first (same packet), then trusted and run under the id that process gave, recorded as new.
+      const spawnedAt = second.findIndex((r) => r.method === 'spawn_worker' && (r.params['task_packet'] as { id: string }).id === packet);
+      expect(spawnedAt, `${packet} spawned again on the new process`).toBeGreaterThanOrEqual(0);
+      const newId = events.filter((e) => e.type === 'service.worker_spawned' && e.workerId === packet).at(-1)?.payload['serviceWorkerId'];
+      const used = second.flatMap((r, index) => (r.params['worker_id'] === newId ? [{ index, method: r.method }] : []));
+      expect(used.map((u) => u.method).slice(-2)).toEqual(['mark_trusted', 'run_worker']);
+      expect(Math.min(...used.map((u) => u.index))).toBeGreaterThan(spawnedAt);
+    }
+    // No call reached a process that had not given out the worker id it named.
+    expect(events.filter((e) => e.type === 'service.error' && /no worker/.test(String(e.payload['message'])))).toEqual([]);
+  }, 120_000);
+
+  it('an engine killed with SIGKILL while the service is inside run_worker resumes, and the new service process spawns the worker again', async () => {
+    const plan = await planOf('killed', [{ id: 'only', objective: 'outlive a crash' }]);
+    const calls = at('killed.calls');
+    const release = at('killed.release');
+    const worker = recordingWorker(calls, '--hold', release);
+    const engine = start(['run', '--plan', plan, '--worker-service', worker, '--auto-approve']);
+    const inRun = async () => (await requests(calls).catch(() => [])).some((r) => r.method === 'run_worker') || undefined;
+    await eventually(inRun, 60_000, 'run_worker to reach the service');
+    engine.kill('SIGKILL');
+    await engine.done;
+    const runId = /run (\w+) started/.exec(engine.output().stderr)?.[1];
+    expect(runId, engine.output().stderr).toBeDefined();
+    await writeFile(release, '');
+
+    const resumed = await cli(['resume', runId as string, '--json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ status: 'completed', tasks: { total: 1, done: 1 } });
+    const processes = await requestsByProcess(calls);
+    expect(processes.map((p) => p.map((r) => r.method))).toEqual([
+      ['spawn_worker', 'check_trust', 'mark_trusted', 'run_worker'],
+      // The worker id of the killed engine's service means nothing to the new process.
+      ['spawn_worker', 'mark_trusted', 'run_worker'],
+    ]);
+    const events = await eventsOf(runId as string);
+    expect(events.filter((e) => e.type === 'service.worker_spawned' && e.workerId === 'only')).toHaveLength(2);
+    expect(events.find((e) => e.type === 'worker.lost')).toBeDefined();
+  }, 120_000);
 });
