@@ -2,6 +2,8 @@
  * The seed's flow through Overseer with the example services, unchanged: each service's requests are
  * recorded on their way in (tee), so the test sees exactly the call sequence a service received.
  * Then each way a planner can misbehave, asserting the event written, the exit code and the message.
+ * Then a worker service shared by many workers: packets ready at once (one start for all), and worker
+ * ids after the service restarts or the engine is killed and resumed (spawned again on the new process).
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
