@@ -1,15 +1,21 @@
-/** `overseer resume`: rebuild a run from its log and carry on from exactly where it stopped. */
+/**
+ * `overseer resume`: rebuild a run from its log and carry on from exactly where it stopped. A log
+ * that ends before its snapshot or runs row says it reached is refused (TruncatedLogError).
+ */
 import type { EngineDeps } from './run-engine.js';
 import { RunEngine } from './run-engine.js';
 import { rebuildRun } from './rebuild-run.js';
 import { RunLease } from './run-lease.js';
+import { refuseTruncated } from './truncated-log.js';
 
 export async function resumeRun(deps: EngineDeps, runId: string): Promise<RunEngine> {
   // The lease first: two engines must never act on one run, even while one is still rebuilding it.
   const lease = await RunLease.take(deps.store, runId);
   let engine: RunEngine;
   try {
-    engine = new RunEngine(deps, await rebuildRun(deps.store, runId));
+    const state = await rebuildRun(deps.store, runId);
+    await refuseTruncated(deps.store, state);
+    engine = new RunEngine(deps, state);
   } catch (error) {
     await lease.release();
     throw error;

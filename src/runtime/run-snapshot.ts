@@ -1,7 +1,8 @@
 /**
  * Snapshots of a run's folded state, so a long run is rebuilt from its latest snapshot plus the events
  * after it. A snapshot is only a cache of the log: one recorded under other machine definitions is
- * ignored, and replay and verify always fold from the first event.
+ * ignored, so is one the log does not reach (rebuildRun checks), and replay and verify always fold
+ * from the first event.
  */
 import { MACHINE_VERSION } from '../../machines/index.js';
 import { workerMachine } from '../../machines/worker.js';
