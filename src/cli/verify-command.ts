@@ -26,9 +26,11 @@ export async function verifyCommand(args: string[]): Promise<number> {
   if (runId === undefined || extra !== undefined) throw new UsageError('overseer verify: usage: overseer verify RUN_ID [--json]');
   return withStore(values.db, async (store) => {
     const run = await findRun(store, runId);
-    const [events, snapshot] = await Promise.all([store.readStream(runId), store.loadSnapshot(runId)]);
+    // The caches before the log (see truncated-log.ts): a run still going is not taken for a cut one.
+    const snapshot = await store.loadSnapshot(runId);
+    const events = await store.readStream(runId);
     const broken = findChainBreak(events);
-    const truncated = findTruncation(logEndOfEvents(events), snapshot, run);
+    const truncated = findTruncation(logEndOfEvents(events), { snapshot, run });
     const problems: string[] = [];
     if (broken !== null) {
       const e = broken.event;

@@ -6,15 +6,17 @@ import type { EngineDeps } from './run-engine.js';
 import { RunEngine } from './run-engine.js';
 import { rebuildRun } from './rebuild-run.js';
 import { RunLease } from './run-lease.js';
-import { refuseTruncated } from './truncated-log.js';
+import { readLogClaims, refuseTruncated } from './truncated-log.js';
 
 export async function resumeRun(deps: EngineDeps, runId: string): Promise<RunEngine> {
   // The lease first: two engines must never act on one run, even while one is still rebuilding it.
   const lease = await RunLease.take(deps.store, runId);
   let engine: RunEngine;
   try {
+    // Its caches before its log: the log only grows, so a claim read first is ahead only of a cut log.
+    const claims = await readLogClaims(deps.store, runId);
     const state = await rebuildRun(deps.store, runId);
-    await refuseTruncated(deps.store, state);
+    refuseTruncated(state, claims);
     engine = new RunEngine(deps, state);
   } catch (error) {
     await lease.release();

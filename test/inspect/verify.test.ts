@@ -76,6 +76,7 @@ describe.each(testBackends())('overseer verify on $name', (backend) => {
     expect(result.stdout).toContain('[version_gap]');
   });
 
+  // Many commands, each opening the store, on a busy machine: a generous budget, not a claim about speed.
   it('a log cut short after the run completed: nothing claims completion, and verify names the truncation', async () => {
     const runId = await newRun(longPlan);
     const [head] = await target.query<{ last: number }>('select max(version)::int as last from events where stream_id = $1', [runId]);
@@ -123,7 +124,7 @@ describe.each(testBackends())('overseer verify on $name', (backend) => {
       broken: null,
       truncated: { logVersion: kept, snapshotVersion: reached, runStatus: 'completed' },
     });
-  });
+  }, 180_000);
 
   it('a log cut short behind the runs row alone (no snapshot) is found too', async () => {
     const runId = await newRun(longPlan);
@@ -134,7 +135,7 @@ describe.each(testBackends())('overseer verify on $name', (backend) => {
     expect(JSON.parse(verify.stdout)).toMatchObject({ intact: false, broken: null, truncated: { logVersion: 60, snapshotVersion: null, runStatus: 'completed' } });
     const status = await cli(['status', runId, '--json']);
     expect((JSON.parse(status.stdout) as { status: string }).status).not.toBe('completed');
-  });
+  }, 180_000);
 
   it('exits 2 for a run that is not there', async () => {
     const result = await cli(['verify', 'nosuchrun']);
