@@ -67,16 +67,11 @@ export function foldEvents(events: readonly StoredEvent[]): RunState {
  * the events after it, else the fold of the whole log.
  */
 export async function rebuildRun(store: EventStore, runId: string): Promise<RunState> {
-  const snapshot = await loadRunSnapshot(store, runId);
-  if (snapshot !== undefined) {
-    // The tail is read from the snapshot's own event: when the log no longer has it (events were
-    // removed from its end) the snapshot folded events that are gone, and is not believed.
-    const [own, ...tail] = await store.readStream(runId, { fromVersion: snapshot.version });
-    if (own?.version === snapshot.version) {
-      let state = snapshot;
-      for (const event of tail) state = foldNext(state, event, { inPlace: true }).state;
-      return state;
-    }
+  const cached = await loadRunSnapshot(store, runId);
+  if (cached !== undefined) {
+    let state = cached.snapshot;
+    for (const event of cached.tail) state = foldNext(state, event, { inPlace: true }).state;
+    return state;
   }
   const events = await store.readStream(runId);
   if (events.length === 0) throw new RunNotFoundError(runId);
