@@ -3,6 +3,7 @@ import { MachineVersionError, RunNotFoundError } from '../runtime/rebuild-run.js
 import { LogMismatchError } from '../runtime/run-state.js';
 import { resumeRun } from '../runtime/resume-run.js';
 import { LeaseHeldError } from '../runtime/run-lease.js';
+import { TruncatedLogError } from '../runtime/truncated-log.js';
 import { openCliStore } from './cli-store.js';
 import { engineDeps } from './engine-deps.js';
 import { followRun } from './follow-run.js';
@@ -22,6 +23,7 @@ export async function resumeCommand(args: string[]): Promise<number> {
     try {
       engine = await resumeRun(deps, runId);
     } catch (error) {
+      if (error instanceof TruncatedLogError) throw new UsageError(`overseer resume: ${error.message}`);
       if (error instanceof RunNotFoundError || error instanceof MachineVersionError || error instanceof LogMismatchError || error instanceof LeaseHeldError) {
         throw new UsageError(error.message);
       }

@@ -62,12 +62,15 @@ export function foldEvents(events: readonly StoredEvent[]): RunState {
   return state;
 }
 
-/** The run's state now: its latest snapshot (if any fits these machines) plus the events after it. */
+/**
+ * The run's state now: its latest snapshot (if any fits these machines and the log reaches it) plus
+ * the events after it, else the fold of the whole log.
+ */
 export async function rebuildRun(store: EventStore, runId: string): Promise<RunState> {
-  const snapshot = await loadRunSnapshot(store, runId);
-  if (snapshot !== undefined) {
-    let state = snapshot;
-    for (const event of await store.readStream(runId, { fromVersion: snapshot.version + 1 })) state = foldNext(state, event, { inPlace: true }).state;
+  const cached = await loadRunSnapshot(store, runId);
+  if (cached !== undefined) {
+    let state = cached.snapshot;
+    for (const event of cached.tail) state = foldNext(state, event, { inPlace: true }).state;
     return state;
   }
   const events = await store.readStream(runId);

@@ -1,15 +1,23 @@
-/** `overseer resume`: rebuild a run from its log and carry on from exactly where it stopped. */
+/**
+ * `overseer resume`: rebuild a run from its log and carry on from exactly where it stopped. A log
+ * that ends before its snapshot or runs row says it reached is refused (TruncatedLogError).
+ */
 import type { EngineDeps } from './run-engine.js';
 import { RunEngine } from './run-engine.js';
 import { rebuildRun } from './rebuild-run.js';
 import { RunLease } from './run-lease.js';
+import { readLogClaims, refuseTruncated } from './truncated-log.js';
 
 export async function resumeRun(deps: EngineDeps, runId: string): Promise<RunEngine> {
   // The lease first: two engines must never act on one run, even while one is still rebuilding it.
   const lease = await RunLease.take(deps.store, runId);
   let engine: RunEngine;
   try {
-    engine = new RunEngine(deps, await rebuildRun(deps.store, runId));
+    // Its caches before its log: the log only grows, so a claim read first is ahead only of a cut log.
+    const claims = await readLogClaims(deps.store, runId);
+    const state = await rebuildRun(deps.store, runId);
+    refuseTruncated(state, claims);
+    engine = new RunEngine(deps, state);
   } catch (error) {
     await lease.release();
     throw error;

@@ -1,12 +1,16 @@
 /**
  * Long runs are rebuilt from their latest snapshot plus the events after it, and that gives exactly
- * what folding the whole log gives. A snapshot from other machine definitions is ignored.
+ * what folding the whole log gives. A snapshot from other machine definitions is ignored, and so is
+ * one the log does not reach (events were removed from its end): the log is the truth.
  */
 import { describe, expect, it } from 'vitest';
 import { foldEvents, rebuildRun } from '../../src/runtime/rebuild-run.js';
+import { resumeRun } from '../../src/runtime/resume-run.js';
 import { persistRunState } from '../../src/runtime/run-state.js';
+import { deriveRunStatus } from '../../src/runtime/run-status.js';
 import { SNAPSHOT_EVERY } from '../../src/runtime/run-snapshot.js';
 import { startRun } from '../../src/runtime/start-run.js';
+import { TruncatedLogError } from '../../src/runtime/truncated-log.js';
 import { testBackends, useStore } from '../support/backends.js';
 import { fakeWorkerDriver, manualClock } from '../support/fake-worker-driver.js';
 
@@ -38,5 +42,34 @@ describe.each(testBackends())('snapshots on $name', (backend) => {
     await fixture.target.query(`update run_snapshots set machine_version = 'workflow@0', state = '{}'::jsonb where stream_id = $1`, [engine.runId]);
     expect(persistRunState(await rebuildRun(fixture.store, engine.runId))).toEqual(live);
     await engine.stop();
+  });
+
+  it('ignores a snapshot ahead of the log, and resume refuses the cut-short run', async () => {
+    const driver = fakeWorkerDriver();
+    const packets = Array.from({ length: 20 }, (_, i) => ({ id: `t${String(i)}`, objective: 'x', command: 'x', dependsOn: [] as string[], timeoutMs: 60_000 }));
+    const deps = { store: fixture.store, clock: manualClock(), driver, trust: () => ({ decision: 'trust' as const, source: 'test' }), random: () => 0.5 };
+    const engine = await startRun(deps, { objective: 'cut short', cwd: '/tmp', concurrency: 4, packets, autoApprove: false, workerCommand: null });
+    while (engine.current.workflow.status !== 'done') {
+      await engine.idle();
+      for (const [id, worker] of Object.entries(engine.current.workers)) if (worker.value === 'running') driver.exit(id, 0);
+    }
+    const end = await engine.finished;
+    await engine.stop();
+    expect(deriveRunStatus(end)).toBe('completed');
+    // The run's end wrote a snapshot at its last version.
+    expect((await fixture.store.loadSnapshot(engine.runId))?.version).toBe(end.version);
+
+    await fixture.target.query('delete from events where stream_id = $1 and version > 60', [engine.runId]);
+    const rebuilt = await rebuildRun(fixture.store, engine.runId);
+    expect(rebuilt.version).toBe(60);
+    expect(persistRunState(rebuilt)).toEqual(persistRunState(foldEvents(await fixture.store.readStream(engine.runId))));
+    expect(deriveRunStatus(rebuilt)).not.toBe('completed');
+
+    const resumed = resumeRun(deps, engine.runId);
+    await expect(resumed).rejects.toThrow(TruncatedLogError);
+    await expect(resumed).rejects.toThrow(`the log ends at version 60 but the run's snapshot says it reached version ${String(end.version)}`);
+    expect((await fixture.store.readStream(engine.runId)).length).toBe(60);
+    // The refusal let go of the lease: the run is not left owned by nobody alive.
+    expect((await fixture.target.query<{ owner_id: string | null }>('select owner_id from runs where run_id = $1', [engine.runId]))[0]?.owner_id).toBeNull();
   });
 });
