@@ -9,6 +9,8 @@
  * How each misbehaviour affects the client:
  * - a reply with a known id but the wrong shape, or an `error` reply: only that call fails;
  * - a timeout: only that call fails; its late reply, if one comes, is dropped (noted in the log);
+ * - a call its caller abandons (aborts its `signal`): likewise, with `abandoned`; the service did
+ *   nothing wrong, so a caller with a limit of its own (a worker's timeout) ends the call this way;
  * - a line that is not JSON, not a reply, or answers an id nobody asked: no call can be told from it,
  *   so every waiting call fails with `bad_reply` and the client is `broken` until `restart()`;
  * - the process exits: every waiting call fails (`exited`, or `spawn_failed` if it never answered
@@ -56,7 +58,13 @@ export interface ServiceClientOptions {
 }
 
 export interface CallOptions {
-  timeoutMs?: number;
+  /**
+   * The call's limit; by default the client's per-call timeout. `null`: none, for a call that lasts
+   * as long as work its caller bounds itself (run_worker, by its worker's timeout), ended by `signal`.
+   */
+  timeoutMs?: number | null;
+  /** Aborting it ends the call at once with `abandoned`, and a reply that comes later is dropped. */
+  signal?: AbortSignal;
 }
 
 /** What typed facades need from a client; tests may stand in for it. */
@@ -257,27 +265,37 @@ export class ServiceClient implements RpcCaller {
     }
     const refusal = this.refusal(session, method);
     if (refusal !== null) return Promise.resolve(failed(refusal));
+    const { signal } = options;
+    if (signal?.aborted === true) return Promise.resolve(failed(this.abandonedError(method)));
 
     this.nextId += 1;
     const id = `req_${String(this.nextId)}`;
     // Encoded first: params that cannot be JSON are the caller's bug and throw here.
     const line = encodeRequest(id, method, params, this.options.jsonRpcField ?? false);
-    const timeoutMs = options.timeoutMs ?? this.options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    const timeoutMs = options.timeoutMs === undefined ? (this.options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS) : options.timeoutMs;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      let timer: NodeJS.Timeout | undefined;
+      const settle = (result: ServiceResult<unknown>): void => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', abandon);
         session.pending.delete(id);
+        resolve(result);
+      };
+      // A call given up on is remembered, so its late reply is dropped quietly.
+      const giveUp = (why: string, error: ServiceError): void => {
         remember(session.abandoned, id);
-        session.process?.note(`${method} (${id}) got no reply within ${formatMs(timeoutMs)}`);
-        resolve(failed(new ServiceError(this.name, method, { code: 'timeout', timeoutMs }, `${this.name} did not answer ${method} within ${formatMs(timeoutMs)}`)));
-      }, timeoutMs);
-      session.pending.set(id, {
-        method,
-        settle: (result) => {
-          clearTimeout(timer);
-          session.pending.delete(id);
-          resolve(result);
-        },
-      });
+        session.process?.note(`${method} (${id}) ${why}`);
+        settle(failed(error));
+      };
+      const abandon = (): void => giveUp('was abandoned by its caller', this.abandonedError(method));
+      if (timeoutMs !== null) {
+        timer = setTimeout(() => {
+          const error = new ServiceError(this.name, method, { code: 'timeout', timeoutMs }, `${this.name} did not answer ${method} within ${formatMs(timeoutMs)}`);
+          giveUp(`got no reply within ${formatMs(timeoutMs)}`, error);
+        }, timeoutMs);
+      }
+      signal?.addEventListener('abort', abandon, { once: true });
+      session.pending.set(id, { method, settle });
       this.options.trace?.('sent', line.slice(0, -1));
       session.process?.write(line);
     });
@@ -380,6 +398,10 @@ export class ServiceClient implements RpcCaller {
 
   private stoppedError(method: string, why: 'stopped' | 'restarted'): ServiceError {
     return new ServiceError(this.name, method, { code: 'stopped' }, `${this.name} was ${why} before it answered ${method}`);
+  }
+
+  private abandonedError(method: string): ServiceError {
+    return new ServiceError(this.name, method, { code: 'abandoned' }, `the wait for ${this.name} to answer ${method} was abandoned by its caller`);
   }
 
   private badReply(method: string, reason: BadReplyReason, line: string, message: string): ServiceError {

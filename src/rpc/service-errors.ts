@@ -5,7 +5,7 @@
  */
 import type { RpcErrorObject } from './rpc-messages.js';
 
-export const SERVICE_ERROR_CODES = ['spawn_failed', 'exited', 'timeout', 'bad_reply', 'error_reply', 'stopped'] as const;
+export const SERVICE_ERROR_CODES = ['spawn_failed', 'exited', 'timeout', 'bad_reply', 'error_reply', 'stopped', 'abandoned'] as const;
 export type ServiceErrorCode = (typeof SERVICE_ERROR_CODES)[number];
 
 /** Why a line from the service was not an acceptable reply. */
@@ -38,7 +38,9 @@ export type ServiceErrorDetail =
   | { code: 'bad_reply'; reason: BadReplyReason; line: string; problems?: ReplyProblem[] }
   | { code: 'error_reply'; error: RpcErrorObject }
   /** The client was stopped (or restarted) while the call waited. */
-  | { code: 'stopped' };
+  | { code: 'stopped' }
+  /** The caller stopped waiting (its `signal` was aborted): nothing is said about the service. */
+  | { code: 'abandoned' };
 
 export class ServiceError extends Error {
   override readonly name = 'ServiceError';

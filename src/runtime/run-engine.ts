@@ -239,8 +239,9 @@ export class RunEngine {
           return this.startProcess(action.workerId as string);
         case 'killProcess': {
           const pid = action.params['pid'];
-          // A service worker's "process" is the shared worker service: never kill it for one worker.
-          if (isServiceWorker(this.state, action.workerId as string)) return undefined;
+          // A service worker's "process" is its attempt on the shared worker service: end the attempt's
+          // run_worker call, never the service, which other workers' calls are using.
+          if (isServiceWorker(this.state, action.workerId as string)) return this.servicesForRun?.endAttempt(action.workerId as string);
           return typeof pid === 'number' ? this.deps.driver.kill(pid) : undefined;
         }
         case 'runGates':

@@ -3,7 +3,9 @@
  * from the commands the run recorded, and stopped with the engine. A call that fails (the service
  * crashed, hung, or answered nonsense) is reported and tried again per the `service_error` recipe, on
  * a restarted service when it exited, broke or hung; only when the attempts are spent does the caller
- * see the failure.
+ * see the failure. Only a call that outlasts the service's per-call limit counts as a hang: a
+ * worker's `run_worker` is bounded by that worker's own timeout, which ends the call (`endAttempt`)
+ * and fails the worker's attempt, never the shared service.
  */
 import { join } from 'node:path';
 import { backoffDelayMs, DEFAULT_RECIPES, type RecoveryRecipe } from '../../machines/recovery.js';
@@ -40,6 +42,8 @@ export class RunServices {
    * to one process; these processes die with the engine, so after a resume none is known.
    */
   private readonly workerIncarnations = new Map<string, number>();
+  /** The worker attempts under way on the worker service, each with the signal that ends its calls. */
+  private readonly attempts = new Map<string, AbortController>();
   private stopped = false;
 
   constructor(
@@ -82,11 +86,35 @@ export class RunServices {
   }
 
   /**
+   * Runs one attempt of a service worker; `attempt` gets the signal `endAttempt(workerId)` aborts,
+   * to pass to the calls that last as long as the work (run_worker).
+   */
+  async duringAttempt<T>(workerId: string, attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    const controller = new AbortController();
+    this.attempts.set(workerId, controller);
+    try {
+      return await attempt(controller.signal);
+    } finally {
+      if (this.attempts.get(workerId) === controller) this.attempts.delete(workerId);
+    }
+  }
+
+  /**
+   * The worker's attempt ended before the service answered (its timeout passed, it was cancelled):
+   * its calls under way are abandoned. The service is shared, so it is left running and in good
+   * standing: other workers' calls go on, and a late answer is dropped.
+   */
+  endAttempt(workerId: string): void {
+    this.attempts.get(workerId)?.abort();
+    this.attempts.delete(workerId);
+  }
+
+  /**
    * Calls `call` until it succeeds or `attempts` are spent (the `service_error` recipe's by default),
    * on a service that is up: started on first use (once, however many calls want it at the same
-   * moment), restarted when it exited, broke or timed out. `call` is told which process
-   * (incarnation) it talks to. Worker calls pass 1: the worker machine's recipe retries them as
-   * durable attempts instead.
+   * moment), restarted when it exited, broke or a call outlasted its per-call limit. `call` is told
+   * which process (incarnation) it talks to. Worker calls pass 1: the worker machine's recipe retries
+   * them as durable attempts instead. A call its caller abandoned is returned as it is: nothing failed.
    */
   async withRetries<T>(
     name: ServiceName,
@@ -100,7 +128,7 @@ export class RunServices {
       const started = await client.ready(this.unfit.get(name));
       const result = started.ok ? await call(started.value.incarnation) : started;
       // Once the engine stops its services, nothing is reported or retried.
-      if (result.ok || this.stopped) return result;
+      if (result.ok || this.stopped || result.error.code === 'abandoned') return result;
       if (started.ok && result.error.code === 'timeout') this.unfit.set(name, started.value.incarnation);
       if (await this.failed({ name, method: result.error.method ?? method, attempt, attempts, error: result.error, report })) return result;
     }

@@ -21,9 +21,6 @@ export interface ServiceEffectHost {
   trustFor(state: RunState): TrustResolver;
 }
 
-/** run_worker with no packet timeout: a day, as "no limit" (the call API needs a number). */
-const RUN_WORKER_UNBOUNDED_MS = 24 * 60 * 60 * 1000;
-
 const workflowEvent = (type: string, payload: Record<string, unknown>): RunEvent => ({ type, machine: 'workflow', workerId: null, payload });
 const workerEvent = (workerId: string, type: string, payload: Record<string, unknown>): RunEvent => ({ type, machine: 'worker', workerId, payload });
 
@@ -148,14 +145,16 @@ export async function decideServiceTrust(host: ServiceEffectHost, workerId: stri
 }
 
 /** After the trust gate: mark_trusted, then run_worker when the service has it (else done, as in the seed). */
-export async function runServiceWorker(host: ServiceEffectHost, workerId: string): Promise<void> {
+export function runServiceWorker(host: ServiceEffectHost, workerId: string): Promise<void> {
+  return host.services.duringAttempt(workerId, (attemptEnded) => runAttempt(host, workerId, attemptEnded));
+}
+
+async function runAttempt(host: ServiceEffectHost, workerId: string, attemptEnded: AbortSignal): Promise<void> {
   const worker = host.current().workers[workerId];
   if (worker === undefined) return;
   const attempt = worker.context.attempt;
   const approvalSource = worker.context.trustSource ?? 'overseer';
   const service = host.services.worker();
-  // A run lasts as long as the work: the packet's timeout (the machine's attempt timer) bounds it, not the per-call limit.
-  const timeoutMs = packetOf(host.current(), workerId).timeoutMs ?? RUN_WORKER_UNBOUNDED_MS;
   // One try per attempt: the worker's service_error recipe retries the attempt, durably, with its back-off.
   const ran = await withServiceWorker(
     host,
@@ -166,10 +165,14 @@ export async function runServiceWorker(host: ServiceEffectHost, workerId: string
       if (!marked.ok) return marked;
       const { pid, logFile } = host.services.workerProcess();
       await host.commit([workerEvent(workerId, 'process.started', { pid, processStartTime: null, logFile, statusFile: '', attempt })]);
-      return service.runWorker(id, { timeoutMs });
+      // A run lasts as long as the work: no per-call limit. The packet's timeout, the machine's attempt
+      // timer, ends the attempt and with it this call, so it is the worker's timeout, not a hung service.
+      return service.runWorker(id, { timeoutMs: null, signal: attemptEnded });
     },
     1,
   );
+  // The attempt ended first (timed out, cancelled): the machine has recorded why; a late answer belongs to no attempt.
+  if (attemptEnded.aborted) return;
   if (!ran.ok) {
     await host.commit([workerEvent(workerId, 'service.failed', { method: ran.error.method ?? 'run_worker', detail: ran.error.message })]);
     return;

@@ -47,7 +47,7 @@ export interface WorkerService {
   spawnWorker(taskPacket: Record<string, unknown>, options?: CallOptions): Promise<ServiceResult<SpawnWorkerReply>>;
   checkTrust(workerId: ServiceWorkerId, options?: CallOptions): Promise<ServiceResult<CheckTrustReply>>;
   markTrusted(workerId: ServiceWorkerId, approvalSource: string, options?: CallOptions): Promise<ServiceResult<unknown>>;
-  /** Pass the packet's timeout as `timeoutMs`: a run lasts as long as the work does. */
+  /** A run lasts as long as the work does: pass `timeoutMs: null` and a `signal` that ends it when the worker's own timeout passes. */
   runWorker(workerId: ServiceWorkerId, options?: CallOptions): Promise<ServiceResult<RunWorkerOutcome>>;
   /** Null until `run_worker` has been asked (or answered "method not found"). */
   readonly runWorkerSupported: boolean | null;

@@ -3,7 +3,8 @@
  * recorded on their way in (tee), so the test sees exactly the call sequence a service received.
  * Then each way a planner can misbehave, asserting the event written, the exit code and the message.
  * Then a worker service shared by many workers: packets ready at once (one start for all), and worker
- * ids after the service restarts or the engine is killed and resumed (spawned again on the new process).
+ * ids after the service restarts or the engine is killed and resumed (spawned again on the new process),
+ * and a worker's own timeout, which fails that worker and leaves the shared service and its other calls alone.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -316,5 +317,49 @@ describe.runIf(first !== undefined)('worker ids after the worker service restart
     const events = await eventsOf(runId as string);
     expect(events.filter((e) => e.type === 'service.worker_spawned' && e.workerId === 'only')).toHaveLength(2);
     expect(events.find((e) => e.type === 'worker.lost')).toBeDefined();
+  }, 120_000);
+});
+
+describe.runIf(first !== undefined)('a worker timeout on the shared worker service', { concurrent: concurrently }, () => {
+  const { at, engine: start, eventsOf, planOf } = workerServiceSuite(first as NonNullable<typeof first>);
+
+  it('fails that worker with timeout per its recipe, while another worker\'s run_worker in flight completes on the same process', async () => {
+    const plan = await planOf('timeout', [
+      { id: 'slow', objective: 'outlast its timeout', timeout: '2s', recovery: { timeout: { max_attempts: 2 } } },
+      { id: 'held', objective: 'finish once the other has timed out' },
+    ]);
+    const calls = at('timeout.calls');
+    const release = at('timeout.release');
+    // Every run_worker waits for the release: slow's outlast its timeout twice, held's is in flight all along.
+    const worker = recordingWorker(calls, '--hold', release);
+    const engine = start(['run', '--plan', plan, '--worker-service', worker, '--auto-approve', '--concurrency', '2', '--json']);
+    const runId = await eventually(() => /run (\w+) started/.exec(engine.output().stderr)?.[1], 60_000, 'the run to start');
+    const slowFinished = async () => (await eventsOf(runId)).find((e) => e.type === 'task.finished' && e.payload['taskId'] === 'slow');
+    await eventually(slowFinished, 90_000, 'the slow worker to finish');
+    await writeFile(release, '');
+
+    const run = await engine.done;
+    expect(run.code, run.stderr).toBe(1);
+    const result = JSON.parse(run.stdout) as { workers: Array<{ workerId: string; state: string; failure: string | null }> };
+    expect(result.workers.find((w) => w.workerId === 'held')).toMatchObject({ state: 'done' });
+    expect(result.workers.find((w) => w.workerId === 'slow')).toMatchObject({ state: 'failed', failure: expect.stringMatching(/^timeout: /) as unknown });
+    const events = await eventsOf(runId);
+    const slow = events.filter((e) => e.workerId === 'slow');
+    expect(slow.filter((e) => e.type === 'recovery.attempted').map((e) => e.payload['kind'])).toEqual(['timeout']);
+    expect(slow.find((e) => e.type === 'recovery.exhausted')?.payload).toMatchObject({ kind: 'timeout', attempts: 2 });
+    // The service did nothing wrong: no call of any worker failed.
+    expect(events.filter((e) => e.type === 'service.error' || e.type === 'service.failed')).toEqual([]);
+
+    // One process all along (no restart), and held's one run_worker, sent before slow's second, was answered by it.
+    const processes = await requestsByProcess(calls);
+    expect(processes).toHaveLength(1);
+    const idOf = (packet: string) => events.find((e) => e.type === 'service.worker_spawned' && e.workerId === packet)?.payload['serviceWorkerId'];
+    const runs = (processes[0] ?? []).filter((r) => r.method === 'run_worker').map((r) => r.params['worker_id']);
+    expect(runs.filter((id) => id === idOf('held'))).toHaveLength(1);
+    expect(runs.filter((id) => id === idOf('slow'))).toHaveLength(2);
+    expect(runs.indexOf(idOf('held'))).toBeLessThan(runs.lastIndexOf(idOf('slow')));
+    // The service's log says which calls Overseer stopped waiting for: slow's two, not held's.
+    const log = await readFile(at(`.overseer/runs/${runId}/worker-service.log`), 'utf8');
+    expect(log.match(/run_worker \(req_\d+\) was abandoned by its caller/g)).toHaveLength(2);
   }, 120_000);
 });

@@ -178,6 +178,26 @@ describe('replies', () => {
     expect(client.state).toBe('running');
     expect(value(await client.call('ping', {}))).toMatchObject({ pong: true });
   });
+
+  it('to a call its caller abandoned are dropped too: the call ends at once with abandoned, the service in good standing', async () => {
+    const sent: string[] = [];
+    const client = await started(peerCommand('reverse', '2'), { trace: (direction, line) => (direction === 'sent' ? sent.push(line) : undefined) });
+    const caller = new AbortController();
+    // No limit of its own: only the caller ends it.
+    const waiting = client.call('run_worker', { worker_id: 'w1' }, { timeoutMs: null, signal: caller.signal });
+    caller.abort();
+    const error = failure(await waiting);
+    expect(error.code).toBe('abandoned');
+    expect(error.message).toBe('the wait for peer to answer run_worker was abandoned by its caller');
+    // The second request releases both replies, the abandoned one last.
+    expect(value(await client.call('echo', { n: 2 }))).toEqual({ method: 'echo', params: { n: 2 } });
+    await eventually(async () => ((await readFile(client.logFile, 'utf8')).includes('dropped a late reply to req_1') ? true : undefined), 5000, 'the note');
+    expect(await readFile(client.logFile, 'utf8')).toContain('run_worker (req_1) was abandoned by its caller');
+    expect(client.state).toBe('running');
+    // A signal aborted already: nothing is sent.
+    expect(failure(await client.call('run_worker', {}, { signal: caller.signal })).code).toBe('abandoned');
+    expect(sent.filter((line) => line.includes('"run_worker"'))).toHaveLength(1);
+  });
 });
 
 describe('the service log', () => {
