@@ -1,6 +1,7 @@
 /** `overseer approve RUN_ID WORKER_ID [--deny] [--reason TEXT]`: a person's answer at a trust gate or escalation. */
 import { userInfo } from 'node:os';
 import { approvalEvent } from '../runtime/human-decisions.js';
+import { TruncatedLogError } from '../runtime/truncated-log.js';
 import { NotApplicableError, writeToRun } from '../runtime/write-to-run.js';
 import { withStore } from './cli-store.js';
 import { findRun } from './find-run.js';
@@ -25,6 +26,7 @@ export async function approveCommand(args: string[]): Promise<number> {
       return 0;
     } catch (error) {
       if (error instanceof NotApplicableError) throw new UsageError(error.message);
+      if (error instanceof TruncatedLogError) throw new UsageError(`overseer approve: ${error.message}`);
       throw error;
     }
   });

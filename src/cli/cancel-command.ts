@@ -1,6 +1,7 @@
 /** `overseer cancel RUN_ID [--reason TEXT]`: stops a run cleanly; its workers are killed and it ends cancelled. */
 import { userInfo } from 'node:os';
 import { cancelEvent } from '../runtime/human-decisions.js';
+import { TruncatedLogError } from '../runtime/truncated-log.js';
 import { NotApplicableError, writeToRun } from '../runtime/write-to-run.js';
 import { createShellDriver } from '../workers/shell-driver.js';
 import { isSameProcessAlive } from '../workers/process-identity.js';
@@ -22,6 +23,7 @@ export async function cancelCommand(args: string[]): Promise<number> {
       written = await writeToRun(store, runId, (state) => cancelEvent(state, { by: userInfo().username, source: 'cli', reason: values.reason }));
     } catch (error) {
       if (error instanceof NotApplicableError) throw new UsageError(error.message);
+      if (error instanceof TruncatedLogError) throw new UsageError(`overseer cancel: ${error.message}`);
       throw error;
     }
     // A live engine kills its workers when it sees the cancel; with none alive (it crashed, or the

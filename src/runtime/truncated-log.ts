@@ -3,7 +3,9 @@
  * show it: its snapshot (a fold at a version) and its runs row (the status as of the last append,
  * written in the same statement as the events). Either one ahead of the log means events were
  * removed from its end. The log stays the truth — status and rebuild fold it — but `verify` names
- * the loss and `resume` refuses to carry on from it: tasks past the cut ran, and would run again.
+ * the loss, and `resume` and every write from outside the engine (approve, cancel, the viewer) refuse
+ * to carry on from it: tasks past the cut ran, and would run again; and events appended past the old
+ * snapshot's version would make that snapshot look valid again, burying the loss.
  *
  * The caches must be read BEFORE the log: the log only grows, so a claim read first is never ahead of
  * a log read after it unless events were removed, even while another process appends.
@@ -43,7 +45,7 @@ export class TruncatedLogError extends Error {
     readonly runId: string,
     readonly truncation: Truncation,
   ) {
-    super(`run ${runId} cannot be resumed: ${truncationText(truncation)}; see overseer verify ${runId}`);
+    super(`run ${runId} lost events from its end: ${truncationText(truncation)}; see overseer verify ${runId}`);
   }
 }
 

@@ -2,6 +2,7 @@
  * How a process that is not the run's engine (approve, cancel, the web viewer) writes to a run:
  * rebuild it, decide the event against the state it is really in, append at that version, and on a
  * conflict (the engine wrote meanwhile) start over. The engine folds the event in when it sees it.
+ * A run whose log was cut short is refused, as `resume` refuses it (TruncatedLogError).
  */
 import type { EventStore } from '../store/event-store.js';
 import { ConcurrencyError } from '../store/store-errors.js';
@@ -12,6 +13,7 @@ import type { RunEvent } from './run-events.js';
 import type { RunState } from './run-state.js';
 import { deriveRunStatus } from './run-status.js';
 import { rebuildRun } from './rebuild-run.js';
+import { readLogClaims, refuseTruncated } from './truncated-log.js';
 
 /** The event does not apply to the run as it is (not waiting, already over, no such worker). */
 export class NotApplicableError extends Error {
@@ -25,7 +27,10 @@ export interface Written {
 
 export async function writeToRun(store: EventStore, runId: string, decide: (state: RunState) => RunEvent, clock: Clock = systemClock): Promise<Written> {
   for (let attempt = 0; ; attempt++) {
+    // Its caches before its log: the log only grows, so a claim read first is ahead only of a cut log.
+    const claims = await readLogClaims(store, runId);
     const before = await rebuildRun(store, runId);
+    refuseTruncated(before, claims);
     const event = decide(before);
     const batch = buildBatch(before, [event], new Date(clock.now()), Math.random);
     if (batch.events.length === 0) throw new NotApplicableError(`${event.type} changes nothing in run ${runId}`);

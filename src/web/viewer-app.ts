@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { approvalEvent } from '../runtime/human-decisions.js';
 import { RunNotFoundError } from '../runtime/rebuild-run.js';
 import { stateText } from '../runtime/state-value.js';
+import { TruncatedLogError } from '../runtime/truncated-log.js';
 import { NotApplicableError, writeToRun } from '../runtime/write-to-run.js';
 import { requestGuard } from './request-guard.js';
 import { streamRun } from './run-stream.js';
@@ -126,7 +127,7 @@ export function viewerApp(options: ViewerAppOptions): Hono {
   app.onError((error, c) => {
     if (error instanceof BadRequest) return c.json({ error: error.message }, 400);
     if (error instanceof RunNotFoundError) return c.json({ error: error.message }, 404);
-    if (error instanceof NotApplicableError) return c.json({ error: error.message }, 409);
+    if (error instanceof NotApplicableError || error instanceof TruncatedLogError) return c.json({ error: error.message }, 409);
     options.onWarning(`${c.req.method} ${c.req.path}: ${error.stack ?? error.message}`);
     return c.json({ error: error.message }, 500);
   });

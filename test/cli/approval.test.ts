@@ -1,6 +1,7 @@
 /**
  * Trust gates answered by a person from another process: while `run` waits, and after `--detach`
- * (exit 3) with `resume`. On each store backend.
+ * (exit 3) with `resume`; and no answer (nor a cancel) written to a run whose log was cut short. On
+ * each store backend.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -104,5 +105,25 @@ describe.each(testBackends())('approval on $name', (backend) => {
     expect(JSON.parse(resumed.stdout)).toMatchObject({ status: 'failed', tasks: { done: 1, denied: 1, skipped: 1 } });
     const denial = (await events(runId)).find((e) => e.type === 'trust.denied');
     expect(denial?.payload).toMatchObject({ reason: 'too risky', source: 'cli' });
+  });
+
+  it('approve and cancel refuse a run whose log was cut short, and write nothing', async () => {
+    const detached = await cli(['run', '--plan', plan, '--detach', '--json']);
+    expect(detached.code).toBe(3);
+    const { runId } = JSON.parse(detached.stdout) as { runId: string };
+    const lastVersion = async () => (await target.query<{ last: number }>('select max(version)::int as last from events where stream_id = $1', [runId]))[0]!.last;
+    const waitedAt = await lastVersion();
+    expect((await cli(['approve', runId, 'risky'])).code).toBe(0);
+    expect((await cli(['resume', runId])).code).toBe(0);
+    const reached = await lastVersion();
+    // Back to where risky waited at its gate: the log alone says it still waits, its caches say completed.
+    await target.query('delete from events where stream_id = $1 and version > $2', [runId, waitedAt]);
+
+    const refusal = `run ${runId} lost events from its end: the log ends at version ${String(waitedAt)} but the run's snapshot says it reached version ${String(reached)} and the runs row says the run is completed; see overseer verify ${runId}\n`;
+    const approved = await cli(['approve', runId, 'risky']);
+    expect({ code: approved.code, stdout: approved.stdout, stderr: approved.stderr }).toEqual({ code: 2, stdout: '', stderr: `overseer approve: ${refusal}` });
+    const cancelled = await cli(['cancel', runId]);
+    expect({ code: cancelled.code, stdout: cancelled.stdout, stderr: cancelled.stderr }).toEqual({ code: 2, stdout: '', stderr: `overseer cancel: ${refusal}` });
+    expect(await lastVersion()).toBe(waitedAt);
   });
 });

@@ -105,7 +105,7 @@ describe.each(testBackends())('overseer verify on $name', (backend) => {
     expect(resume.code).toBe(2);
     expect(resume.stdout).toBe('');
     expect(resume.stderr).toBe(
-      `overseer resume: run ${runId} cannot be resumed: the log ends at version ${String(kept)} but the run's snapshot says it reached version ${String(reached)} and the runs row says the run is completed; see overseer verify ${runId}\n`,
+      `overseer resume: run ${runId} lost events from its end: the log ends at version ${String(kept)} but the run's snapshot says it reached version ${String(reached)} and the runs row says the run is completed; see overseer verify ${runId}\n`,
     );
     const [after] = await target.query<{ last: number }>('select max(version)::int as last from events where stream_id = $1', [runId]);
     expect(after!.last).toBe(kept);

@@ -209,4 +209,28 @@ describe.runIf(hasChromium).each(testBackends())('viewer on $name', (backend) =>
     const again = await post(bearer);
     expect(again.status).toBe(409);
   });
+
+  it('refuses to approve a run whose log was cut short: a 409 with the reason, nothing written, no stack', async () => {
+    const detached = await cli(['run', '--plan', plans.gated, '--detach', '--json']);
+    expect(detached.code).toBe(3);
+    const { runId } = JSON.parse(detached.stdout) as { runId: string };
+    const lastVersion = async () => (await target.query<{ last: number }>('select max(version)::int as last from events where stream_id = $1', [runId]))[0]!.last;
+    const waitedAt = await lastVersion();
+    expect((await cli(['approve', runId, 'risky'])).code).toBe(0);
+    expect((await cli(['resume', runId])).code).toBe(0);
+    const reached = await lastVersion();
+    await target.query('delete from events where stream_id = $1 and version > $2', [runId, waitedAt]);
+
+    const refused = await fetch(new URL(`/api/runs/${runId}/workers/risky/approve`, viewer.url), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${viewer.token}` },
+      body: '{}',
+    });
+    expect(refused.status).toBe(409);
+    expect(await refused.json()).toEqual({
+      error: `run ${runId} lost events from its end: the log ends at version ${String(waitedAt)} but the run's snapshot says it reached version ${String(reached)} and the runs row says the run is completed; see overseer verify ${runId}`,
+    });
+    expect(await lastVersion()).toBe(waitedAt);
+    expect(viewer.output().stderr).not.toContain(runId);
+  });
 });
