@@ -14,6 +14,7 @@
  * - the process exits: every waiting call fails (`exited`, or `spawn_failed` if it never answered
  *   a call), and so does every later call until `restart()`.
  */
+import { setLongTimeout } from '../os/long-timeout.js';
 import { encodeRequest, readReplyLine, type RpcErrorObject } from './rpc-messages.js';
 import { spawnServiceProcess, type ServiceProcess } from './service-process.js';
 import {
@@ -186,7 +187,8 @@ export class ServiceClient implements RpcCaller {
     const line = encodeRequest(id, method, params, this.options.jsonRpcField ?? false);
     const timeoutMs = options.timeoutMs ?? this.options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
+      // A run_worker call may last as long as the packet's timeout: weeks are a valid time limit.
+      const timer = setLongTimeout(() => {
         session.pending.delete(id);
         remember(session.abandoned, id);
         session.process?.note(`${method} (${id}) got no reply within ${formatMs(timeoutMs)}`);
@@ -195,7 +197,7 @@ export class ServiceClient implements RpcCaller {
       session.pending.set(id, {
         method,
         settle: (result) => {
-          clearTimeout(timer);
+          timer.clear();
           session.pending.delete(id);
           resolve(result);
         },
