@@ -3,10 +3,12 @@
  * group, output straight into a per-attempt log file. A small wrapper shell records the command's
  * exit code in a status file when it ends, so an engine that crashed and restarted can still learn
  * how a worker that outlived it finished (see read-exit-status.ts), and a pid file lets it find a
- * worker whose start it never got to record (see reattach-worker.ts).
+ * worker whose start it never got to record (see reattach-worker.ts). When the command ends, what it
+ * left running in its process group is stopped: a worker's processes do not outlive it.
  */
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_KILL_GRACE_MS, stopProcessGroup } from './kill-process-tree.js';
 import { directLauncher, type ProcessLauncher } from './process-launcher.js';
 import { processStartTime } from './process-identity.js';
 import { reattachShellWorker } from './reattach-worker.js';
@@ -25,6 +27,8 @@ export interface ShellWorkerSpec {
   logDir: string;
   /** How the process is started; by default from this process. */
   launcher?: ProcessLauncher | undefined;
+  /** How long what the command leaves running gets between SIGTERM and SIGKILL once it ends. */
+  graceMs?: number | undefined;
 }
 
 export interface WorkerExit {
@@ -39,7 +43,10 @@ export interface StartedShellWorker {
   processStartTime: string | null;
   logFile: string;
   statusFile: string;
-  /** 'lost': the process is gone without an exit status (killed with its wrapper). */
+  /**
+   * Settles once the command has ended and what it left in its process group is stopped. 'lost': the
+   * process is gone without an exit status (killed with its wrapper).
+   */
   exited: Promise<WorkerExit | 'lost'>;
   /** Lets the engine exit while the worker runs on (it is found again by pid and status file). */
   unref(): void;
@@ -107,10 +114,14 @@ export async function startShellWorker(spec: ShellWorkerSpec): Promise<ShellWork
   if (!launched.ok) return spawnFailed(launched.error);
   const { pid } = launched;
   const startTime = processStartTime(pid);
+  const graceMs = spec.graceMs ?? DEFAULT_KILL_GRACE_MS;
+  const identity = { pid, processStartTime: startTime, logFile, statusFile };
   // A launcher that died cannot report the exit; the worker's own files still can.
-  const exited = launched.exited.then((exit) =>
-    exit === 'lost' ? reattachShellWorker({ pid, processStartTime: startTime, logFile, statusFile }) : exit,
-  );
+  const exited = launched.exited.then(async (exit) => {
+    if (exit === 'lost') return reattachShellWorker(identity, { graceMs });
+    await stopProcessGroup(identity, { graceMs });
+    return exit;
+  });
   return {
     ok: true,
     pid,
