@@ -27,13 +27,31 @@ function withTimeoutMs<T extends { timeout?: string | number | undefined }>(valu
   return timeoutMs === null ? value : { ...value, timeoutMs };
 }
 
+/**
+ * The most one argument may hold on Linux (MAX_ARG_STRLEN, 128 KiB with its final NUL). A command is
+ * handed to the shell as one argument, so a longer one could never start: refused here, up front.
+ */
+export const MAX_COMMAND_BYTES = 128 * 1024 - 1;
+
+const Command = z
+  .string()
+  .min(1)
+  .superRefine((command, ctx) => {
+    const bytes = Buffer.byteLength(command);
+    if (bytes <= MAX_COMMAND_BYTES) return;
+    ctx.addIssue({
+      code: 'custom',
+      message: `${String(bytes)} bytes, more than one argument can hold (${String(MAX_COMMAND_BYTES)}); run a long command from a script file`,
+    });
+  });
+
 /** A bare string is a gate command at the lowest level; other keys are kept for later gate kinds. */
 export const QualityGate = z.preprocess(
   (value) => (typeof value === 'string' ? { command: value } : value),
   z
     .looseObject({
       name: z.string().min(1).optional(),
-      command: z.string().min(1),
+      command: Command,
       level: z.enum(GATE_LEVELS).default('targeted_tests'),
       timeout: Duration.optional(),
     })
@@ -54,7 +72,7 @@ export const TaskPacketFields = z.looseObject({
     .optional(),
   objective: z.string().refine((text) => text.trim() !== '', { error: 'must not be empty' }),
   dependsOn: z.array(z.string().min(1)).optional(),
-  command: z.string().min(1).optional(),
+  command: Command.optional(),
   cwd: z.string().min(1).optional(),
   env: z.record(z.string(), EnvValue).optional(),
   timeout: Duration.optional(),

@@ -22,6 +22,7 @@
  * replaces one a sibling has already put in its place, and what a service handed out (a worker id)
  * can be tied to the process that gave it.
  */
+import { setLongTimeout } from '../os/long-timeout.js';
 import { encodeRequest, readReplyLine, type RpcErrorObject } from './rpc-messages.js';
 import { spawnServiceProcess, type ServiceProcess } from './service-process.js';
 import {
@@ -274,9 +275,9 @@ export class ServiceClient implements RpcCaller {
     const line = encodeRequest(id, method, params, this.options.jsonRpcField ?? false);
     const timeoutMs = options.timeoutMs === undefined ? (this.options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS) : options.timeoutMs;
     return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
+      let timer: { clear(): void } | undefined;
       const settle = (result: ServiceResult<unknown>): void => {
-        clearTimeout(timer);
+        timer?.clear();
         signal?.removeEventListener('abort', abandon);
         session.pending.delete(id);
         resolve(result);
@@ -289,7 +290,8 @@ export class ServiceClient implements RpcCaller {
       };
       const abandon = (): void => giveUp('was abandoned by its caller', this.abandonedError(method));
       if (timeoutMs !== null) {
-        timer = setTimeout(() => {
+        // --service-timeout may be set in weeks: a long limit must not fire at once.
+        timer = setLongTimeout(() => {
           const error = new ServiceError(this.name, method, { code: 'timeout', timeoutMs }, `${this.name} did not answer ${method} within ${formatMs(timeoutMs)}`);
           giveUp(`got no reply within ${formatMs(timeoutMs)}`, error);
         }, timeoutMs);

@@ -52,6 +52,8 @@ export class RunEngine {
   private lease: RunLease | null = null;
   private snapshotVersion = 0;
   private servicesForRun: RunServices | null = null;
+  /** Per worker in verification: aborting it stops the gate that runs (the worker was cancelled). */
+  private readonly verifications = new Map<string, AbortController>();
   readonly finished: Promise<RunState>;
 
   constructor(
@@ -239,16 +241,15 @@ export class RunEngine {
           return this.startProcess(action.workerId as string);
         case 'killProcess': {
           const pid = action.params['pid'];
+          // A worker cancelled while its gates run: its own process has ended, its gate has not.
+          this.verifications.get(action.workerId as string)?.abort();
           // A service worker's "process" is its attempt on the shared worker service: end the attempt's
           // run_worker call, never the service, which other workers' calls are using.
           if (isServiceWorker(this.state, action.workerId as string)) return this.servicesForRun?.endAttempt(action.workerId as string);
           return typeof pid === 'number' ? this.deps.driver.kill(pid) : undefined;
         }
         case 'runGates':
-          return verifyWorker(action.workerId as string, this.state, {
-            commit: (events) => this.commit(events),
-            current: () => this.state,
-          });
+          return this.verify(action.workerId as string);
         default:
           throw new Error(`no effect for action ${action.type}`);
       }
@@ -279,6 +280,16 @@ export class RunEngine {
     await this.chain;
     await this.stop();
     this.settle.resolve(this.state);
+  }
+
+  private async verify(workerId: string): Promise<void> {
+    const abort = new AbortController();
+    this.verifications.set(workerId, abort);
+    try {
+      await verifyWorker(workerId, this.state, { commit: (events) => this.commit(events), current: () => this.state, abort: abort.signal });
+    } finally {
+      if (this.verifications.get(workerId) === abort) this.verifications.delete(workerId);
+    }
   }
 
   private async decideTrust(workerId: string): Promise<void> {

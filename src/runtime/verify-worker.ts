@@ -1,7 +1,8 @@
 /**
  * The green contract for one worker: its required quality gates run one after another, each verdict
  * an event with its provenance (command, exit code, log file). A gate already green in this attempt
- * (recorded before a crash) is not run again; the first red gate ends the verification.
+ * (recorded before a crash) is not run again, one still running from before a crash is waited for
+ * (see gate-runner.ts); the first red gate ends the verification.
  */
 import { runGate } from '../gates/gate-runner.js';
 import { requiredGates, type GreenContractPacket } from '../gates/quality-gates.js';
@@ -12,6 +13,8 @@ import type { RunState } from './run-state.js';
 export interface VerifyHost {
   commit(events: RunEvent[]): Promise<void>;
   current(): RunState;
+  /** Aborted when the worker is cancelled: the running gate is stopped with everything it started. */
+  abort?: AbortSignal;
 }
 
 export async function verifyWorker(workerId: string, state: RunState, host: VerifyHost): Promise<void> {
@@ -35,6 +38,7 @@ export async function verifyWorker(workerId: string, state: RunState, host: Veri
       env: packet.env,
       logDir: state.run.runDir,
       packet,
+      abort: host.abort,
     });
     const provenance = { gate: result.gate, level: result.level, command: result.command, exitCode: result.exitCode, logFile: result.logFile };
     if (!result.passed) {

@@ -3,6 +3,7 @@
  * id is the worker's pid and one signal reaches its children and grandchildren.
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { isSameProcessAlive, processStartTime } from './process-identity.js';
 
 export interface KillOptions {
   /** How long the tree gets to exit after SIGTERM before SIGKILL. */
@@ -10,6 +11,9 @@ export interface KillOptions {
   /** How often to look whether the tree is gone. */
   pollMs?: number;
 }
+
+/** How long a process group gets between SIGTERM and SIGKILL unless a caller says otherwise. */
+export const DEFAULT_KILL_GRACE_MS = 2000;
 
 /** Which signal it took: `none` when the tree was already gone. */
 export type KillOutcome = 'none' | 'SIGTERM' | 'SIGKILL';
@@ -26,6 +30,27 @@ export async function killProcessTree(pid: number, options: KillOptions): Promis
   if (!signalGroup(pid, 'SIGKILL')) return 'SIGTERM';
   await waitUntilGone(pid, AFTER_SIGKILL_MS, pollMs);
   return 'SIGKILL';
+}
+
+/** The process that leads a group, as its pid file or the log recorded it. */
+export interface GroupLeader {
+  pid: number;
+  /** Null when it could not be read: then a group whose leader is gone is left alone. */
+  processStartTime: string | null;
+}
+
+/**
+ * Stops what is left of a worker's or gate's process group, whether or not its leader (the wrapper
+ * shell) still runs: what the command started in the background does not outlive it. A group id is
+ * its leader's pid, and Linux does not hand out a pid still in use as a group id; so once the pid
+ * belongs to another process the old group is empty and the id may be someone else's: then, and when
+ * the leader is gone and its identity unknown, nothing is signalled.
+ */
+export async function stopProcessGroup(leader: GroupLeader, options: KillOptions): Promise<KillOutcome> {
+  if (leader.processStartTime === null) return isSameProcessAlive(leader.pid, null) ? killProcessTree(leader.pid, options) : 'none';
+  const now = processStartTime(leader.pid);
+  if (now !== null && now !== leader.processStartTime) return 'none';
+  return killProcessTree(leader.pid, options);
 }
 
 /** False when no process is left in the group. */

@@ -1,10 +1,12 @@
 /**
  * Finding again, after an engine crash, a shell worker that outlived the engine: by its pid file
  * when its start was never recorded, then by pid + start time while it runs, and by its status
- * file once it has finished. A worker is never started twice for one attempt.
+ * file once it has finished. A worker is never started twice for one attempt. Gates are found the
+ * same way, by their own files.
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { DEFAULT_KILL_GRACE_MS, stopProcessGroup } from './kill-process-tree.js';
 import { isSameProcessAlive } from './process-identity.js';
 import { readExitStatus } from './read-exit-status.js';
 import { workerFiles, type WorkerExit } from './shell-worker.js';
@@ -38,14 +40,23 @@ export interface ReattachOptions {
   pollMs?: number;
   /** Stops waiting (the promise rejects with the signal's reason); the worker runs on. */
   signal?: AbortSignal;
+  /** How long what the worker left running gets between SIGTERM and SIGKILL once it has ended. */
+  graceMs?: number;
 }
 
 /**
  * Waits for a worker this engine did not start. Resolves with its exit code from the status file
  * (signal is null: a command killed by a signal shows as 128 + its number, as the shell reports it),
- * or `lost` when the process is gone and left no status (it was killed with its wrapper).
+ * or `lost` when the process is gone and left no status (it was killed with its wrapper); either way
+ * once what it left running in its process group is stopped, as for a worker this engine started.
  */
 export async function reattachShellWorker(worker: DetachedWorker, options: ReattachOptions = {}): Promise<WorkerExit | 'lost'> {
+  const exit = await waitForExit(worker, options);
+  await stopProcessGroup(worker, { graceMs: options.graceMs ?? DEFAULT_KILL_GRACE_MS });
+  return exit;
+}
+
+async function waitForExit(worker: DetachedWorker, options: ReattachOptions): Promise<WorkerExit | 'lost'> {
   const pollMs = options.pollMs ?? 200;
   for (;;) {
     options.signal?.throwIfAborted();

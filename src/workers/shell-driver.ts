@@ -1,14 +1,15 @@
 /** The default worker driver: a packet's command in a detached shell, found again by its files after a crash. */
-import { killProcessTree } from './kill-process-tree.js';
+import { DEFAULT_KILL_GRACE_MS, killProcessTree } from './kill-process-tree.js';
 import { findShellWorker, reattachShellWorker } from './reattach-worker.js';
 import { startShellWorker } from './shell-worker.js';
 import type { ProcessLauncher } from './process-launcher.js';
 import type { WorkerDriver } from './worker-driver.js';
 
 export function createShellDriver(options: { killGraceMs?: number; launcher?: ProcessLauncher } = {}): WorkerDriver {
+  const graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   return {
     async start(spec) {
-      const started = await startShellWorker({ ...spec, launcher: options.launcher });
+      const started = await startShellWorker({ ...spec, launcher: options.launcher, graceMs });
       if (!started.ok) return { ok: false, error: started.error };
       // The engine may stop (detach, Ctrl-C) while workers run on; a resume finds them again.
       started.unref();
@@ -16,9 +17,9 @@ export function createShellDriver(options: { killGraceMs?: number; launcher?: Pr
       return { ok: true, process: { pid, processStartTime, logFile, statusFile }, exited: started.exited };
     },
     async kill(pid) {
-      await killProcessTree(pid, { graceMs: options.killGraceMs ?? 2000 });
+      await killProcessTree(pid, { graceMs });
     },
-    reattach: (process) => reattachShellWorker(process),
+    reattach: (process) => reattachShellWorker(process, { graceMs }),
     find: (where) => Promise.resolve(findShellWorker(where)),
     close: () => options.launcher?.close(),
   };

@@ -3,13 +3,16 @@
  * group, output straight into a per-attempt log file. A small wrapper shell records the command's
  * exit code in a status file when it ends, so an engine that crashed and restarted can still learn
  * how a worker that outlived it finished (see read-exit-status.ts), and a pid file lets it find a
- * worker whose start it never got to record (see reattach-worker.ts).
+ * worker whose start it never got to record (see reattach-worker.ts). When the command ends, what it
+ * left running in its process group is stopped: a worker's processes do not outlive it.
  */
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_KILL_GRACE_MS, stopProcessGroup } from './kill-process-tree.js';
 import { directLauncher, type ProcessLauncher } from './process-launcher.js';
 import { processStartTime } from './process-identity.js';
 import { reattachShellWorker } from './reattach-worker.js';
+import { SIZED_PACKET_VARIABLES, taskPacketVariables } from './task-packet-variables.js';
 
 export interface ShellWorkerSpec {
   command: string;
@@ -18,13 +21,17 @@ export interface ShellWorkerSpec {
   env?: Record<string, string>;
   runId: string;
   workerId: string;
+  /** The name the attempt's files go by; the worker's id when not given (a gate's carry its name too). */
+  filesId?: string | undefined;
   attempt: number;
-  /** Handed to the command as JSON in OVERSEER_TASK_PACKET. */
+  /** Handed to the command as JSON in the file OVERSEER_TASK_PACKET_FILE names (see task-packet-variables.ts). */
   packet: Record<string, unknown>;
   objective: string;
   logDir: string;
   /** How the process is started; by default from this process. */
   launcher?: ProcessLauncher | undefined;
+  /** How long what the command leaves running gets between SIGTERM and SIGKILL once it ends. */
+  graceMs?: number | undefined;
 }
 
 export interface WorkerExit {
@@ -39,7 +46,10 @@ export interface StartedShellWorker {
   processStartTime: string | null;
   logFile: string;
   statusFile: string;
-  /** 'lost': the process is gone without an exit status (killed with its wrapper). */
+  /**
+   * Settles once the command has ended and what it left in its process group is stopped. 'lost': the
+   * process is gone without an exit status (killed with its wrapper).
+   */
   exited: Promise<WorkerExit | 'lost'>;
   /** Lets the engine exit while the worker runs on (it is found again by pid and status file). */
   unref(): void;
@@ -70,10 +80,17 @@ code=$?
 printf '%s\\n' "$code" > "$2.tmp" && mv -f "$2.tmp" "$2"
 exit "$code"`;
 
-/** Where one attempt's files live: `<stem>.log`, `<stem>.status`, `<stem>.pid`. */
-export function workerFiles(logDir: string, workerId: string, attempt: number): { logFile: string; statusFile: string; pidFile: string } {
+export interface WorkerFiles {
+  logFile: string;
+  statusFile: string;
+  pidFile: string;
+  packetFile: string;
+}
+
+/** Where one attempt's files live: `<stem>.log`, `<stem>.status`, `<stem>.pid`, `<stem>.packet.json`. */
+export function workerFiles(logDir: string, workerId: string, attempt: number): WorkerFiles {
   const stem = join(logDir, `${workerId.replace(/[^A-Za-z0-9._-]/g, '_')}.${String(attempt)}`);
-  return { logFile: `${stem}.log`, statusFile: `${stem}.status`, pidFile: `${stem}.pid` };
+  return { logFile: `${stem}.log`, statusFile: `${stem}.status`, pidFile: `${stem}.pid`, packetFile: `${stem}.packet.json` };
 }
 
 /** What the pid file holds: enough to tell this process from a later one with the same pid. */
@@ -86,13 +103,15 @@ export async function startShellWorker(spec: ShellWorkerSpec): Promise<ShellWork
   const cwdProblem = checkDirectory(spec.cwd);
   if (cwdProblem !== null) return spawnFailed(cwdProblem);
 
-  const { logFile, statusFile, pidFile } = workerFiles(spec.logDir, spec.workerId, spec.attempt);
+  const { logFile, statusFile, pidFile, packetFile } = workerFiles(spec.logDir, spec.filesId ?? spec.workerId, spec.attempt);
+  const packetJson = JSON.stringify(spec.packet);
   try {
     mkdirSync(spec.logDir, { recursive: true });
     // A status left by an earlier start of this same attempt would be read as this one's outcome.
     rmSync(statusFile, { force: true });
     rmSync(`${statusFile}.tmp`, { force: true });
     rmSync(pidFile, { force: true });
+    writeFileSync(packetFile, packetJson);
   } catch (error) {
     return spawnFailed(`cannot prepare ${spec.logDir}: ${errorMessage(error)}`);
   }
@@ -101,16 +120,20 @@ export async function startShellWorker(spec: ShellWorkerSpec): Promise<ShellWork
     file: '/bin/sh',
     args: ['-c', WRAPPER, 'overseer-worker', spec.command, statusFile, pidFile],
     cwd: spec.cwd,
-    env: workerEnvironment(spec),
+    env: workerEnvironment(spec, { packetFile, packetJson, objective: spec.objective }),
     logFile,
   });
   if (!launched.ok) return spawnFailed(launched.error);
   const { pid } = launched;
   const startTime = processStartTime(pid);
+  const graceMs = spec.graceMs ?? DEFAULT_KILL_GRACE_MS;
+  const identity = { pid, processStartTime: startTime, logFile, statusFile };
   // A launcher that died cannot report the exit; the worker's own files still can.
-  const exited = launched.exited.then((exit) =>
-    exit === 'lost' ? reattachShellWorker({ pid, processStartTime: startTime, logFile, statusFile }) : exit,
-  );
+  const exited = launched.exited.then(async (exit) => {
+    if (exit === 'lost') return reattachShellWorker(identity, { graceMs });
+    await stopProcessGroup(identity, { graceMs });
+    return exit;
+  });
   return {
     ok: true,
     pid,
@@ -122,16 +145,10 @@ export async function startShellWorker(spec: ShellWorkerSpec): Promise<ShellWork
   };
 }
 
-function workerEnvironment(spec: ShellWorkerSpec): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    ...spec.env,
-    OVERSEER_RUN_ID: spec.runId,
-    OVERSEER_WORKER_ID: spec.workerId,
-    OVERSEER_TASK_PACKET: JSON.stringify(spec.packet),
-    OVERSEER_OBJECTIVE: spec.objective,
-    OVERSEER_ATTEMPT: String(spec.attempt),
-  };
+function workerEnvironment(spec: ShellWorkerSpec, packet: Parameters<typeof taskPacketVariables>[0]): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...spec.env };
+  for (const name of SIZED_PACKET_VARIABLES) delete env[name];
+  return { ...env, OVERSEER_RUN_ID: spec.runId, OVERSEER_WORKER_ID: spec.workerId, OVERSEER_ATTEMPT: String(spec.attempt), ...taskPacketVariables(packet) };
 }
 
 /** Node reports a missing cwd as `spawn /bin/sh ENOENT`, which points at the wrong thing. */

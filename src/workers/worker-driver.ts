@@ -21,6 +21,7 @@ export interface StartSpec {
   logDir: string;
 }
 
+/** `exited` settles once the worker has ended and what it left running in its process group is stopped. */
 export type StartResult =
   | { ok: true; process: WorkerProcess; exited: Promise<WorkerExit | 'lost'> }
   | { ok: false; error: string };
@@ -31,7 +32,7 @@ export interface WorkerDriver {
   kill(pid: number): Promise<void>;
   /**
    * For a process started by an engine that crashed: waits for it if it is still alive, then reads
-   * the exit status its wrapper wrote. `lost` when it is gone without a status.
+   * the exit status its wrapper wrote, and stops what it left running. `lost` when it is gone without a status.
    */
   reattach(process: WorkerProcess): Promise<WorkerExit | 'lost'>;
   /**

@@ -90,7 +90,7 @@ describe('running a quality gate', () => {
 
   it('comes back red, not rejected, when its directory does not exist', async () => {
     const missing = join(root, 'no', 'such', 'dir');
-    const result = await runGate(gate('unit', 'true'), context({ cwd: missing }));
+    const result = await runGate(gate('unit', 'true'), context({ workerId: 'nowhere', cwd: missing }));
     expect(result).toEqual({
       gate: 'unit',
       level: 'package',
