@@ -121,6 +121,8 @@ describe('a JSON syntax error', () => {
     ['unfinished', '{\n  "packets": [\n', 3],
     ['text after the plan', '{"packets": []}\n\nmore', 3],
     ['bad literal', '{\n"a": tru\n}', 2],
+    // Nested deeper than any call stack: the scanner must not recurse per level.
+    ['200,000 brackets never closed', `{"packets":\n${'['.repeat(200_000)}`, 2],
   ];
   it.each(cases)('names the line: %s', async (name, text, line) => {
     const path = write(`${name.replace(/ /g, '-')}.json`, text);
