@@ -66,6 +66,13 @@ describe('a plan file', () => {
     expect((await loadPlanFile(write('Planfile', YAML_PLAN))).ok).toBe(true);
   });
 
+  it('reads a file saved with a UTF-8 byte-order mark, JSON as well as YAML', async () => {
+    for (const [name, text] of [['bom.json', JSON_PLAN], ['bom.yaml', YAML_PLAN], ['bom-json.txt', JSON_PLAN]] as const) {
+      const result = await loadPlanFile(write(name, `\uFEFF${text}`));
+      expect(result.ok ? result.plan.packets.map((p) => p.id) : result.problems).toEqual(['build', 'test']);
+    }
+  });
+
   it('says so when the file is missing', async () => {
     const path = join(dir, 'absent.yaml');
     expect(oneLine(await loadPlanFile(path), path)).toBe(`${path}: file not found`);
