@@ -14,6 +14,9 @@ beforeAll(async () => {
   await writeFile(join(cwd, 'unknown-dep.yaml'), 'packets:\n  - {id: a, objective: a, command: "true", dependsOn: [ghost]}\n');
   await writeFile(join(cwd, 'two-problems.yaml'), 'colour: blue\npackets:\n  - {id: a, command: "true"}\n');
   await writeFile(join(cwd, 'no-command.yaml'), 'packets:\n  - {id: a, objective: a}\n');
+  await writeFile(join(cwd, 'typo.yaml'), 'packets:\n  - {id: a, objective: a, command: "true", recipes: {exit_nonzero: {max_attempts: 2}}}\n');
+  await writeFile(join(cwd, 'good.yaml'), 'packets:\n  - {id: a, objective: a, command: "true"}\n');
+  await writeFile(join(cwd, 'typo-policy.yaml'), 'rules:\n  - {match: {id: a}, outcome: trust, nmae: mine}\n');
   const ring = Array.from({ length: 5000 }, (_, i) => ({ id: `p${String(i)}`, objective: 'o', command: 'true', dependsOn: [`p${String((i + 1) % 5000)}`] }));
   await writeFile(join(cwd, 'ring.json'), JSON.stringify({ packets: ring }));
 });
@@ -24,6 +27,8 @@ const cases: Array<[string, string[], RegExp]> = [
   ['a malformed plan file', ['run', '--plan', 'broken.yaml'], /broken\.yaml: .*line/i],
   ['a dependency cycle', ['run', '--plan', 'cycle.yaml'], /cycle.*a -> b -> a|b -> a -> b/],
   ['a dependency cycle through 5,000 packets', ['run', '--plan', 'ring.json'], /^ring\.json: packets\[0\]\.dependsOn: dependency cycle p0 -> p1 -> .* -> p4999 -> p0$/],
+  ['an unknown key in a packet', ['run', '--plan', 'typo.yaml'], /^typo\.yaml: packets\[0\]\.recipes: unknown key$/],
+  ['an unknown key in a policy rule', ['run', '--plan', 'good.yaml', '--policy', 'typo-policy.yaml'], /^typo-policy\.yaml: rules\[0\]\.nmae: unknown key/],
   ['an unknown dependsOn', ['run', '--plan', 'unknown-dep.yaml'], /packets\[0\]\.dependsOn\[0\].*ghost/],
   ['every problem at once', ['run', '--plan', 'two-problems.yaml'], /colour.*packets\[0\]\.objective|packets\[0\]\.objective.*colour/],
   ['a packet nobody can run', ['run', '--plan', 'no-command.yaml'], /without a command.*: a$/],
