@@ -1,5 +1,7 @@
 /** The filters of `overseer events`: --worker ID, --type PREFIX (each repeatable), --since POSITION|ISO-TIME. */
+import { parseLogPosition, POSITION_HINT } from '../runtime/log-position.js';
 import type { StoredEvent } from '../store/event-store.js';
+import { flagValue, type FlagValue } from './parse-flags.js';
 import { UsageError } from './usage-error.js';
 
 export interface EventFilter {
@@ -13,20 +15,26 @@ export interface EventFilter {
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
-function parseSince(value: string | undefined): EventFilter['since'] {
-  if (value === undefined) return null;
-  if (/^\d+$/.test(value)) return { position: BigInt(value) };
-  const time = ISO_TIME.test(value) ? new Date(value) : new Date(Number.NaN);
-  if (Number.isNaN(time.getTime())) {
-    throw new UsageError(`overseer events: --since takes a global position (e.g. 120) or an ISO time (e.g. 2026-01-31T09:30:00Z), got "${value}"`);
-  }
-  return { time };
+function isoTime(text: string): Date | null {
+  const time = ISO_TIME.test(text) ? new Date(text) : null;
+  return time === null || Number.isNaN(time.getTime()) ? null : time;
 }
+
+/** A position by the rule every command and the viewer share; anything else must be a time. */
+const SINCE: FlagValue<NonNullable<EventFilter['since']>> = {
+  expected: `${POSITION_HINT} or an ISO time (e.g. 2026-01-31T09:30:00Z)`,
+  read(text) {
+    const position = parseLogPosition(text);
+    if (position !== null) return { position };
+    const time = isoTime(text);
+    return time === null ? null : { time };
+  },
+};
 
 export function parseEventFilter(values: { worker?: string[] | undefined; type?: string[] | undefined; since?: string | undefined }): EventFilter {
   const types = values.type ?? [];
   if (types.some((t) => t === '')) throw new UsageError('overseer events: --type needs a type or a prefix, e.g. --type trust.');
-  return { workers: values.worker ?? [], types, since: parseSince(values.since) };
+  return { workers: values.worker ?? [], types, since: flagValue('--since', values.since, SINCE) ?? null };
 }
 
 export function matchesFilter(filter: EventFilter, event: StoredEvent): boolean {

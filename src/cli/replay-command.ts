@@ -3,6 +3,7 @@
  * With --to, the machines' states right after the last event at or before that global position;
  * without it, every event with what it changed. A log the machines do not accept is refused (exit 2).
  */
+import { nothingAtOrBefore } from '../runtime/log-position.js';
 import { MachineVersionError } from '../runtime/rebuild-run.js';
 import { replaySteps, replayTo, workerStates, type ReplayStep } from '../runtime/replay.js';
 import { InvalidEventError } from '../runtime/run-events.js';
@@ -12,7 +13,7 @@ import type { StoredEvent } from '../store/event-store.js';
 import { withStore } from './cli-store.js';
 import { eventHeader } from './events-command.js';
 import { findRun } from './find-run.js';
-import { parseFlags } from './parse-flags.js';
+import { flagValue, LOG_POSITION, parseFlags } from './parse-flags.js';
 import { UsageError } from './usage-error.js';
 
 const flags = { db: { type: 'string' }, json: { type: 'boolean' }, to: { type: 'string' } } as const;
@@ -96,17 +97,12 @@ function snapshotText(step: ReplayStep, total: number): string {
   return `${lines.join('\n')}\n`;
 }
 
-function parsePosition(value: string): bigint {
-  if (!/^\d+$/.test(value)) throw new UsageError(`overseer replay: --to takes a global position (a whole number, as \`overseer events\` shows), got "${value}"`);
-  return BigInt(value);
-}
-
 export async function replayCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags('replay', args, flags);
   const [runId, extra] = positionals;
   if (runId === undefined) throw new UsageError(`overseer replay: which run? ${USAGE}`);
   if (extra !== undefined) throw new UsageError(`overseer replay: one run at a time, got "${extra}" too; ${USAGE}`);
-  const to = values.to === undefined ? undefined : parsePosition(values.to);
+  const to = flagValue('--to', values.to, LOG_POSITION);
   const events: StoredEvent[] = await withStore(values.db, async (store) => {
     await findRun(store, runId);
     return store.readStream(runId);
@@ -114,7 +110,7 @@ export async function replayCommand(args: string[]): Promise<number> {
   if (to !== undefined) {
     const step = refusing(runId, () => replayTo(events, to));
     if (step === undefined) {
-      throw new UsageError(`overseer replay: run ${runId} has no event at or before position ${to.toString()} (its first is at ${String(events[0]?.position ?? '?')})`);
+      throw new UsageError(`overseer replay: ${nothingAtOrBefore(runId, to, events[0]?.position)}`);
     }
     process.stdout.write(values.json === true ? `${JSON.stringify(snapshotJson(step))}\n` : snapshotText(step, events.length));
     return 0;

@@ -8,7 +8,7 @@ import { planFromObjective } from '../planning/single-packet-plan.js';
 import { startRun } from '../runtime/start-run.js';
 import { engineDeps } from './engine-deps.js';
 import { openCliStore } from './cli-store.js';
-import { parseFlags, positiveInt } from './parse-flags.js';
+import { flagValue, parseFlags, POSITIVE_WHOLE_NUMBER, type FlagValue } from './parse-flags.js';
 import { followRun } from './follow-run.js';
 import { UsageError } from './usage-error.js';
 
@@ -59,17 +59,13 @@ async function choosePolicy(flag: string | undefined, fromPlan: string | object 
   return { name: loaded.name, policy: loaded.policy };
 }
 
-function serviceTimeout(flag: string | undefined): number {
-  if (flag === undefined) return 30_000;
-  const ms = parseDuration(flag);
-  if (ms === null || ms <= 0) throw new UsageError(`--service-timeout must be ${DURATION_HINT}, got "${flag}"`);
-  return ms;
-}
+const DURATION: FlagValue<number> = { expected: DURATION_HINT, read: parseDuration };
 
 export async function runCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags('run', args, flags);
   const { plan, objective } = await loadPackets(values, positionals);
-  const concurrency = positiveInt('--concurrency', values.concurrency, plan?.concurrency ?? 4);
+  const concurrency = flagValue('--concurrency', values.concurrency, POSITIVE_WHOLE_NUMBER) ?? plan?.concurrency ?? 4;
+  const callTimeoutMs = flagValue('--service-timeout', values['service-timeout'], DURATION) ?? 30_000;
   const runsPackets = values.worker !== undefined || values['worker-service'] !== undefined;
   const homeless = (plan?.packets ?? []).filter((p) => p.command === undefined && !runsPackets).map((p) => p.id);
   if (homeless.length > 0) {
@@ -94,7 +90,7 @@ export async function runCommand(args: string[]): Promise<number> {
           planner: values.planner ?? null,
           bootstrap: values.bootstrap ?? null,
           workerService: values['worker-service'] ?? null,
-          callTimeoutMs: serviceTimeout(values['service-timeout']),
+          callTimeoutMs,
         },
         bootstrap: plan?.bootstrap ?? [],
       },

@@ -9,24 +9,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
+import { engineIsLive } from '../runtime/run-lease.js';
 import { isPostgresUrl, resolveDbTarget } from '../store/open-store.js';
 import { lockPathFor, readLock } from '../store/pglite/store-lock.js';
 import { startViewer, type Viewer } from '../web/viewer-server.js';
 import { ViewerStore } from '../web/viewer-store.js';
 import { openCliStore } from './cli-store.js';
-import { parseFlags } from './parse-flags.js';
+import { flagValue, parseFlags, PORT } from './parse-flags.js';
 import { UsageError } from './usage-error.js';
 
 const flags = { port: { type: 'string' }, db: { type: 'string' } } as const;
 const DEFAULT_PORT = 4680;
 const HOST = '127.0.0.1';
-
-function portNumber(value: string | undefined): number {
-  if (value === undefined) return DEFAULT_PORT;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`--port must be a port number from 0 to 65535 (0 picks a free one), got "${value}"`);
-  return n;
-}
 
 function warn(message: string): void {
   process.stderr.write(`overseer serve: ${message}\n`);
@@ -42,11 +36,14 @@ async function servesEmbeddedStore(db: string | undefined): Promise<boolean> {
 
 /**
  * Engines started while serve held the embedded store reach it through serve's socket, and lose it
- * when serve stops (docs/store.md): say which runs may be affected, and how to go on with them.
+ * when serve stops (docs/store.md): say which runs they were working on, and how to go on with them.
+ * Those are the runs an engine holds the lease of; a run left waiting after `--detach` has no engine
+ * (its lease was released), and nothing of it stops with serve.
  */
 async function warnOfClients(store: ViewerStore, db: string | undefined): Promise<void> {
   if (!(await servesEmbeddedStore(db))) return;
-  const live = (await store.use((s) => s.listRuns(50))).filter((r) => r.status === 'running' || r.status === 'waiting');
+  const now = new Date();
+  const live = (await store.use((s) => s.listRuns(50))).filter((r) => r.owner !== null && engineIsLive(r.owner, now));
   if (live.length === 0) return;
   const ids = live.map((r) => r.runId).join(', ');
   warn(`stopping; engines that reached the store through this viewer stop with it (runs not finished: ${ids}) — continue one with: overseer resume RUN_ID`);
@@ -62,7 +59,7 @@ function stopSignal(): Promise<void> {
 export async function serveCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags('serve', args, flags);
   if (positionals.length > 0) throw new UsageError('usage: overseer serve [--port N] [--db URL|DIR]');
-  const port = portNumber(values.port);
+  const port = flagValue('--port', values.port, PORT) ?? DEFAULT_PORT;
   const token = randomBytes(16).toString('hex');
   const store = new ViewerStore(() => openCliStore(values.db, { owner: true }), warn);
   let viewer: Viewer | undefined;

@@ -1,21 +1,22 @@
 /** `overseer status [RUN_ID] [--json]`: the runs newest first, or one run with its workers. */
+import { objectiveText } from '../runtime/objective-line.js';
 import { rebuildRun } from '../runtime/rebuild-run.js';
+import { runListEntry } from '../runtime/run-list-entry.js';
 import { summarizeRun } from '../runtime/run-status.js';
 import type { RunRow } from '../store/event-store.js';
 import { NoStoreError, withStore } from './cli-store.js';
-import { parseFlags } from './parse-flags.js';
+import { flagValue, parseFlags, POSITIVE_WHOLE_NUMBER } from './parse-flags.js';
 import { findRun } from './find-run.js';
 
 const flags = { db: { type: 'string' }, json: { type: 'boolean' }, limit: { type: 'string' } } as const;
 
 function printRuns(runs: readonly RunRow[], json: boolean): void {
   if (json) {
-    const rows = runs.map((r) => ({ runId: r.runId, status: r.status, objective: r.objective, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString() }));
-    process.stdout.write(`${JSON.stringify({ runs: rows })}\n`);
+    process.stdout.write(`${JSON.stringify({ runs: runs.map(runListEntry) })}\n`);
   } else if (runs.length === 0) {
     process.stdout.write('no runs yet\n');
   } else {
-    for (const r of runs) process.stdout.write(`${r.runId}  ${r.status.padEnd(9)}  ${r.createdAt.toISOString()}  ${r.objective}\n`);
+    for (const r of runs.map(runListEntry)) process.stdout.write(`${r.runId}  ${r.status.padEnd(9)}  ${r.createdAt}  ${r.objective}\n`);
   }
 }
 
@@ -23,9 +24,10 @@ export async function statusCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags('status', args, flags);
   const [runId] = positionals;
   if (runId === undefined) {
+    const limit = flagValue('--limit', values.limit, POSITIVE_WHOLE_NUMBER) ?? 50;
     let runs: RunRow[];
     try {
-      runs = await withStore(values.db, (store) => store.listRuns(Number(values.limit ?? 50)));
+      runs = await withStore(values.db, (store) => store.listRuns(limit));
     } catch (error) {
       // No store yet is no runs yet, not an error.
       if (!(error instanceof NoStoreError)) throw error;
@@ -42,7 +44,7 @@ export async function statusCommand(args: string[]): Promise<number> {
       return 0;
     }
     const t = summary.tasks;
-    process.stdout.write(`run ${summary.runId}: ${summary.status} (${summary.workflow}) — ${summary.objective}\n`);
+    process.stdout.write(`run ${summary.runId}: ${summary.status} (${summary.workflow}) — ${objectiveText(summary.objective)}\n`);
     process.stdout.write(`tasks: ${Object.entries(t).map(([k, v]) => `${String(v)} ${k}`).join(', ')}\n`);
     if (summary.reason !== null) process.stdout.write(`reason: ${summary.reason}\n`);
     for (const w of summary.workers) {

@@ -41,7 +41,8 @@ function oneLine(problems: readonly PlanProblem[]): string {
 
 type Checked = { ok: true; policy: TrustPolicy } | { ok: false; problems: PlanProblem[] };
 
-function checkPolicy(value: unknown, base: PlanPath): Checked {
+/** Problems are addressed under `base`: a plan checks its inline policy with its own problems, at `policy`. */
+export function checkPolicy(value: unknown, base: PlanPath): Checked {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     const got = value === null || value === undefined ? 'nothing' : Array.isArray(value) ? 'a list' : `a ${typeof value}`;
     return { ok: false, problems: [{ path: formatPath(base), message: `expected a trust policy (an object with rules), got ${got}` }] };

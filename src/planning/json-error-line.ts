@@ -22,6 +22,10 @@ class Stop extends Error {
   }
 }
 
+/**
+ * Iterative, with the open brackets kept in a list: a file chooses how deeply it nests, so the depth
+ * must not be the JavaScript stack's (a plan of 200,000 `[` would overflow it).
+ */
 function firstErrorOffset(text: string): number | null {
   let at = 0;
   const skip = (): void => {
@@ -40,47 +44,55 @@ function firstErrorOffset(text: string): number | null {
     if (text[at] !== char) throw new Stop(at);
     at += 1;
   };
-  const value = (): void => {
+  const key = (): void => {
     skip();
-    const char = text[at];
-    if (char === '{') return members('}', () => {
-      skip();
-      if (!token(STRING)) throw new Stop(at);
-      expect(':');
-      value();
-    });
-    if (char === '[') return members(']', value);
-    if (token(STRING) || token(NUMBER)) return;
-    for (const literal of ['true', 'false', 'null']) {
-      if (text.startsWith(literal, at)) {
-        at += literal.length;
-        return;
-      }
-    }
-    throw new Stop(at);
+    if (!token(STRING)) throw new Stop(at);
+    expect(':');
   };
-  const members = (close: string, member: () => void): void => {
-    at += 1;
-    skip();
-    if (text[at] === close) {
-      at += 1;
-      return;
-    }
-    for (;;) {
-      member();
-      skip();
-      if (text[at] === close) {
-        at += 1;
-        return;
-      }
-      expect(',');
-    }
+  const scalar = (): boolean => {
+    if (token(STRING) || token(NUMBER)) return true;
+    const literal = ['true', 'false', 'null'].find((word) => text.startsWith(word, at));
+    if (literal === undefined) return false;
+    at += literal.length;
+    return true;
   };
+  /** The brackets that close the containers we are in, innermost last. */
+  const open: Array<'}' | ']'> = [];
 
   try {
-    value();
-    skip();
-    return at < text.length ? at : null;
+    for (;;) {
+      // A value starts here: a container that opens (and is not empty) is entered; anything else is read whole.
+      skip();
+      const char = text[at];
+      if (char === '{' || char === '[') {
+        const close = char === '{' ? '}' : ']';
+        at += 1;
+        skip();
+        if (text[at] !== close) {
+          open.push(close);
+          if (close === '}') key();
+          continue;
+        }
+        at += 1;
+      } else if (!scalar()) {
+        throw new Stop(at);
+      }
+      // A value ended: close what it ended, until a comma asks for the next member.
+      for (;;) {
+        skip();
+        const close = open.at(-1);
+        if (close === undefined) return at < text.length ? at : null;
+        if (text[at] === close) {
+          at += 1;
+          open.pop();
+          continue;
+        }
+        if (text[at] !== ',') throw new Stop(at);
+        at += 1;
+        if (close === '}') key();
+        break;
+      }
+    }
   } catch (stop) {
     if (stop instanceof Stop) return Math.min(stop.offset, text.length);
     throw stop;

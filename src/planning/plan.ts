@@ -3,6 +3,7 @@
  * reports every problem at once, each with its path, so a person fixes their file in one pass.
  */
 import { z } from 'zod';
+import { checkPolicy } from '../gates/policy-file.js';
 import {
   formatPath,
   planErrorMessages,
@@ -11,7 +12,7 @@ import {
   type PlanProblem,
 } from './plan-problem.js';
 import { resolveRecipes } from './recovery-recipe.js';
-import { TaskPacket, TaskPacketFields, type ResolvedTaskPacket } from './task-packet.js';
+import { TASK_PACKET_SCHEMAS, type ResolvedTaskPacket, type UnknownKeys } from './task-packet.js';
 import { dependencyCycles } from './topological-order.js';
 
 export { formatProblems, type PlanProblem } from './plan-problem.js';
@@ -41,10 +42,22 @@ export const PlanFile = z.strictObject({
 const PLAN_KEYS = Object.keys(PlanFile.shape).join(', ');
 
 /** Per-packet fields only: one id or one dependency list for every packet makes no sense. */
-const PacketDefaults = TaskPacketFields.partial().extend({
-  id: z.undefined({ error: 'set ids on packets, not in defaults' }).optional(),
-  dependsOn: z.undefined({ error: 'set dependsOn on packets, not in defaults' }).optional(),
-});
+function packetDefaults(unknownKeys: UnknownKeys) {
+  return TASK_PACKET_SCHEMAS[unknownKeys].fields.partial().extend({
+    id: z.undefined({ error: 'set ids on packets, not in defaults' }).optional(),
+    dependsOn: z.undefined({ error: 'set dependsOn on packets, not in defaults' }).optional(),
+  });
+}
+const PACKET_DEFAULTS = { reject: packetDefaults('reject'), keep: packetDefaults('keep') } as const;
+
+export interface PlanOptions {
+  /**
+   * Keys Overseer does not know, at any depth: refused (`reject`, the default) in a plan a person
+   * wrote, where one is most likely a typo; kept (`keep`) in packets a planner service returned, which
+   * worker services may rely on.
+   */
+  unknownKeys?: UnknownKeys;
+}
 
 export interface Plan {
   /** Where the plan came from (a file path, `command line`, a planner), for messages and events. */
@@ -64,7 +77,8 @@ function isObject(value: unknown): value is RawObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export function parsePlan(value: unknown, source: string): PlanResult {
+export function parsePlan(value: unknown, source: string, options: PlanOptions = {}): PlanResult {
+  const unknownKeys = options.unknownKeys ?? 'reject';
   if (!isObject(value)) {
     const got = value === null || value === undefined ? 'nothing' : Array.isArray(value) ? 'a list' : `a ${typeof value}`;
     return { ok: false, problems: [{ path: '', message: `expected a plan (an object with packets), got ${got}` }] };
@@ -75,7 +89,14 @@ export function parsePlan(value: unknown, source: string): PlanResult {
     problems.push(...problemsFromIssues(top.error.issues, [], `unknown key (a plan has ${PLAN_KEYS})`));
   }
 
-  const defaults = readDefaults(value['defaults'], problems);
+  // Trust rules written in the plan are part of it: their problems are reported with the plan's.
+  const policy = value['policy'];
+  if (isObject(policy)) {
+    const checked = checkPolicy(policy, ['policy']);
+    if (!checked.ok) problems.push(...checked.problems);
+  }
+
+  const defaults = readDefaults(value['defaults'], unknownKeys, problems);
   const defaultRecovery = readDefaultRecovery(defaults, problems);
   const rawPackets = Array.isArray(value['packets']) ? value['packets'] : [];
   const packets: ResolvedTaskPacket[] = [];
@@ -88,7 +109,7 @@ export function parsePlan(value: unknown, source: string): PlanResult {
     }
     const merged = applyDefaults(raw, defaults);
     nodes.push(graphNode(merged, index));
-    const parsed = TaskPacket.safeParse(merged, { error: planErrorMessages });
+    const parsed = TASK_PACKET_SCHEMAS[unknownKeys].packet.safeParse(merged, { error: planErrorMessages });
     const recipes = resolveRecipes(defaultRecovery, raw['recovery'], { defaults: ['defaults', 'recovery'], packet: [...path, 'recovery'] });
     if (!parsed.success) problems.push(...problemsFromIssues(parsed.error.issues, path));
     if (!recipes.ok) problems.push(...recipes.problems);
@@ -125,16 +146,16 @@ function defaultId(index: number): string {
  * derived once. Keys of `defaults` that are wrong are reported once, under `defaults`, and left out
  * of the merge rather than reported again for every packet.
  */
-function readDefaults(raw: unknown, problems: PlanProblem[]): RawObject {
+function readDefaults(raw: unknown, unknownKeys: UnknownKeys, problems: PlanProblem[]): RawObject {
   if (raw === undefined) return {};
   if (!isObject(raw)) {
     problems.push({ path: 'defaults', message: 'expected an object of packet fields' });
     return {};
   }
-  const parsed = PacketDefaults.safeParse(raw, { error: planErrorMessages });
+  const parsed = PACKET_DEFAULTS[unknownKeys].safeParse(raw, { error: planErrorMessages });
   if (parsed.success) return raw;
   problems.push(...problemsFromIssues(parsed.error.issues, ['defaults']));
-  const bad = new Set(parsed.error.issues.map((issue) => issue.path[0]));
+  const bad = new Set(parsed.error.issues.flatMap((issue) => (issue.code === 'unrecognized_keys' && issue.path.length === 0 ? issue.keys : [issue.path[0]])));
   return Object.fromEntries(Object.entries(raw).filter(([key]) => !bad.has(key)));
 }
 

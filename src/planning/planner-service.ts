@@ -41,7 +41,8 @@ export function plannerService(caller: RpcCaller): PlannerService {
         const problem = { path: 'result', message: `expected a list of task packets, got ${describeJson(result)}` };
         return failed(wrongShape(caller.name, 'decompose', result, [problem]));
       }
-      const parsed = parsePlan({ objective, packets: result }, caller.name);
+      // The service's own fields are kept: its workers may rely on them (the seed's `priority`).
+      const parsed = parsePlan({ objective, packets: result }, caller.name, { unknownKeys: 'keep' });
       if (!parsed.ok) {
         // The service sent the list itself: its paths start at the result, not at a plan's `packets`.
         const problems = parsed.problems.map((p) => ({ ...p, path: p.path.replace(/^packets/, 'result') }));

@@ -17,7 +17,8 @@ export async function readStructuredFile(path: string, what: string): Promise<St
   } catch (error) {
     return { ok: false, message: readFailure(error, what) };
   }
-  return parseText(text, extname(path).toLowerCase(), what);
+  // Editors on Windows save UTF-8 with a byte-order mark; YAML skips it, JSON.parse refuses it.
+  return parseText(text.replace(/^\uFEFF/, ''), extname(path).toLowerCase(), what);
 }
 
 function readFailure(error: unknown, what: string): string {

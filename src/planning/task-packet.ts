@@ -1,6 +1,8 @@
 /**
  * A task packet: one unit of work for one worker. Overseer reads its own fields; Claw Code's fields
- * and any other key are kept untouched, because worker services may rely on them.
+ * are kept untouched, because worker services may rely on them. Any other key depends on who wrote
+ * the packet: in a file a person wrote it is most likely a typo (`recipes:` for `recovery:`) and is
+ * refused; in a packet a planner service returned it is the service's own field and is kept.
  */
 import { z } from 'zod';
 import type { RecoveryRecipes } from '../../machines/recovery.js';
@@ -45,27 +47,32 @@ const Command = z
     });
   });
 
-/** A bare string is a gate command at the lowest level; other keys are kept for later gate kinds. */
-export const QualityGate = z.preprocess(
-  (value) => (typeof value === 'string' ? { command: value } : value),
-  z
-    .looseObject({
-      name: z.string().min(1).optional(),
-      command: Command,
-      level: z.enum(GATE_LEVELS).default('targeted_tests'),
-      timeout: Duration.optional(),
-    })
-    .transform(withTimeoutMs),
-);
-export type QualityGate = z.infer<typeof QualityGate>;
+/** `reject`: a key Overseer does not know is a problem in the plan; `keep`: it is passed through. */
+export type UnknownKeys = 'reject' | 'keep';
+
+const GATE_FIELDS = {
+  name: z.string().min(1).optional(),
+  command: Command,
+  level: z.enum(GATE_LEVELS).default('targeted_tests'),
+  timeout: Duration.optional(),
+};
+
+/** A bare string is a gate command at the lowest level. */
+function qualityGate(unknownKeys: UnknownKeys) {
+  const fields = unknownKeys === 'reject' ? z.strictObject(GATE_FIELDS) : z.looseObject(GATE_FIELDS);
+  return z.preprocess((value) => (typeof value === 'string' ? { command: value } : value), fields.transform(withTimeoutMs));
+}
+
+/** A gate as read; one from a planner may carry keys of its own. */
+export type QualityGate = z.infer<ReturnType<typeof qualityGate>>;
 
 /** YAML writes `PORT: 8080` as a number; a process environment only holds strings. */
 const EnvValue = z
   .union([z.string(), z.number(), z.boolean()], { error: 'expected a string' })
   .transform((value) => String(value));
 
-/** The packet's fields before `timeoutMs` is derived; plan defaults are a partial of this. */
-export const TaskPacketFields = z.looseObject({
+/** The packet's fields before `timeoutMs` is derived; plan defaults are a partial of these. */
+const PACKET_FIELDS = {
   id: z
     .string()
     .regex(PACKET_ID_PATTERN, { error: 'must start with a letter or digit and hold only letters, digits, ".", "_" and "-"' })
@@ -79,7 +86,6 @@ export const TaskPacketFields = z.looseObject({
   /** Accepted as written by a planner that already speaks milliseconds; `timeout` wins over it. */
   timeoutMs: z.number().int().positive().optional(),
   trusted: z.boolean().optional(),
-  gates: z.array(QualityGate).optional(),
   /** The level the packet must reach; the highest level among its gates when not given. */
   green_level: z.enum(GATE_LEVELS).optional(),
   /** Recipe overrides in the plan author's words; recovery-recipe.ts checks them and resolves `recipes`. */
@@ -99,13 +105,21 @@ export const TaskPacketFields = z.looseObject({
   escalation_policy: z.unknown().optional(),
   recovery_policy: z.unknown().optional(),
   verification_plan: z.unknown().optional(),
-});
+};
+
+/** The packet's fields, its gates read the same way as its own keys. */
+function taskPacketFields(unknownKeys: UnknownKeys) {
+  const shape = { ...PACKET_FIELDS, gates: z.array(qualityGate(unknownKeys)).optional() };
+  // Typed as the loose object in both cases: a strict one's output is the same minus the extra keys.
+  return unknownKeys === 'reject' ? (z.strictObject(shape) as unknown as z.ZodObject<typeof shape, z.core.$loose>) : z.looseObject(shape);
+}
+type TaskPacketFields = z.infer<ReturnType<typeof taskPacketFields>>;
 
 /**
  * A required level no gate reaches could never be shown green, and two gates of one name would share
  * a log file: both are mistakes in the plan, reported where they were written.
  */
-function checkGreenContract(packet: z.infer<typeof TaskPacketFields>, ctx: z.core.$RefinementCtx): void {
+function checkGreenContract(packet: TaskPacketFields, ctx: z.core.$RefinementCtx): void {
   const gates = packet.gates ?? [];
   const required = packet.green_level;
   if (required !== undefined && !gates.some((gate) => gate.level === required)) {
@@ -121,8 +135,14 @@ function checkGreenContract(packet: z.infer<typeof TaskPacketFields>, ctx: z.cor
   });
 }
 
-export const TaskPacket = TaskPacketFields.superRefine(checkGreenContract).transform(withTimeoutMs);
-export type TaskPacket = z.infer<typeof TaskPacket>;
+function taskPacketSchemas(unknownKeys: UnknownKeys) {
+  const fields = taskPacketFields(unknownKeys);
+  return { fields, packet: fields.superRefine(checkGreenContract).transform(withTimeoutMs) };
+}
+
+/** A packet's schemas (`fields` for plan defaults, `packet` for a packet) for each way of treating unknown keys. */
+export const TASK_PACKET_SCHEMAS = { reject: taskPacketSchemas('reject'), keep: taskPacketSchemas('keep') } as const;
+export type TaskPacket = z.infer<typeof TASK_PACKET_SCHEMAS.keep.packet>;
 
 /**
  * A packet inside a parsed plan: defaults applied, id resolved, dependencies listed, and its recovery

@@ -60,7 +60,10 @@ export function dependencyCycles(nodes: readonly DependencyNode[]): string[][] {
   return cycles.sort((a, b) => (position.get(a[0] ?? '') ?? 0) - (position.get(b[0] ?? '') ?? 0));
 }
 
-/** Tarjan's algorithm; plans are small enough for recursion. */
+/**
+ * Tarjan's algorithm with its call stack written out: a plan chooses how deep the search goes (a
+ * cycle through 5,000 packets is 5,000 frames), so the depth must not be the JavaScript stack's.
+ */
 function stronglyConnected(ids: readonly string[], edges: ReadonlyMap<string, readonly string[]>): string[][] {
   let counter = 0;
   const index = new Map<string, number>();
@@ -68,35 +71,49 @@ function stronglyConnected(ids: readonly string[], edges: ReadonlyMap<string, re
   const stack: string[] = [];
   const onStack = new Set<string>();
   const components: string[][] = [];
+  /** The search path: each packet with how many of its edges it has followed. */
+  const path: Array<{ id: string; next: number }> = [];
 
-  const visit = (id: string): void => {
+  const enter = (id: string): void => {
     index.set(id, counter);
     low.set(id, counter);
     counter += 1;
     stack.push(id);
     onStack.add(id);
-    for (const next of edges.get(id) ?? []) {
-      if (!index.has(next)) {
-        visit(next);
-        low.set(id, Math.min(low.get(id) ?? 0, low.get(next) ?? 0));
-      } else if (onStack.has(next)) {
-        low.set(id, Math.min(low.get(id) ?? 0, index.get(next) ?? 0));
-      }
-    }
-    if (low.get(id) === index.get(id)) {
-      const component: string[] = [];
-      let member: string | undefined;
-      do {
-        member = stack.pop();
-        if (member === undefined) break;
-        onStack.delete(member);
-        component.push(member);
-      } while (member !== id);
-      components.push(component);
-    }
+    path.push({ id, next: 0 });
   };
 
-  for (const id of ids) if (!index.has(id)) visit(id);
+  const leave = (id: string): void => {
+    if (low.get(id) !== index.get(id)) return;
+    const component: string[] = [];
+    let member: string | undefined;
+    do {
+      member = stack.pop();
+      if (member === undefined) break;
+      onStack.delete(member);
+      component.push(member);
+    } while (member !== id);
+    components.push(component);
+  };
+
+  for (const root of ids) {
+    if (index.has(root)) continue;
+    enter(root);
+    while (path.length > 0) {
+      const frame = path[path.length - 1] as { id: string; next: number };
+      const next = (edges.get(frame.id) ?? [])[frame.next];
+      if (next !== undefined) {
+        frame.next += 1;
+        if (!index.has(next)) enter(next);
+        else if (onStack.has(next)) low.set(frame.id, Math.min(low.get(frame.id) ?? 0, index.get(next) ?? 0));
+        continue;
+      }
+      path.pop();
+      leave(frame.id);
+      const parent = path[path.length - 1];
+      if (parent !== undefined) low.set(parent.id, Math.min(low.get(parent.id) ?? 0, low.get(frame.id) ?? 0));
+    }
+  }
   return components;
 }
 

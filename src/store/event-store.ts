@@ -66,6 +66,8 @@ export interface NewRun {
 export interface RunRow extends NewRun {
   createdAt: Date;
   updatedAt: Date;
+  /** The engine holding the run's lease; null when none does (finished, or left waiting after --detach). */
+  owner: LeaseHolder | null;
 }
 
 export interface AppendOptions {

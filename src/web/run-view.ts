@@ -71,11 +71,11 @@ export function eventView(event: StoredEvent): EventView {
   };
 }
 
-/** How many of `events` (in stream order) lie at or before `at`; at least the run's first event. */
+/** How many of `events` (in stream order) lie at or before `at`: 0 when `at` is before the first. */
 export function foldLength(events: readonly StoredEvent[], at: bigint | undefined): number {
   if (at === undefined) return events.length;
   const after = events.findIndex((e) => e.position > at);
-  return Math.max(1, after === -1 ? events.length : after);
+  return after === -1 ? events.length : after;
 }
 
 /** The fold of the first `length` events of a run's stream. */
@@ -103,7 +103,8 @@ export function foldView(events: readonly StoredEvent[], length: number = events
   };
 }
 
-export function runView(run: RunRow, events: readonly StoredEvent[], at: bigint | undefined): RunView {
+/** The run with its whole log, and the fold of its first `length` events. */
+export function runView(run: RunRow, events: readonly StoredEvent[], length: number): RunView {
   return {
     run: {
       runId: run.runId,
@@ -114,6 +115,6 @@ export function runView(run: RunRow, events: readonly StoredEvent[], at: bigint 
       updatedAt: run.updatedAt.toISOString(),
     },
     events: events.map(eventView),
-    ...foldView(events, foldLength(events, at)),
+    ...foldView(events, length),
   };
 }

@@ -4,13 +4,17 @@
  */
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { approvalEvent } from '../runtime/human-decisions.js';
+import { nothingAtOrBefore, parseLogPosition, POSITION_HINT } from '../runtime/log-position.js';
 import { RunNotFoundError } from '../runtime/rebuild-run.js';
+import { runListEntry } from '../runtime/run-list-entry.js';
 import { stateText } from '../runtime/state-value.js';
 import { TruncatedLogError } from '../runtime/truncated-log.js';
 import { NotApplicableError, writeToRun } from '../runtime/write-to-run.js';
+import type { StoredEvent } from '../store/event-store.js';
 import { requestGuard } from './request-guard.js';
 import { streamRun } from './run-stream.js';
 import { foldLength, foldView, runView } from './run-view.js';
@@ -29,25 +33,23 @@ export interface ViewerAppOptions {
 }
 
 const RUN_LIST_LIMIT = 200;
+const BODY_LIMIT_BYTES = 16 * 1024;
+
+/** Text for a decision's payload, which is jsonb: it cannot hold U+0000. */
+const decisionText = (max: number) =>
+  z.string().trim().min(1).max(max).refine((text) => !text.includes('\0'), { error: 'must not contain a NUL character' });
 
 const decisionSchema = z.strictObject({
-  by: z.string().trim().min(1).max(100).optional(),
-  reason: z.string().trim().min(1).max(2000).optional(),
+  by: decisionText(100).optional(),
+  reason: decisionText(2000).optional(),
 });
 
-class BadRequest extends Error {}
-
-function positionParam(value: string | undefined): bigint | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (!/^\d{1,19}$/.test(value)) throw new BadRequest(`at must be an event position (a whole number), got "${value}"`);
-  return BigInt(value);
-}
-
-function versionParam(value: string | undefined): number {
-  if (value === undefined || value === '') return 0;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 0) throw new BadRequest(`since must be a stream version, got "${value}"`);
-  return n;
+/** `at` (a global position) and `since` (a stream version) follow the rule `replay --to` and `events --since` do. */
+function positionParam(name: string, value: string | undefined): bigint | undefined {
+  if (value === undefined) return undefined;
+  const position = parseLogPosition(value);
+  if (position === null) throw new HTTPException(400, { message: `${name}: expected ${POSITION_HINT}, got ${JSON.stringify(value)}` });
+  return position;
 }
 
 async function decisionBody(c: Context): Promise<z.infer<typeof decisionSchema>> {
@@ -56,11 +58,17 @@ async function decisionBody(c: Context): Promise<z.infer<typeof decisionSchema>>
   try {
     if (text.trim() !== '') raw = JSON.parse(text);
   } catch {
-    throw new BadRequest('the body is not JSON');
+    throw new HTTPException(400, { message: 'the body is not JSON' });
   }
   const parsed = decisionSchema.safeParse(raw);
-  if (!parsed.success) throw new BadRequest(`bad decision: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ')}`);
+  if (!parsed.success) {
+    throw new HTTPException(400, { message: `bad decision: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ')}` });
+  }
   return parsed.data;
+}
+
+function noRun(runId: string): HTTPException {
+  return new HTTPException(404, { message: `no run ${runId}` });
 }
 
 export function viewerApp(options: ViewerAppOptions): Hono {
@@ -68,7 +76,20 @@ export function viewerApp(options: ViewerAppOptions): Hono {
   const app = new Hono();
 
   app.use('*', requestGuard({ token: options.token, hosts: options.hosts }));
-  app.use('/api/*', bodyLimit({ maxSize: 16 * 1024 }));
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: BODY_LIMIT_BYTES,
+      onError: () => {
+        throw new HTTPException(413, { message: `the request body is over the limit of ${String(BODY_LIMIT_BYTES / 1024)} KiB` });
+      },
+    }),
+  );
+  // A run id holding NUL cannot name a run (no Postgres text holds one): not found, before any query.
+  app.use('/api/runs/:runId/*', async (c, next) => {
+    if (c.req.param('runId').includes('\0')) throw noRun(c.req.param('runId'));
+    await next();
+  });
 
   app.get('/', (c) => files.page(c, 'index.html'));
   app.get('/runs/:runId', (c) => files.page(c, 'run.html'));
@@ -77,37 +98,45 @@ export function viewerApp(options: ViewerAppOptions): Hono {
 
   app.get('/api/runs', async (c) => {
     const runs = await store.use((s) => s.listRuns(RUN_LIST_LIMIT));
-    return c.json({
-      runs: runs.map((r) => ({ runId: r.runId, status: r.status, objective: r.objective, createdAt: r.createdAt.toISOString(), updatedAt: r.updatedAt.toISOString() })),
-    });
+    return c.json({ runs: runs.map(runListEntry) });
   });
 
-  const loadRun = (runId: string) =>
-    store.use(async (s) => {
+  /** The fold up to `at` (the whole log without it); one before the run's first event is nothing to show. */
+  const lengthAt = (runId: string, events: readonly StoredEvent[], at: bigint | undefined): number => {
+    const length = foldLength(events, at);
+    if (length === 0 && at !== undefined) throw new HTTPException(404, { message: nothingAtOrBefore(runId, at, events[0]?.position) });
+    return length;
+  };
+
+  const loadRun = async (runId: string) => {
+    const loaded = await store.use(async (s) => {
       const run = await s.getRun(runId);
       return run === undefined ? undefined : { run, events: await s.readStream(runId) };
     });
+    if (loaded === undefined || loaded.events.length === 0) throw noRun(runId);
+    return loaded;
+  };
 
   app.get('/api/runs/:runId', async (c) => {
-    const at = positionParam(c.req.query('at'));
-    const loaded = await loadRun(c.req.param('runId'));
-    if (loaded === undefined || loaded.events.length === 0) return c.json({ error: `no run ${c.req.param('runId')}` }, 404);
-    return c.json(runView(loaded.run, loaded.events, at));
+    const runId = c.req.param('runId');
+    const at = positionParam('at', c.req.query('at'));
+    const loaded = await loadRun(runId);
+    return c.json(runView(loaded.run, loaded.events, lengthAt(runId, loaded.events, at)));
   });
 
   // The time-travel slider: only the fold at a position, not the whole log again.
   app.get('/api/runs/:runId/fold', async (c) => {
-    const at = positionParam(c.req.query('at'));
-    const loaded = await loadRun(c.req.param('runId'));
-    if (loaded === undefined || loaded.events.length === 0) return c.json({ error: `no run ${c.req.param('runId')}` }, 404);
-    return c.json(foldView(loaded.events, foldLength(loaded.events, at)));
+    const runId = c.req.param('runId');
+    const at = positionParam('at', c.req.query('at'));
+    const loaded = await loadRun(runId);
+    return c.json(foldView(loaded.events, lengthAt(runId, loaded.events, at)));
   });
 
   app.get('/api/runs/:runId/stream', async (c) => {
     const runId = c.req.param('runId');
     // After a reconnect the browser says where it stopped; that wins over the page's first `since`.
-    const since = versionParam(c.req.header('last-event-id') ?? c.req.query('since'));
-    if ((await store.use((s) => s.getRun(runId))) === undefined) return c.json({ error: `no run ${runId}` }, 404);
+    const since = Number(positionParam('since', c.req.header('last-event-id') ?? c.req.query('since')) ?? 0n);
+    if ((await store.use((s) => s.getRun(runId))) === undefined) throw noRun(runId);
     return streamSSE(c, (stream) => streamRun(stream, { store, runId, since, onWarning: options.onWarning, track: options.track }));
   });
 
@@ -124,11 +153,13 @@ export function viewerApp(options: ViewerAppOptions): Hono {
   }
 
   app.notFound((c) => c.json({ error: `no such page: ${c.req.path}` }, 404));
+  // Every refusal is an HTTPException (ours, or a hono middleware's) or one of the runtime's typed
+  // errors: each answers with its status. Anything else is the viewer's fault, told in one line.
   app.onError((error, c) => {
-    if (error instanceof BadRequest) return c.json({ error: error.message }, 400);
+    if (error instanceof HTTPException) return c.json({ error: error.message }, error.status);
     if (error instanceof RunNotFoundError) return c.json({ error: error.message }, 404);
     if (error instanceof NotApplicableError || error instanceof TruncatedLogError) return c.json({ error: error.message }, 409);
-    options.onWarning(`${c.req.method} ${c.req.path}: ${error.stack ?? error.message}`);
+    options.onWarning(`${c.req.method} ${JSON.stringify(c.req.path)}: ${String(error)}`);
     return c.json({ error: error.message }, 500);
   });
   return app;

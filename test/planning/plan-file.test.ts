@@ -66,6 +66,13 @@ describe('a plan file', () => {
     expect((await loadPlanFile(write('Planfile', YAML_PLAN))).ok).toBe(true);
   });
 
+  it('reads a file saved with a UTF-8 byte-order mark, JSON as well as YAML', async () => {
+    for (const [name, text] of [['bom.json', JSON_PLAN], ['bom.yaml', YAML_PLAN], ['bom-json.txt', JSON_PLAN]] as const) {
+      const result = await loadPlanFile(write(name, `\uFEFF${text}`));
+      expect(result.ok ? result.plan.packets.map((p) => p.id) : result.problems).toEqual(['build', 'test']);
+    }
+  });
+
   it('says so when the file is missing', async () => {
     const path = join(dir, 'absent.yaml');
     expect(oneLine(await loadPlanFile(path), path)).toBe(`${path}: file not found`);
@@ -121,6 +128,8 @@ describe('a JSON syntax error', () => {
     ['unfinished', '{\n  "packets": [\n', 3],
     ['text after the plan', '{"packets": []}\n\nmore', 3],
     ['bad literal', '{\n"a": tru\n}', 2],
+    // Nested deeper than any call stack: the scanner must not recurse per level.
+    ['200,000 brackets never closed', `{"packets":\n${'['.repeat(200_000)}`, 2],
   ];
   it.each(cases)('names the line: %s', async (name, text, line) => {
     const path = write(`${name.replace(/ /g, '-')}.json`, text);

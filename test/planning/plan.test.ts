@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_RECIPES } from '../../machines/recovery.js';
-import { formatProblems, parsePlan, type Plan, type PlanResult } from '../../src/planning/plan.js';
+import { DEFAULT_RECIPES, FAILURE_KINDS } from '../../machines/recovery.js';
+import { formatProblems, parsePlan, type Plan, type PlanProblem, type PlanResult } from '../../src/planning/plan.js';
 import { planFromObjective } from '../../src/planning/single-packet-plan.js';
 
 function planOf(result: PlanResult): Plan {
@@ -86,11 +86,54 @@ describe('a plan', () => {
     });
   });
 
-  it('rejects an unknown top-level key with its path, but keeps unknown packet keys', () => {
-    const result = parsePlan({ packets: [{ objective: 'a', myServiceHint: { deep: [1, 2] } }], pakcets: [], workers: 3 }, 'p');
-    const problems = problemsOf(result);
-    expect(Object.keys(problems)).toEqual(['pakcets', 'workers']);
-    expect(problems['pakcets']).toMatch(/^unknown key/);
+  it('refuses a key it does not know at every depth of a plan a person wrote, each by its path, all at once', () => {
+    const result = parsePlan(
+      {
+        pakcets: [],
+        policy: { rules: [{ match: { id: 'a', colour: 'red' }, outcome: 'trust', nmae: 'x' }], defualt: 'ask' },
+        defaults: { timeout: '30s', colour: 'blue', recovery: { exit_nonzero: { max_attempt: 2 } } },
+        packets: [
+          {
+            objective: 'a',
+            recipes: { exit_nonzero: { max_attempts: 2 } },
+            gates: ['npm test', { command: 'tsc', levle: 'package' }],
+            recovery: { exit_nonzro: {}, timeout: { backoff: { intial: '1s' } } },
+          },
+          { objective: 'b' },
+        ],
+      },
+      'p',
+    );
+    expect(problemsOf(result)).toEqual({
+      pakcets: 'unknown key (a plan has objective, packets, defaults, policy, bootstrap, concurrency)',
+      'policy.rules[0].match.colour': 'unknown key (a match has id, objective, command, cwd, scope_path, worker)',
+      'policy.rules[0].nmae': 'unknown key (a rule has name, match, outcome)',
+      'policy.defualt': 'unknown key (a policy has rules, default)',
+      // Once, under defaults: not again for every packet the defaults apply to.
+      'defaults.colour': 'unknown key',
+      'defaults.recovery.exit_nonzero.max_attempt': 'unknown key (a recipe has max_attempts, backoff, escalate)',
+      'packets[0].recipes': 'unknown key',
+      'packets[0].gates[1].levle': 'unknown key',
+      'packets[0].recovery.exit_nonzro': `unknown key (failure kinds are ${FAILURE_KINDS.join(', ')}, and '*' for the rest)`,
+      'packets[0].recovery.timeout.backoff.intial': 'unknown key (backoff has initial, factor, max, jitter)',
+    });
+    expect(formatProblems((result as { problems: PlanProblem[] }).problems, 'plan.yaml')).toMatch(/; packets\[0\]\.recipes: unknown key;/);
+  });
+
+  it('keeps every field of packets a planner service returned, at every depth', () => {
+    const packet = {
+      objective: 'a',
+      priority: 'high',
+      myServiceHint: { deep: [1, 2] },
+      gates: [{ command: 'tsc', level: 'package', retries: 1 }],
+    };
+    const plan = planOf(parsePlan({ packets: [packet] }, 'planner', { unknownKeys: 'keep' }));
+    expect(plan.packets[0]).toMatchObject({ priority: 'high', myServiceHint: { deep: [1, 2] }, gates: [{ command: 'tsc', level: 'package', retries: 1 }] });
+    expect(problemsOf(parsePlan({ packets: [packet] }, 'plan.yaml'))).toEqual({
+      'packets[0].priority': 'unknown key',
+      'packets[0].myServiceHint': 'unknown key',
+      'packets[0].gates[0].retries': 'unknown key',
+    });
   });
 
   it('rejects a plan that is not an object, or has no packets', () => {
@@ -99,7 +142,7 @@ describe('a plan', () => {
     expect(problemsOf(parsePlan({ packets: [] }, 'p'))).toEqual({ packets: 'must not be empty' });
   });
 
-  it('keeps Claw Code fields and any other packet field untouched', () => {
+  it("keeps Claw Code's task-packet fields untouched", () => {
     const claw = {
       objective: 'fix the parser',
       scope: 'single_file',
@@ -112,9 +155,8 @@ describe('a plan', () => {
       commit_policy: 'single commit',
       reporting_contract: { format: 'markdown' },
       escalation_policy: 'ask',
-      recovery_policy: { retries: 2 },
+      recovery_policy: { retries: 2, nested: { list: [1, 'two', null] } },
       verification_plan: ['lint', 'test'],
-      x_custom: { nested: { list: [1, 'two', null] } },
     };
     const plan = planOf(parsePlan({ packets: [claw] }, 'p'));
     expect(plan.packets[0]).toEqual({ ...claw, id: 'task-1', dependsOn: [], recipes: DEFAULT_RECIPES });
@@ -173,14 +215,14 @@ describe('a plan', () => {
     expect(Object.keys(bad)).toEqual(['packets[0].timeout', 'packets[1].timeout', 'packets[2].timeout', 'packets[3].timeout']);
   });
 
-  it('reads quality gates permissively: a bare command, levels, timeouts, extra keys', () => {
+  it('reads quality gates: a bare command, levels, timeouts', () => {
     const plan = planOf(
       parsePlan(
         {
           packets: [
             {
               objective: 'x',
-              gates: ['npm test', { name: 'types', command: 'tsc', level: 'package', timeout: '2m', retries: 1 }],
+              gates: ['npm test', { name: 'types', command: 'tsc', level: 'package', timeout: '2m' }],
             },
           ],
         },
@@ -189,7 +231,7 @@ describe('a plan', () => {
     );
     expect(plan.packets[0]?.gates).toEqual([
       { command: 'npm test', level: 'targeted_tests' },
-      { name: 'types', command: 'tsc', level: 'package', timeout: '2m', timeoutMs: 120_000, retries: 1 },
+      { name: 'types', command: 'tsc', level: 'package', timeout: '2m', timeoutMs: 120_000 },
     ]);
     expect(problemsOf(parsePlan({ packets: [{ objective: 'x', gates: [{ level: 'deploy' }] }] }, 'p'))).toEqual({
       'packets[0].gates[0].command': 'required',

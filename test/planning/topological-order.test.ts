@@ -21,4 +21,13 @@ describe('dependency order', () => {
   it('names a shortest cycle through the first packet of a tangle', () => {
     expect(dependencyCycles([node('a', 'b'), node('b', 'c', 'a'), node('c', 'a')])).toEqual([['a', 'b']]);
   });
+
+  it('names a cycle through 100,000 packets (the plan chooses the depth, not the call stack)', () => {
+    const count = 100_000;
+    const ring = Array.from({ length: count }, (_, i) => node(`p${String(i)}`, `p${String((i + 1) % count)}`));
+    const cycles = dependencyCycles(ring);
+    expect(cycles).toHaveLength(1);
+    expect(cycles[0]).toHaveLength(count);
+    expect(cycles[0]?.slice(0, 3)).toEqual(['p0', 'p1', 'p2']);
+  });
 });

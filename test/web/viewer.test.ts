@@ -174,6 +174,119 @@ describe.runIf(hasChromium).each(testBackends())('viewer on $name', (backend) =>
     }
   });
 
+  it.runIf(backend.name === 'pglite')('when serve stops it names the runs whose engines stop with it, not runs left waiting after --detach', async () => {
+    const other = await backend.newTarget();
+    const served = await startServe(other.db, cwd);
+    const detached = await overseer(['run', '--plan', plans.gated, '--detach', '--json', '--db', other.db], { cwd });
+    expect(detached.code).toBe(3);
+    const waitingId = (JSON.parse(detached.stdout) as { runId: string }).runId;
+    // An engine connected through this serve, in the middle of its run.
+    const running = overseerProcess(['run', '--plan', plans.slow, '--db', other.db], { cwd });
+    const liveId = await eventually(() => /run (\w+) started/.exec(running.output().stderr)?.[1], 20_000, 'the run to start');
+    await eventually(() => (running.output().stderr.includes('slow running') ? true : undefined), 20_000, 'the worker to run');
+    try {
+      const stopped = await served.stop();
+      expect(stopped.code).toBe(0);
+      const warning = stopped.stderr.split('\n').find((line) => line.includes('engines that reached the store through this viewer'));
+      expect(warning).toContain(`(runs not finished: ${liveId})`);
+      expect(warning).not.toContain(waitingId);
+    } finally {
+      // Its engine lost the store with serve; how it then ends is not this test's subject.
+      running.kill('SIGKILL');
+      await running.done;
+      await writeFile(join(cwd, `release-${liveId}`), '');
+      await other.dispose();
+    }
+  });
+
+  it('answers a body over the limit with 413 and a run id holding NUL with 404, never with a stack trace', async () => {
+    const approve = (runId: string, body: BodyInit, extra: RequestInit = {}) =>
+      fetch(new URL(`/api/runs/${runId}/workers/risky/approve`, viewer.url), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${viewer.token}` },
+        body,
+        ...extra,
+      });
+    const big = JSON.stringify({ reason: 'x'.repeat(20 * 1024) });
+    const sized = await approve('abc', big);
+    expect([sized.status, await sized.json()]).toEqual([413, { error: 'the request body is over the limit of 16 KiB' }]);
+    // Without a Content-Length (chunked), the limit is found while reading.
+    const streamed = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode(big));
+        controller.close();
+      },
+    });
+    expect((await approve('abc', streamed, { duplex: 'half' } as RequestInit)).status).toBe(413);
+
+    for (const path of ['/api/runs/%00abc', '/api/runs/%00abc/fold?at=1', '/api/runs/%00/stream']) {
+      const response = await fetch(new URL(path, viewer.url));
+      expect([path, response.status]).toEqual([path, 404]);
+    }
+    expect((await approve('%00x', '{}')).status).toBe(404);
+
+    const { runId } = JSON.parse((await cli(['run', '--plan', plans.gated, '--detach', '--json'])).stdout) as { runId: string };
+    // A decision's text goes into a jsonb payload, which cannot hold NUL: refused, not a failed write.
+    expect((await approve(runId, JSON.stringify({ reason: 'a\u0000b' }))).status).toBe(400);
+    expect(JSON.parse((await cli(['status', runId, '--json'])).stdout)).toMatchObject({ status: 'waiting' });
+    expect(viewer.output().stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('reads positions by the one rule replay --to and events --since follow', async () => {
+    const done = await cli(['run', '--plan', plans.quick, '--json']);
+    const { runId } = JSON.parse(done.stdout) as { runId: string };
+    const { events } = (await (await fetch(new URL(`/api/runs/${runId}`, viewer.url))).json()) as { events: ApiEvent[] };
+    const first = events[0]!.position;
+    const get = async (query: string) => {
+      const response = await fetch(new URL(`/api/runs/${runId}${query}`, viewer.url));
+      return [response.status, ((await response.json()) as { error?: string }).error ?? null] as const;
+    };
+
+    // 0 is before every event: nothing to fold, as `replay --to 0` says.
+    const replayed = await cli(['replay', runId, '--to', '0']);
+    expect(replayed.code).toBe(2);
+    const nothing = `run ${runId} has no event at or before position 0 (its first is at ${first})`;
+    expect(replayed.stderr).toBe(`overseer replay: ${nothing}\n`);
+    expect(await get('/fold?at=0')).toEqual([404, nothing]);
+    expect(await get('?at=0')).toEqual([404, nothing]);
+    expect((await get(`/fold?at=${first}`))[0]).toBe(200);
+
+    // Digits only: an exponent, a sign or a fraction is not a position, for the page as for the CLI.
+    for (const [name, value] of [['at', '1e3'], ['at', '-1'], ['at', '1.0'], ['at', ''], ['since', '1e3']] as const) {
+      const path = name === 'at' ? `/fold?at=${value}` : `/stream?since=${value}`;
+      expect(await get(path)).toEqual([400, `${name}: expected an event position (a whole number, as \`overseer events\` shows), got "${value}"`]);
+    }
+    const cliRefusal = await cli(['replay', runId, '--to', '1e3']);
+    expect([cliRefusal.code, cliRefusal.stderr]).toEqual([2, '--to: expected an event position (a whole number, as `overseer events` shows), got "1e3"\n']);
+  });
+
+  it('lists a run on one line with its objective escaped and cut, in status and /api/runs alike', async () => {
+    // 200 KB: more than a command line takes, so it comes in a plan.
+    const objective = `\u001b[31mred\u001b[0m first line\nsecond line\t${'long '.repeat(40_000)}`;
+    const plan = join(cwd, 'long-objective.json');
+    await writeFile(plan, JSON.stringify({ objective, packets: [{ id: 'one', objective: 'o', command: 'true', trusted: true }] }));
+    const done = await cli(['run', '--plan', plan, '--json']);
+    expect(done.code).toBe(0);
+    const { runId } = JSON.parse(done.stdout) as { runId: string };
+
+    const rows = (await cli(['status'])).stdout.split('\n').filter((line) => line.startsWith(`${runId} `));
+    expect(rows).toHaveLength(1);
+    const row = rows[0]!;
+    expect(row).toMatch(/ \\u001b\[31mred\\u001b\[0m first line\\nsecond line\\tlong long .*…$/);
+    expect([...row].filter((char) => char < ' ')).toEqual([]);
+    expect(row.length).toBeLessThan(200);
+
+    const listed = (await (await fetch(new URL('/api/runs', viewer.url))).json()) as { runs: Array<{ runId: string; objective: string }> };
+    const fromApi = listed.runs.find((r) => r.runId === runId)?.objective;
+    const fromJson = (JSON.parse((await cli(['status', '--json'])).stdout) as { runs: Array<{ runId: string; objective: string }> }).runs.find((r) => r.runId === runId)?.objective;
+    expect(row.endsWith(`  ${fromApi ?? '?'}`)).toBe(true);
+    expect(fromJson).toBe(fromApi);
+    // One run's own views keep the whole objective.
+    expect((JSON.parse((await cli(['status', runId, '--json'])).stdout) as { objective: string }).objective).toBe(objective);
+    const view = (await (await fetch(new URL(`/api/runs/${runId}`, viewer.url))).json()) as { run: { objective: string } };
+    expect(view.run.objective).toBe(objective);
+  });
+
   it('refuses a changing request without the token, from another origin, or not JSON', async () => {
     const detached = await cli(['run', '--plan', plans.gated, '--detach', '--json']);
     expect(detached.code).toBe(3);
