@@ -1,6 +1,7 @@
 /**
- * The one interface the rest of Overseer sees of its event store. Backends (pg, PGlite) live in their
- * own folders and are built by `openStore`; nothing outside src/store learns which one it has.
+ * The one interface the rest of Overseer sees of its event store. The two ways of reaching a server
+ * (a URL, or the embedded server Overseer starts itself) live in their own folders and are opened by
+ * `openStore`; nothing outside src/store learns which one it has.
  */
 
 /** Which machine an event concerns: the run's workflow or one of its workers. */
@@ -105,7 +106,7 @@ export interface LeaseHolder {
 export type LeaseResult = { acquired: true; epoch: bigint } | { acquired: false; holder: LeaseHolder };
 
 export interface EventStore {
-  readonly backend: 'pg' | 'pglite';
+  readonly backend: 'pg' | 'embedded';
   /** Creates the runs row and appends the run's first events in one transaction. */
   startRun(run: NewRun, events: NewEvent[]): Promise<AppendResult>;
   getRun(runId: string): Promise<RunRow | undefined>;

@@ -35,10 +35,10 @@ const DEFAULT_RUN_LIMIT = 100;
  *
  * Every write is ONE statement (data-modifying CTEs where a run row changes with events): it is
  * atomic on its own, costs one round trip, and never leaves a transaction open across statements,
- * which matters for PGlite's socket server where all clients share one session.
+ * which would hold back every commit-safe global reader on the server (see `readAll`).
  */
 export class KyselyEventStore implements EventStore {
-  readonly backend: 'pg' | 'pglite';
+  readonly backend: 'pg' | 'embedded';
   readonly #source: StoreBackend;
   readonly #heads = new StreamHeads();
   readonly #wakeups: WakeupHub;

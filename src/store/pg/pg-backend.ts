@@ -13,16 +13,21 @@ export interface PgConnection {
   port?: number;
   user?: string;
   database?: string;
+  /** Shown in pg_stat_activity: which overseer process a connection belongs to. */
+  application_name?: string;
 }
 
 export interface PgBackendOptions {
   readonly connection: PgConnection;
-  /** Reported as the store's backend: 'pglite' when this is a client of an embedded store's server. */
-  readonly name: 'pg' | 'pglite';
-  /** LISTEN on a dedicated connection. Off for PGlite's socket server, where all clients share one session. */
-  readonly listen: boolean;
+  /** Reported as the store's backend: 'embedded' for the server Overseer starts itself. */
+  readonly name: 'pg' | 'embedded';
   readonly pollMs: number;
   readonly maxConnections: number;
+  /**
+   * Keep idle connections open for as long as the store is: an embedded server stops after a quiet
+   * period without clients, and a process with the store open must count as one.
+   */
+  readonly keepIdleConnections: boolean;
   /** Connection attempts refused or reset (a server starting or restarting) are retried this often. */
   readonly connectRetries: number;
 }
@@ -40,7 +45,11 @@ export function clientConfig(connection: PgConnection): pg.ClientConfig {
 }
 
 export function createPgBackend(options: PgBackendOptions): StoreBackend {
-  const pool = new pg.Pool({ ...clientConfig(options.connection), max: options.maxConnections });
+  const pool = new pg.Pool({
+    ...clientConfig(options.connection),
+    max: options.maxConnections,
+    ...(options.keepIdleConnections ? { idleTimeoutMillis: 0 } : {}),
+  });
   // An idle client that dies (server restart, database dropped) is discarded by the pool; whoever
   // needs a connection next gets the error from connect(). Without a listener Node would crash.
   pool.on('error', () => undefined);
@@ -63,7 +72,7 @@ export function createPgBackend(options: PgBackendOptions): StoreBackend {
     name: options.name,
     db,
     pollMs: options.pollMs,
-    listen: options.listen ? (wake) => listenForEvents(options.connection, wake) : () => Promise.resolve(() => Promise.resolve()),
+    listen: (wake) => listenForEvents(options.connection, wake),
     close: () => db.destroy(),
   };
 }
