@@ -251,7 +251,9 @@ export class KyselyEventStore implements EventStore {
       .where(sql<boolean>`(tx_id, position) > (${after.txId}::xid8, ${after.position.toString()}::bigint)`)
       .where(sql<boolean>`tx_id < pg_snapshot_xmin(pg_current_snapshot())`);
     if (streamId !== undefined) query = query.where('stream_id', '=', streamId);
-    const rows = await query.orderBy('tx_id').orderBy('position').limit(limit).execute();
+    // `events.tx_id`, the xid8 column: a bare `tx_id` in ORDER BY names the selected text alias, which
+    // sorts '1000' before '999' and, once transaction ids gain a digit, reorders and repeats events.
+    const rows = await query.orderBy(sql`events.tx_id`).orderBy('position').limit(limit).execute();
     return rows.map(toStoredEvent);
   }
 
