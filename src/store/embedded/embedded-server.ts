@@ -49,7 +49,7 @@ export async function ensureServer(storeDir: string, options: EnsureOptions): Pr
     const binaries = await postgresBinaries();
     const user = serverUser();
     let location = await locateStore(storeDir);
-    if (!existsSync(location.pointerFile) && !existsSync(location.dataDir)) {
+    if (!existsSync(location.pointerFile)) {
       location = await prepareHome(location, user);
       if (!existsSync(location.dataDir)) await createCluster(location, { binaries, user, env: options.env });
       await recordHome(location);

@@ -84,8 +84,15 @@ async function readyServer(location: StoreLocation): Promise<RunningServer | und
 /** Watches one server until it is idle long enough (then stops it) or goes away. */
 async function watch(location: StoreLocation, server: RunningServer, idleMs: number): Promise<'stopped' | 'lost'> {
   const client = new pg.Client({ host: server.socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', application_name: KEEPER_APPLICATION_NAME });
-  // The server going away shows as a failed query below; without a listener the error would crash us.
-  client.on('error', () => undefined);
+  let lost = false;
+  let wakeUp = (): void => undefined;
+  const onLoss = (): void => {
+    lost = true;
+    wakeUp();
+  };
+  // The server stopping (or killed) ends our connection: stop waiting at once.
+  client.on('error', onLoss);
+  client.on('end', onLoss);
   try {
     await client.connect();
   } catch {
@@ -96,8 +103,14 @@ async function watch(location: StoreLocation, server: RunningServer, idleMs: num
   let quietSince = Date.now();
   try {
     for (;;) {
-      await new Promise((resolve) => setTimeout(resolve, pollMs));
-      const connected = await clients(client).catch(() => undefined);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pollMs);
+        wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      const connected = lost ? undefined : await clients(client).catch(() => undefined);
       if (connected === undefined) return 'lost';
       if (connected > 0) quietSince = Date.now();
       else if (Date.now() - quietSince >= idleMs && (await stopIfStillQuiet(location, server, client))) return 'stopped';

@@ -2,11 +2,11 @@
  * Where an embedded store's files live.
  *
  * The store folder (`--db DIR`, by default `./.overseer/pg`) holds Overseer's own files: the start
- * and keeper locks and, when the cluster lives elsewhere, the pointer file `location`. The cluster
- * lives in a "home": the store folder itself, or, when the server runs as the `postgres` user (as
- * root) and that user cannot enter the project, a per-project folder that user owns,
- * `/var/lib/overseer/<hash of the store folder>` (not /tmp: a cleaner there would delete a cluster's
- * files). The home holds `data/` (the cluster), `run/` (its unix socket) and `server.log`.
+ * and keeper locks, and the pointer file `location`, written once the cluster exists. The cluster
+ * lives in a "home": the store folder itself (the pointer says `.`), or, when the server runs as the
+ * `postgres` user (as root) and that user cannot enter the project, a per-project folder that user
+ * owns, `/var/lib/overseer/<hash of the store folder>` (not /tmp: a cleaner there would delete a
+ * cluster's files). The home holds `data/` (the cluster), `run/` (its unix socket) and `server.log`.
  *
  * A unix socket path holds at most 107 bytes, and Postgres reads its socket folder from a
  * comma-separated setting: a home whose `run/.s.PGSQL.5432` is too long or has unusual characters
@@ -26,6 +26,8 @@ const SOCKET_NAME = `.s.PGSQL.${String(SOCKET_PORT)}`;
 const MAX_SOCKET_PATH_BYTES = 103;
 const RELOCATED_BASE = '/var/lib/overseer';
 const POINTER = 'location';
+/** The pointer's content for a cluster in the store folder itself: relative, so the project can move. */
+const HERE = '.';
 /** What Overseer itself leaves in a store folder (and a home), including leftovers of interrupted starts. */
 const OUR_FILES = /^(start\.lock|keeper\.lock|location|server\.log(\.old)?|run|store|data\.new-.*|.*\.stale\..*|location\..*)$/;
 /** In a relocated home: the store folder it belongs to, so a lost pointer can be found again. */
@@ -34,7 +36,7 @@ const BACK_POINTER = 'store';
 export interface StoreLocation {
   readonly storeDir: string;
   readonly home: string;
-  /** The pointer file, present only when the home is not the store folder. */
+  /** The pointer file, present once the cluster exists. */
   readonly pointerFile: string;
   readonly dataDir: string;
   readonly socketDir: string;
@@ -66,6 +68,7 @@ export async function locateStore(storeDir: string): Promise<StoreLocation> {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return locationAt(storeDir, storeDir);
     throw error;
   }
+  if (home === HERE) return locationAt(storeDir, storeDir);
   if (!isAbsolute(home)) throw new StoreUnavailableError(`the store ${storeDir} is damaged: ${pointer} should name a folder, it holds "${home.slice(0, 80)}"`);
   return locationAt(storeDir, home);
 }
@@ -76,7 +79,7 @@ export async function locateStore(storeDir: string): Promise<StoreLocation> {
  */
 export async function prepareHome(location: StoreLocation, user: ServerUser | undefined): Promise<StoreLocation> {
   const { storeDir } = location;
-  if (existsSync(location.pointerFile) || existsSync(location.dataDir)) return location;
+  if (existsSync(location.dataDir)) return location;
   await refuseForeignFolder(storeDir);
   if (canEnter(user, storeDir)) return location;
   const home = join(RELOCATED_BASE, hashOf(storeDir));
@@ -95,12 +98,11 @@ export async function prepareHome(location: StoreLocation, user: ServerUser | un
 }
 
 /**
- * Writes the pointer to a home elsewhere, once its cluster exists: from then on a missing cluster is
- * an error, never a reason to make a new, empty one.
+ * Writes the pointer once the cluster exists (also for a cluster in the store folder itself): from
+ * then on a missing cluster is reported as such, never replaced by a new, empty one.
  */
 export async function recordHome(location: StoreLocation): Promise<void> {
-  if (location.home === location.storeDir) return;
-  await writeWhole(location.pointerFile, `${location.home}\n`);
+  await writeWhole(location.pointerFile, `${location.home === location.storeDir ? HERE : location.home}\n`);
 }
 
 /** Only our own files may be in a store folder that has no cluster yet. */
