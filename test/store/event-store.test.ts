@@ -54,8 +54,12 @@ describe.each(backends)('event store on $name', (backend) => {
 
   /** Where a global reader that wants only this test's events starts. */
   async function now(): Promise<Checkpoint> {
-    const last = (await store.readAll(START, 1_000_000)).at(-1);
-    return last === undefined ? START : { txId: last.txId, position: last.position };
+    // From the table, not the safe read: on a shared server another session's open transaction holds
+    // pg_snapshot_xmin (and the safe read) back, and earlier tests' events would count as this one's.
+    const [last] = await target.query<{ tx: string; position: string }>(
+      'select tx_id::text as tx, position::text as position from events order by tx_id desc, position desc limit 1',
+    );
+    return last === undefined ? START : { txId: last.tx, position: BigInt(last.position) };
   }
 
   /** A second, separately opened store: its own pool, as another process would have. */
