@@ -90,7 +90,9 @@ describe('the embedded store server', () => {
     const stopped = await engine.done;
     expect(stopped.code).toBe(1);
     const complaint = stopped.stderr.split('\n').filter((line) => /stopped/.test(line));
-    expect(complaint).toEqual([expect.stringMatching(new RegExp(`^overseer: run ${runId} stopped: .*overseer resume ${runId}$`)) as string]);
+    expect(complaint).toEqual([
+      expect.stringMatching(new RegExp(`^overseer: run ${runId} stopped: the store server for ${literally(target.db)} went away \\(.*\\); the run is kept — overseer resume ${runId}$`)) as string,
+    ]);
     expect(stopped.stderr).not.toMatch(/^\s+at /m);
 
     await writeFile(release, '');

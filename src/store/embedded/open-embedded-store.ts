@@ -42,6 +42,7 @@ async function connect(storeDir: string, server: RunningServer): Promise<StoreBa
   const backend = createPgBackend({
     connection: { host: server.socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', application_name: `overseer ${String(process.pid)}` },
     name: 'embedded',
+    serverName: `the store server for ${storeDir}`,
     pollMs: 250,
     maxConnections: 10,
     keepIdleConnections: true,

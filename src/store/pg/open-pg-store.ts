@@ -10,6 +10,7 @@ export async function openPgStore(url: string): Promise<EventStore> {
   const backend = createPgBackend({
     connection: { connectionString: url },
     name: 'pg',
+    serverName: `the database server ${redactUrl(url)}`,
     pollMs: 250,
     maxConnections: 10,
     keepIdleConnections: false,

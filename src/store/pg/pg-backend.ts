@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import { EVENTS_CHANNEL, type StoreDatabase } from '../schema.js';
 import type { StoreBackend } from '../store-backend.js';
@@ -21,6 +21,8 @@ export interface PgBackendOptions {
   readonly connection: PgConnection;
   /** Reported as the store's backend: 'embedded' for the server Overseer starts itself. */
   readonly name: 'pg' | 'embedded';
+  /** How errors name the server when the connection to it is lost, e.g. `the store server for DIR`. */
+  readonly serverName: string;
   readonly pollMs: number;
   readonly maxConnections: number;
   /**
@@ -53,17 +55,21 @@ export function createPgBackend(options: PgBackendOptions): StoreBackend {
   // An idle client that dies (server restart, database dropped) is discarded by the pool; whoever
   // needs a connection next gets the error from connect(). Without a listener Node would crash.
   pool.on('error', () => undefined);
-  const watched = new WeakSet<pg.PoolClient>();
+  const explained = new WeakMap<pg.PoolClient, PostgresPoolClient>();
   const retryingPool: PostgresPool = {
     async connect() {
-      const client = await connectWithRetry(() => pool.connect(), options.connectRetries);
-      if (!watched.has(client)) {
-        watched.add(client);
+      const client = await connectWithRetry(() => pool.connect(), options.connectRetries).catch((error: unknown) => {
+        throw explainLoss(error, options.serverName);
+      });
+      let wrapped = explained.get(client);
+      if (wrapped === undefined) {
         // A checked-out client whose connection breaks (server stopped, database dropped) emits
         // 'error'; its query in flight rejects on its own, and without a listener Node would crash.
         client.on('error', () => undefined);
+        wrapped = explaining(client, options.serverName);
+        explained.set(client, wrapped);
       }
-      return client;
+      return wrapped;
     },
     end: () => pool.end(),
   };
@@ -75,6 +81,31 @@ export function createPgBackend(options: PgBackendOptions): StoreBackend {
     listen: (wake) => listenForEvents(options.connection, wake),
     close: () => db.destroy(),
   };
+}
+
+/** Queries through `client` whose connection is lost fail with an error that says so (see explainLoss). */
+function explaining(client: pg.PoolClient, serverName: string): PostgresPoolClient {
+  const query = (text: unknown, parameters?: unknown[]): unknown => {
+    // Kysely streams through a cursor object (not used by the store): passed through untouched.
+    if (typeof text !== 'string') return client.query(text as never);
+    return client.query(text, parameters).catch((error: unknown) => {
+      throw explainLoss(error, serverName);
+    });
+  };
+  return { query: query as PostgresPoolClient['query'], release: (destroy?: boolean) => client.release(destroy) };
+}
+
+const LOST_CONNECTION = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'EPIPE', '57P01', '57P02', '57P03']);
+
+/**
+ * A server that went away (stopped, killed) surfaces as `write EPIPE` or `Connection terminated`:
+ * say which server, keeping the error itself (its code and text) for callers that tell it apart.
+ */
+function explainLoss(error: unknown, serverName: string): unknown {
+  if (!(error instanceof Error)) return error;
+  if (!LOST_CONNECTION.has(errorCode(error) ?? '') && !/Connection terminated|not queryable/i.test(error.message)) return error;
+  error.message = `${serverName} went away (${error.message.split('\n')[0] ?? ''})`;
+  return error;
 }
 
 const RETRYABLE_CONNECT = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'EPIPE']);
