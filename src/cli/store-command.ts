@@ -23,7 +23,7 @@ const flags = { db: { type: 'string' }, json: { type: 'boolean' }, force: { type
 export async function storeCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags('store', args, flags);
   const [action, ...rest] = positionals;
-  if (rest.length > 0) throw new UsageError(USAGE);
+  if (rest.length > 0 || (action !== 'keep' && values.idle !== undefined)) throw new UsageError(USAGE);
   try {
     if (action === 'status') return await status(values.db, values.json === true);
     if (action === 'stop') return await stop(values.db, values.force === true);
