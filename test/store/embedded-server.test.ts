@@ -177,6 +177,25 @@ describe('the embedded store server', () => {
     expect((await cli(['status', '--json'])).code).toBe(0);
   });
 
+  it('keeps every committed event when the pointer and lock files are removed while an engine runs', async () => {
+    const plan = join(cwd, 'gated.json');
+    await writeFile(plan, JSON.stringify({ packets: [{ id: 'risky', objective: 'needs a yes', command: 'echo risky' }] }));
+    const engine = overseerProcess(['run', '--plan', plan, '--json', '--db', target.db], { cwd });
+    await eventually(() => (engine.output().stderr.includes('waiting for approval') ? true : undefined), 30_000, 'the trust gate');
+    const runId = /run (\w+) started/.exec(engine.output().stderr)?.[1] ?? '';
+    const before = (await cli(['events', runId, '--json'])).stdout.trim().split('\n');
+
+    for (const name of ['location', 'keeper.lock', 'start.lock']) await rm(join(target.db, name), { force: true });
+    expect((await cli(['events', runId, '--json'])).stdout.trim().split('\n')).toEqual(before);
+    expect((await cli(['approve', runId, 'risky'])).code).toBe(0);
+    expect((await engine.done).code).toBe(0);
+    const after = (await cli(['events', runId, '--json'])).stdout.trim().split('\n');
+    expect(after.slice(0, before.length)).toEqual(before);
+    expect(after.length).toBeGreaterThan(before.length);
+    expect(JSON.parse((await cli(['status', runId, '--json'])).stdout)).toMatchObject({ status: 'completed' });
+    expect((await serverLog()).match(/database system is ready to accept connections/g)).toHaveLength(1);
+  });
+
   it('refuses a folder that is not a store instead of mixing into it', async () => {
     const elsewhere = join(cwd, 'notes');
     await mkdir(elsewhere);
