@@ -1,4 +1,4 @@
-/** Opens the store a command was pointed at (--db, OVERSEER_DB, or ./.overseer/db). */
+/** Opens the store a command was pointed at (--db, OVERSEER_DB, or ./.overseer/pg). */
 import { existsSync } from 'node:fs';
 import { isPostgresUrl, openStore, resolveDbTarget } from '../store/open-store.js';
 import type { EventStore } from '../store/event-store.js';
@@ -8,14 +8,21 @@ import { UsageError } from './usage-error.js';
 /** A command that only reads or answers (not run, resume, serve) found no embedded store at all. */
 export class NoStoreError extends UsageError {}
 
-export async function openCliStore(db: string | undefined, options: { owner?: boolean } = {}): Promise<EventStore> {
+/** The store's folder or URL, or NoStoreError when looking (`create` unset) finds no embedded store. */
+export function cliStoreTarget(db: string | undefined, options: { create?: boolean } = {}): string {
   const target = resolveDbTarget(db, process.env, process.cwd());
   // Looking must not create: `overseer status` in the wrong folder should say so, not build a store there.
-  if (options.owner !== true && !isPostgresUrl(target) && !existsSync(target)) {
+  if (options.create !== true && !isPostgresUrl(target) && !existsSync(target)) {
     throw new NoStoreError(`no Overseer store at ${target} (nothing has run here; --db or OVERSEER_DB name another)`);
   }
+  return target;
+}
+
+/** `create`: an engine or the viewer, which make the embedded store when there is none. */
+export async function openCliStore(db: string | undefined, options: { create?: boolean } = {}): Promise<EventStore> {
+  const target = cliStoreTarget(db, options);
   try {
-    return await openStore(target, options);
+    return await openStore(target);
   } catch (error) {
     if (error instanceof StoreUnavailableError) throw new UsageError(error.message);
     throw error;

@@ -1,31 +1,17 @@
 /**
  * `overseer events RUN_ID --follow`: prints a run's new events as they are stored, through the store's
  * subscription (filtered to the run's stream), until the workflow reaches a final state or the user
- * presses Ctrl-C.
- *
- * An embedded store that no engine serves is opened by the follower itself, and while it is open
- * nobody else can get in (an `approve`, or the `resume` that would move the run on). So a follower
- * that finds itself holding the folder lets go at once and looks again a moment later; once an
- * engine serves the store, it subscribes through it like everyone else.
+ * presses Ctrl-C. When the store's server goes away (stopped, or killed), the follower opens the store
+ * again, which starts the server again, and carries on from the last event it printed.
  */
-import { resolve } from 'node:path';
 import { endsRun } from '../runtime/run-end.js';
 import { START, type Checkpoint, type EventStore, type StoredEvent } from '../store/event-store.js';
-import { isPostgresUrl, resolveDbTarget } from '../store/open-store.js';
-import { lockPathFor, readLock } from '../store/pglite/store-lock.js';
 import { openCliStore } from './cli-store.js';
 
 export type FollowEnd = 'ended' | 'interrupted';
 
 const RELOOK_MS = 500;
 const MAX_LOST = 20;
-
-async function holdsEmbeddedStore(db: string | undefined): Promise<boolean> {
-  const target = resolveDbTarget(db, process.env, process.cwd());
-  if (isPostgresUrl(target)) return false;
-  const lock = await readLock(lockPathFor(resolve(target)));
-  return lock.kind === 'held' && lock.info.pid === process.pid;
-}
 
 export interface Interruption {
   promise: Promise<'interrupted'>;
@@ -70,12 +56,12 @@ export async function followEvents(
     for (;;) {
       const store = await openCliStore(db);
       try {
-        const outcome = await followWith(store, runId, () => seen, take, () => ended, await holdsEmbeddedStore(db), interrupted.promise);
+        const outcome = await followWith(store, runId, () => seen, take, () => ended, interrupted.promise);
         if (outcome !== 'again') return outcome;
         lost = 0;
       } catch (error) {
-        // The engine whose socket we read through exited mid-query: look again (a bounded number of
-        // times in a row, so a store that is really gone still ends the command).
+        // The server went away mid-query: look again (a bounded number of times in a row, so a store
+        // that is really gone still ends the command).
         if (++lost > MAX_LOST) throw error;
       } finally {
         // Closing a connection whose server is gone can fail too; there is nothing left to release.
@@ -95,7 +81,6 @@ async function followWith(
   seen: () => number,
   take: (event: StoredEvent) => void,
   ended: () => boolean,
-  holder: boolean,
   interrupted: Promise<'interrupted'>,
 ): Promise<FollowEnd | 'again'> {
   const catchUp = async () => {
@@ -103,7 +88,6 @@ async function followWith(
   };
   await catchUp();
   if (ended()) return 'ended';
-  if (holder) return 'again';
   // Within one stream a later version always has a later transaction id: start from the last event seen.
   const [last] = await store.readStream(runId, { fromVersion: seen(), toVersion: seen() });
   const from: Checkpoint = last === undefined ? START : { txId: last.txId, position: last.position };
@@ -115,7 +99,7 @@ async function followWith(
       for (const event of events) take(event);
       if (ended()) settle('ended');
     },
-    // The store went away (its engine stopped): open it again, whoever holds it now.
+    // The store's server went away: open the store again (which starts it again).
     { streamId: runId, onError: () => settle('again') },
   );
   const end = await Promise.race([outcome, interrupted]);

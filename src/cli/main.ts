@@ -13,6 +13,7 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   viz: async (args) => (await import('./viz-command.js')).vizCommand(args),
   verify: async (args) => (await import('./verify-command.js')).verifyCommand(args),
   serve: async (args) => (await import('./serve-command.js')).serveCommand(args),
+  store: async (args) => (await import('./store-command.js')).storeCommand(args),
 };
 
 const USAGE = `usage: overseer <command> [options]
@@ -25,7 +26,8 @@ const USAGE = `usage: overseer <command> [options]
   replay RUN_ID [--to POSITION] [--json]
   viz [workflow|worker|RUN_ID] [--format mermaid|dot|json]
   verify RUN_ID [--json]
-  serve [--port N] [--db URL|DIR]`;
+  serve [--port N] [--db URL|DIR]
+  store status|stop [--db URL|DIR] [--json] [--force]`;
 
 export async function main(argv: string[]): Promise<number> {
   // `overseer events RUN | head` closes our stdout early: that is the reader's choice, not a failure.

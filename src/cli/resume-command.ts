@@ -16,7 +16,7 @@ export async function resumeCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags('resume', args, flags);
   const [runId] = positionals;
   if (runId === undefined || positionals.length > 1) throw new UsageError('usage: overseer resume RUN_ID [--json] [--detach]');
-  const store = await openCliStore(values.db, { owner: true });
+  const store = await openCliStore(values.db, { create: true });
   const deps = engineDeps(store);
   try {
     let engine;

@@ -73,7 +73,7 @@ export async function runCommand(args: string[]): Promise<number> {
   }
 
   const policy = await choosePolicy(values.policy, plan?.policy, values.plan);
-  const store = await openCliStore(values.db, { owner: true });
+  const store = await openCliStore(values.db, { create: true });
   const deps = engineDeps(store);
   try {
     const engine = await startRun(

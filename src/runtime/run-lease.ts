@@ -24,11 +24,6 @@ function ownerIsDeadHere(holder: LeaseHolder): boolean {
   return !isSameProcessAlive(Number(pid), start === undefined || start === '' ? null : start);
 }
 
-/** Whether an engine is working on the run now: its lease is unexpired and its process, if on this host, alive. */
-export function engineIsLive(holder: LeaseHolder, now: Date = new Date()): boolean {
-  return holder.expiresAt !== null && holder.expiresAt > now && !ownerIsDeadHere(holder);
-}
-
 function describeHolder(runId: string, holder: LeaseHolder): string {
   const [host, pid] = holder.ownerId.split(':');
   const ago = holder.heartbeatAt === null ? 'no heartbeat' : `last heartbeat ${String(Math.max(0, Math.round((Date.now() - holder.heartbeatAt.getTime()) / 1000)))}s ago`;

@@ -125,9 +125,5 @@ export function toRunRow(row: Selectable<RunsTable>): RunRow {
     status,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
-    owner:
-      row.owner_id === null
-        ? null
-        : { ownerId: row.owner_id, epoch: BigInt(row.owner_epoch), heartbeatAt: row.heartbeat_at, expiresAt: row.lease_expires_at },
   };
 }

@@ -1,6 +1,7 @@
 /**
- * The one interface the rest of Overseer sees of its event store. Backends (pg, PGlite) live in their
- * own folders and are built by `openStore`; nothing outside src/store learns which one it has.
+ * The one interface the rest of Overseer sees of its event store. The two ways of reaching a server
+ * (a URL, or the embedded server Overseer starts itself) live in their own folders and are opened by
+ * `openStore`; nothing outside src/store learns which one it has.
  */
 
 /** Which machine an event concerns: the run's workflow or one of its workers. */
@@ -66,8 +67,6 @@ export interface NewRun {
 export interface RunRow extends NewRun {
   createdAt: Date;
   updatedAt: Date;
-  /** The engine holding the run's lease; null when none does (finished, or left waiting after --detach). */
-  owner: LeaseHolder | null;
 }
 
 export interface AppendOptions {
@@ -107,7 +106,7 @@ export interface LeaseHolder {
 export type LeaseResult = { acquired: true; epoch: bigint } | { acquired: false; holder: LeaseHolder };
 
 export interface EventStore {
-  readonly backend: 'pg' | 'pglite';
+  readonly backend: 'pg' | 'embedded';
   /** Creates the runs row and appends the run's first events in one transaction. */
   startRun(run: NewRun, events: NewEvent[]): Promise<AppendResult>;
   getRun(runId: string): Promise<RunRow | undefined>;
@@ -119,14 +118,6 @@ export interface EventStore {
   readAll(after: Checkpoint, limit?: number): Promise<StoredEvent[]>;
   /** Catch-up from the checkpoint, then live; each event is delivered once, in `readAll` order. */
   subscribe(after: Checkpoint, onEvents: (events: StoredEvent[]) => Promise<void> | void, options?: SubscribeOptions): Subscription;
-  /**
-   * Takes the run's lease when it is free, expired, already ours, or when `takeOver` says its holder
-   * is gone (a dead process on this host). Undefined when the run does not exist.
-   */
-  acquireLease(runId: string, ownerId: string, ttlMs: number, takeOver: (holder: LeaseHolder) => boolean): Promise<LeaseResult | undefined>;
-  /** Extends the lease; false when it is no longer ours (taken over after it expired). */
-  renewLease(runId: string, ownerId: string, epoch: bigint, ttlMs: number): Promise<boolean>;
-  releaseLease(runId: string, ownerId: string, epoch: bigint): Promise<void>;
   /**
    * Takes the run's lease when it is free, expired, already ours, or when `takeOver` says its holder
    * is gone (a dead process on this host). Undefined when the run does not exist.

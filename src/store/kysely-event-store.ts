@@ -35,10 +35,10 @@ const DEFAULT_RUN_LIMIT = 100;
  *
  * Every write is ONE statement (data-modifying CTEs where a run row changes with events): it is
  * atomic on its own, costs one round trip, and never leaves a transaction open across statements,
- * which matters for PGlite's socket server where all clients share one session.
+ * which would hold back every commit-safe global reader on the server (see `readAll`).
  */
 export class KyselyEventStore implements EventStore {
-  readonly backend: 'pg' | 'pglite';
+  readonly backend: 'pg' | 'embedded';
   readonly #source: StoreBackend;
   readonly #heads = new StreamHeads();
   readonly #wakeups: WakeupHub;
@@ -251,7 +251,9 @@ export class KyselyEventStore implements EventStore {
       .where(sql<boolean>`(tx_id, position) > (${after.txId}::xid8, ${after.position.toString()}::bigint)`)
       .where(sql<boolean>`tx_id < pg_snapshot_xmin(pg_current_snapshot())`);
     if (streamId !== undefined) query = query.where('stream_id', '=', streamId);
-    const rows = await query.orderBy('tx_id').orderBy('position').limit(limit).execute();
+    // `events.tx_id`, the xid8 column: a bare `tx_id` in ORDER BY names the selected text alias, which
+    // sorts '1000' before '999' and, once transaction ids gain a digit, reorders and repeats events.
+    const rows = await query.orderBy(sql`events.tx_id`).orderBy('position').limit(limit).execute();
     return rows.map(toStoredEvent);
   }
 

@@ -1,7 +1,6 @@
 /**
- * Run leases over the runs table: each is one statement, so they are atomic on their own on both
- * backends (and safe through PGlite's shared socket session). Times come from the database clock so
- * engines on different machines agree on expiry.
+ * Run leases over the runs table: each is one statement, so it is atomic on its own. Times come from
+ * the database clock so engines on different machines agree on expiry.
  */
 import { sql, type Kysely } from 'kysely';
 import type { LeaseHolder, LeaseResult } from './event-store.js';

@@ -7,7 +7,7 @@ import type { StoreDatabase } from './schema.js';
  * factory; nothing above src/store sees it.
  */
 export interface StoreBackend {
-  readonly name: 'pg' | 'pglite';
+  readonly name: 'pg' | 'embedded';
   readonly db: Kysely<StoreDatabase>;
   /** Default polling interval for subscriptions (they poll even when notifications work). */
   readonly pollMs: number;
@@ -16,6 +16,6 @@ export interface StoreBackend {
    * resolves to the function that stops it. A backend that cannot listen resolves to a no-op.
    */
   listen(wake: () => void): Promise<() => Promise<void>>;
-  /** Releases everything the backend holds (pool, PGlite, socket server, lock file). */
+  /** Releases everything the backend holds (its pool and LISTEN connection). */
   close(): Promise<void>;
 }

@@ -113,7 +113,7 @@ export class PollingSubscription implements Subscription {
 
 /**
  * Fans one notification source out to every subscription of a store. The source (a LISTEN
- * connection, PGlite's db.listen) is started on the first subscription and stopped on close.
+ * connection) is started on the first subscription and stopped on close.
  */
 export class WakeupHub {
   readonly #listeners = new Set<() => void>();

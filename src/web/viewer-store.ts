@@ -1,9 +1,7 @@
 /**
- * The store `serve` keeps for as long as it runs. On an embedded store, serve is either the folder's
- * holder (it opens it with `owner: true`, so it serves the socket that engines started later connect
- * through) or a client of the engine that held it first. A client loses its connection for good when
- * that engine exits (docs/store.md), so a use that fails because the server went away drops the store
- * and runs once more on a store opened afresh — by then usually as the holder.
+ * The store `serve` keeps for as long as it runs. When the store's server goes away under it (stopped
+ * with `overseer store stop --force`, or killed), a use that fails for that reason drops the store and
+ * runs once more on a store opened afresh, which starts the server again (docs/store.md).
  */
 import type { EventStore } from '../store/event-store.js';
 
@@ -65,7 +63,7 @@ export class ViewerStore {
   discard(store: EventStore): void {
     if (this.#current?.store !== store) return;
     this.#current = undefined;
-    this.#onWarning('the store server went away (its engine exited); opening the store again');
+    this.#onWarning('the store server went away; opening the store again');
     store.close().catch((error: unknown) => this.#onWarning(`closing the old store connection: ${String(error)}`));
   }
 

@@ -30,7 +30,7 @@ describe.each(testBackends())('replay on $name', (backend) => {
 
   beforeAll(async () => {
     target = await backend.newTarget();
-    store = await target.open({ owner: true });
+    store = await target.open();
     cwd = await mkdtemp(join(tmpdir(), 'overseer-replay-'));
   });
   afterAll(async () => {

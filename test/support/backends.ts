@@ -1,8 +1,9 @@
 /**
- * The store backends every store-backed test runs against: PGlite always (a fresh folder per target,
- * quick thanks to the store template), Postgres whenever OVERSEER_TEST_DATABASE_URL names a server
- * (a fresh database per target, dropped on dispose). Under CI a missing Postgres fails the run
- * instead of quietly skipping half the suite.
+ * The store backends every store-backed test runs against: the embedded Postgres always (a fresh
+ * store folder per target, its cluster copied from the cached template, its server stopped on
+ * dispose), a Postgres server whenever OVERSEER_TEST_DATABASE_URL names one (a fresh database per
+ * target, dropped on dispose). Under CI a missing server fails the run instead of quietly skipping
+ * half the suite.
  *
  *   describe.each(testBackends())('$name', (backend) => { ... target = await backend.newTarget() ... })
  *
@@ -12,33 +13,32 @@ import { afterAll, beforeAll } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { join } from 'node:path';
 import pg from 'pg';
+import { ensureServer, stopStoreServer } from '../../src/store/embedded/embedded-server.js';
+import { locateStore, SOCKET_PORT } from '../../src/store/embedded/store-location.js';
 import type { EventStore } from '../../src/store/event-store.js';
 import { openStore } from '../../src/store/open-store.js';
-import { lockPathFor, readLock, tryAcquireLock } from '../../src/store/pglite/store-lock.js';
-import { processStartTime } from '../../src/workers/process-identity.js';
 
 export interface TestTarget {
   /** What `--db` / `openStore` takes: a folder, or a postgres:// URL. */
   db: string;
-  open(options?: { owner?: boolean }): Promise<EventStore>;
+  open(): Promise<EventStore>;
   /** Raw SQL on the target's database, for tests that inspect or tamper behind the store's back. */
   query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
-  /** Closes stores this target opened and left open, then deletes the folder or drops the database. */
+  /** Closes stores this target opened and left open, then removes the store (its server stopped) or drops the database. */
   dispose(): Promise<void>;
 }
 
 export interface TestBackend {
-  name: 'pglite' | 'pg';
+  name: 'embedded' | 'pg';
   newTarget(): Promise<TestTarget>;
 }
 
 export const TEST_DATABASE_URL_VARIABLE = 'OVERSEER_TEST_DATABASE_URL';
 
 export function testBackends(env: NodeJS.ProcessEnv = process.env): TestBackend[] {
-  const backends: TestBackend[] = [{ name: 'pglite', newTarget: newPgliteTarget }];
+  const backends: TestBackend[] = [{ name: 'embedded', newTarget: newEmbeddedTarget }];
   const url = env[TEST_DATABASE_URL_VARIABLE];
   if (url !== undefined && url !== '') {
     backends.push({ name: 'pg', newTarget: () => newPgTarget(url) });
@@ -53,8 +53,8 @@ function tracking(db: string, query: TestTarget['query'], remove: () => Promise<
   return {
     db,
     query,
-    async open(options = {}) {
-      const store = await openStore(db, options);
+    async open() {
+      const store = await openStore(db);
       opened.add(store);
       return store;
     },
@@ -67,40 +67,29 @@ function tracking(db: string, query: TestTarget['query'], remove: () => Promise<
   };
 }
 
-async function newPgliteTarget(): Promise<TestTarget> {
+/** A store folder in a new temporary folder (mode 0700: as root its cluster lives elsewhere, pointed to). */
+export async function newEmbeddedTarget(): Promise<TestTarget> {
   const parent = await mkdtemp(join(tmpdir(), 'overseer-store-'));
-  const db = join(parent, 'db');
-  return tracking(db, (text, params) => queryFolder(db, text, params), () => rm(parent, { recursive: true, force: true }));
+  const db = join(parent, 'store');
+  return tracking(db, (text, params) => queryEmbedded(db, text, params), () => removeEmbeddedStore(db, parent));
 }
 
-/** Through the holder's socket when a store serves the folder, else on the folder itself under its lock. */
-async function queryFolder<R>(db: string, text: string, params: unknown[] = []): Promise<R[]> {
-  const state = await readLock(lockPathFor(db));
-  if (state.kind === 'held' && state.alive && state.info.socket !== undefined) {
-    const socket = state.info.socket;
-    const client = new pg.Client(
-      'path' in socket
-        ? { host: dirname(socket.path), port: 5432, user: 'postgres', database: 'postgres' }
-        : { ...socket, user: 'postgres', database: 'postgres' },
-    );
-    await client.connect();
-    try {
-      return (await client.query(text, params)).rows as R[];
-    } finally {
-      await client.end();
-    }
-  }
-  const lock = await tryAcquireLock(lockPathFor(db), { pid: process.pid, processStartTime: processStartTime(process.pid), owner: false });
-  if (lock === null) throw new Error(`test query: ${db} is held by a store that does not serve it; close it first`);
+/** Stops the store's server and removes its folder, its relocated home (if any) and `parent`. */
+export async function removeEmbeddedStore(db: string, parent: string): Promise<void> {
+  const location = await locateStore(db);
+  await stopStoreServer(db);
+  if (location.home !== db) await rm(location.home, { recursive: true, force: true });
+  await rm(parent, { recursive: true, force: true });
+}
+
+async function queryEmbedded<R>(db: string, text: string, params: unknown[] = []): Promise<R[]> {
+  const { server } = await ensureServer(db, { env: process.env });
+  const client = new pg.Client({ host: server.socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres' });
+  await client.connect();
   try {
-    const pglite = await PGlite.create({ dataDir: db });
-    try {
-      return (await pglite.query<R>(text, params)).rows;
-    } finally {
-      await pglite.close();
-    }
+    return (await client.query(text, params)).rows as R[];
   } finally {
-    await lock.release();
+    await client.end();
   }
 }
 
@@ -135,7 +124,7 @@ export function useStore(backend: TestBackend): { readonly store: EventStore; re
   const held: { store?: EventStore; target?: TestTarget } = {};
   beforeAll(async () => {
     held.target = await backend.newTarget();
-    held.store = await held.target.open({ owner: true });
+    held.store = await held.target.open();
   });
   afterAll(async () => {
     await held.target?.dispose();

@@ -19,11 +19,11 @@ import { launchChromium, startServe } from '../support/viewer.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DOCS = join(ROOT, 'docs');
 const EXAMPLES = join(ROOT, 'examples');
-const pglite = testBackends().find((b) => b.name === 'pglite');
+const embedded = testBackends().find((b) => b.name === 'embedded');
 
-describe.runIf(process.env.OVERSEER_SCREENSHOTS === '1' && pglite !== undefined)('screenshots', () => {
+describe.runIf(process.env.OVERSEER_SCREENSHOTS === '1' && embedded !== undefined)('screenshots', () => {
   it('takes the viewer screenshots in docs/', { timeout: 120_000 }, async () => {
-    const target = await pglite!.newTarget();
+    const target = await embedded!.newTarget();
     const cwd = await mkdtemp(join(tmpdir(), 'overseer-shots-'));
     const viewer = await startServe(target.db, cwd);
     const browser = await launchChromium();

@@ -3,16 +3,17 @@ import type { EventStore } from '../event-store.js';
 import { KyselyEventStore } from '../kysely-event-store.js';
 import { migrateToLatest } from '../migrate.js';
 import { StoreUnavailableError } from '../store-errors.js';
-import { createPgBackend, errorCode, type PgConnection } from './pg-backend.js';
+import { createPgBackend, errorCode } from './pg-backend.js';
 
 /** A store on a Postgres server (`postgres://…`): checks the server answers, then migrates. */
 export async function openPgStore(url: string): Promise<EventStore> {
   const backend = createPgBackend({
     connection: { connectionString: url },
     name: 'pg',
-    listen: true,
+    serverName: `the database server ${redactUrl(url)}`,
     pollMs: 250,
     maxConnections: 10,
+    keepIdleConnections: false,
     connectRetries: 0,
   });
   try {
@@ -23,28 +24,6 @@ export async function openPgStore(url: string): Promise<EventStore> {
   }
   try {
     await migrateToLatest(backend.db, { serialize: true });
-  } catch (error) {
-    await backend.close();
-    throw error;
-  }
-  return new KyselyEventStore(backend);
-}
-
-/**
- * A client of an embedded store served by another process (PGlite's socket server). The owner
- * migrated it; notifications do not cross its clients, so subscriptions poll.
- */
-export async function openServedStore(connection: PgConnection): Promise<EventStore> {
-  const backend = createPgBackend({
-    connection: { user: 'postgres', database: 'postgres', ...connection },
-    name: 'pglite',
-    listen: false,
-    pollMs: 100,
-    maxConnections: 4,
-    connectRetries: 4,
-  });
-  try {
-    await sql`select 1`.execute(backend.db);
   } catch (error) {
     await backend.close();
     throw error;

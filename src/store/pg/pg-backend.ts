@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, type PostgresPool } from 'kysely';
+import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
 import { EVENTS_CHANNEL, type StoreDatabase } from '../schema.js';
 import type { StoreBackend } from '../store-backend.js';
@@ -13,16 +13,23 @@ export interface PgConnection {
   port?: number;
   user?: string;
   database?: string;
+  /** Shown in pg_stat_activity: which overseer process a connection belongs to. */
+  application_name?: string;
 }
 
 export interface PgBackendOptions {
   readonly connection: PgConnection;
-  /** Reported as the store's backend: 'pglite' when this is a client of an embedded store's server. */
-  readonly name: 'pg' | 'pglite';
-  /** LISTEN on a dedicated connection. Off for PGlite's socket server, where all clients share one session. */
-  readonly listen: boolean;
+  /** Reported as the store's backend: 'embedded' for the server Overseer starts itself. */
+  readonly name: 'pg' | 'embedded';
+  /** How errors name the server when the connection to it is lost, e.g. `the store server for DIR`. */
+  readonly serverName: string;
   readonly pollMs: number;
   readonly maxConnections: number;
+  /**
+   * Keep idle connections open for as long as the store is: an embedded server stops after a quiet
+   * period without clients, and a process with the store open must count as one.
+   */
+  readonly keepIdleConnections: boolean;
   /** Connection attempts refused or reset (a server starting or restarting) are retried this often. */
   readonly connectRetries: number;
 }
@@ -40,21 +47,29 @@ export function clientConfig(connection: PgConnection): pg.ClientConfig {
 }
 
 export function createPgBackend(options: PgBackendOptions): StoreBackend {
-  const pool = new pg.Pool({ ...clientConfig(options.connection), max: options.maxConnections });
+  const pool = new pg.Pool({
+    ...clientConfig(options.connection),
+    max: options.maxConnections,
+    ...(options.keepIdleConnections ? { idleTimeoutMillis: 0 } : {}),
+  });
   // An idle client that dies (server restart, database dropped) is discarded by the pool; whoever
   // needs a connection next gets the error from connect(). Without a listener Node would crash.
   pool.on('error', () => undefined);
-  const watched = new WeakSet<pg.PoolClient>();
+  const explained = new WeakMap<pg.PoolClient, PostgresPoolClient>();
   const retryingPool: PostgresPool = {
     async connect() {
-      const client = await connectWithRetry(() => pool.connect(), options.connectRetries);
-      if (!watched.has(client)) {
-        watched.add(client);
+      const client = await connectWithRetry(() => pool.connect(), options.connectRetries).catch((error: unknown) => {
+        throw explainLoss(error, options.serverName);
+      });
+      let wrapped = explained.get(client);
+      if (wrapped === undefined) {
         // A checked-out client whose connection breaks (server stopped, database dropped) emits
         // 'error'; its query in flight rejects on its own, and without a listener Node would crash.
         client.on('error', () => undefined);
+        wrapped = explaining(client, options.serverName);
+        explained.set(client, wrapped);
       }
-      return client;
+      return wrapped;
     },
     end: () => pool.end(),
   };
@@ -63,9 +78,34 @@ export function createPgBackend(options: PgBackendOptions): StoreBackend {
     name: options.name,
     db,
     pollMs: options.pollMs,
-    listen: options.listen ? (wake) => listenForEvents(options.connection, wake) : () => Promise.resolve(() => Promise.resolve()),
+    listen: (wake) => listenForEvents(options.connection, wake),
     close: () => db.destroy(),
   };
+}
+
+/** Queries through `client` whose connection is lost fail with an error that says so (see explainLoss). */
+function explaining(client: pg.PoolClient, serverName: string): PostgresPoolClient {
+  const query = (text: unknown, parameters?: unknown[]): unknown => {
+    // Kysely streams through a cursor object (not used by the store): passed through untouched.
+    if (typeof text !== 'string') return client.query(text as never);
+    return client.query(text, parameters).catch((error: unknown) => {
+      throw explainLoss(error, serverName);
+    });
+  };
+  return { query: query as PostgresPoolClient['query'], release: (destroy?: boolean) => client.release(destroy) };
+}
+
+const LOST_CONNECTION = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'EPIPE', '57P01', '57P02', '57P03']);
+
+/**
+ * A server that went away (stopped, killed) surfaces as `write EPIPE` or `Connection terminated`:
+ * say which server, keeping the error itself (its code and text) for callers that tell it apart.
+ */
+function explainLoss(error: unknown, serverName: string): unknown {
+  if (!(error instanceof Error)) return error;
+  if (!LOST_CONNECTION.has(errorCode(error) ?? '') && !/Connection terminated|not queryable/i.test(error.message)) return error;
+  error.message = `${serverName} went away (${error.message.split('\n')[0] ?? ''})`;
+  return error;
 }
 
 const RETRYABLE_CONNECT = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'EPIPE']);

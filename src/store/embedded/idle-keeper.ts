@@ -1,0 +1,155 @@
+/**
+ * The keeper: a small detached process (`overseer store keep`) that stops an embedded store's server
+ * once no client has been connected for the quiet period (`OVERSEER_STORE_IDLE`, default 5 minutes;
+ * `never` keeps it running until `overseer store stop`).
+ *
+ * Every process that has the store open holds a connection for as long as it does (the embedded
+ * pool never closes idle connections), so "no client" means no `overseer` process is using the store.
+ * One keeper per store (`keeper.lock`); whoever opens the store starts one when there is none. The
+ * keeper stops the server under the start lock, so it never races a process that is starting it.
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { parseDuration } from '../../planning/duration.js';
+import { StoreUnavailableError } from '../store-errors.js';
+import { readLock, tryTakeLock } from './file-lock.js';
+import { runningServer, stopServer, type RunningServer } from './server-process.js';
+import { locateStore, SOCKET_PORT, type StoreLocation } from './store-location.js';
+
+export const IDLE_VARIABLE = 'OVERSEER_STORE_IDLE';
+const DEFAULT_IDLE_MS = 5 * 60_000;
+export const KEEPER_APPLICATION_NAME = 'overseer keeper';
+/** After its server went away, how long the keeper looks for a new one before it exits. */
+const LOOK_AGAIN_MS = 2000;
+
+/** The quiet period from the environment: milliseconds, or null for never. */
+export function idleSetting(env: NodeJS.ProcessEnv): number | null {
+  const value = env[IDLE_VARIABLE];
+  if (value === undefined || value.trim() === '') return DEFAULT_IDLE_MS;
+  if (value.trim() === 'never') return null;
+  const ms = parseDuration(value);
+  if (ms === null) throw new StoreUnavailableError(`${IDLE_VARIABLE} must be a duration like 30s, 5m or 1h, or "never"; got "${value}"`);
+  return ms;
+}
+
+/** Starts a keeper for the store unless one is alive (it exits at once if another wins the lock). */
+export async function ensureKeeper(location: StoreLocation, idleMs: number | null): Promise<void> {
+  if (idleMs === null) return;
+  const lock = await readLock(location.keeperLock);
+  if (lock.kind === 'held' && lock.alive) return;
+  const log = openSync(location.logFile, 'a');
+  try {
+    const child = spawn(process.execPath, [overseerBin(), 'store', 'keep', '--db', location.storeDir, '--idle', String(idleMs)], {
+      detached: true,
+      stdio: ['ignore', log, log],
+      cwd: '/',
+    });
+    child.on('error', (error) => process.emitWarning(`overseer: could not start the store keeper: ${error.message}`));
+    child.unref();
+  } finally {
+    closeSync(log);
+  }
+}
+
+/** The keeper's whole life; returns when it stopped the server, or the server is gone. */
+export async function keepStore(storeDir: string, idleMs: number): Promise<void> {
+  const location = await locateStore(storeDir);
+  const lock = await tryTakeLock(location.keeperLock);
+  if (lock === null) return;
+  try {
+    for (;;) {
+      const server = await readyServer(location);
+      if (server === undefined) return;
+      if ((await watch(location, server, idleMs)) === 'stopped') return;
+    }
+  } finally {
+    await lock.release();
+  }
+}
+
+/** A server that accepts connections, waiting briefly for one being started right now. */
+async function readyServer(location: StoreLocation): Promise<RunningServer | undefined> {
+  const until = Date.now() + LOOK_AGAIN_MS;
+  for (;;) {
+    const server = runningServer(location.dataDir);
+    if (server?.status === 'ready') return server;
+    if (Date.now() > until) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** Watches one server until it is idle long enough (then stops it) or goes away. */
+async function watch(location: StoreLocation, server: RunningServer, idleMs: number): Promise<'stopped' | 'lost'> {
+  const client = new pg.Client({ host: server.socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', application_name: KEEPER_APPLICATION_NAME });
+  let lost = false;
+  let wakeUp = (): void => undefined;
+  const onLoss = (): void => {
+    lost = true;
+    wakeUp();
+  };
+  // The server stopping (or killed) ends our connection: stop waiting at once.
+  client.on('error', onLoss);
+  client.on('end', onLoss);
+  try {
+    await client.connect();
+  } catch {
+    // Stopped or restarted between reading postmaster.pid and connecting: look again.
+    return 'lost';
+  }
+  const pollMs = Math.min(5000, Math.max(50, Math.floor(idleMs / 5)));
+  let quietSince = Date.now();
+  try {
+    for (;;) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, pollMs);
+        wakeUp = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      const connected = lost ? undefined : await clients(client).catch(() => undefined);
+      if (connected === undefined) return 'lost';
+      if (connected > 0) quietSince = Date.now();
+      else if (Date.now() - quietSince >= idleMs && (await stopIfStillQuiet(location, server, client))) return 'stopped';
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+/** Under the start lock (a process starting the server right now is activity too). */
+async function stopIfStillQuiet(location: StoreLocation, server: RunningServer, client: pg.Client): Promise<boolean> {
+  const startLock = await tryTakeLock(location.startLock);
+  if (startLock === null) return false;
+  try {
+    if ((await clients(client)) > 0) return false;
+    await stopServer(server);
+    return true;
+  } finally {
+    await startLock.release();
+  }
+}
+
+async function clients(client: pg.Client): Promise<number> {
+  const { rows } = await client.query<{ n: number }>(
+    `select count(*)::int as n from pg_stat_activity
+      where backend_type = 'client backend' and pid <> pg_backend_pid() and application_name <> $1`,
+    [KEEPER_APPLICATION_NAME],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/**
+ * The `overseer` command, to run the keeper with. This module runs from src/ (tests), dist/src/ or
+ * dist/bundle/: the command is found from the package's root, not from this file's folder.
+ */
+function overseerBin(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const bin = join(dir, 'bin', 'overseer.js');
+    if (existsSync(bin) && existsSync(join(dir, 'package.json'))) return bin;
+    if (dirname(dir) === dir) throw new StoreUnavailableError(`cannot find bin/overseer.js above ${fileURLToPath(import.meta.url)} to start the store keeper`);
+  }
+}
