@@ -5,8 +5,8 @@
  * per second on both sides.
  */
 import { isDeepStrictEqual } from 'node:util';
-import { replaySteps } from '../src/runtime/replay.js';
-import { persistRunState, type RunState } from '../src/runtime/run-state.js';
+import { replaySteps } from '../src/inspect/replay.js';
+import { persistRunState, type RunState } from '../src/fold/run-state.js';
 import type { EventStore } from '../src/store/event-store.js';
 import { interleave, median, medianRatio, msPerCall } from './lib/measure.js';
 import type { RawDb } from './lib/targets.js';

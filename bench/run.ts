@@ -14,7 +14,7 @@ import { benchAppends, RAW_TABLE_DDL } from './append-bench.js';
 import { benchProcessesInChild } from './cli-bench.js';
 import { formatTable, ms, perSec, type Row } from './lib/report.js';
 import { Cleanup, pgliteTarget, postgresTarget, withClient, type BenchTarget } from './lib/targets.js';
-import { SNAPSHOT_EVERY } from '../src/runtime/run-snapshot.js';
+import { SNAPSHOT_EVERY } from '../src/fold/run-snapshot.js';
 import { benchRebuild, driveRun, replayRun, tasksForEvents, type RecordedRun } from './rebuild-bench.js';
 import { benchReplay } from './replay-bench.js';
 

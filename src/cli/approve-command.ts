@@ -1,8 +1,8 @@
 /** `overseer approve RUN_ID WORKER_ID [--deny] [--reason TEXT]`: a person's answer at a trust gate or escalation. */
 import { userInfo } from 'node:os';
-import { approvalEvent } from '../runtime/human-decisions.js';
-import { TruncatedLogError } from '../runtime/truncated-log.js';
-import { NotApplicableError, writeToRun } from '../runtime/write-to-run.js';
+import { approvalEvent } from '../engine/human-decisions.js';
+import { TruncatedLogError } from '../fold/truncated-log.js';
+import { NotApplicableError, writeToRun } from '../engine/write-to-run.js';
 import { withStore } from './cli-store.js';
 import { findRun } from './find-run.js';
 import { parseFlags } from './parse-flags.js';

@@ -2,10 +2,10 @@
 import { userInfo } from 'node:os';
 import { stopGates } from '../gates/gate-runner.js';
 import { requiredGates, type GreenContractPacket } from '../gates/quality-gates.js';
-import { cancelEvent } from '../runtime/human-decisions.js';
-import { TruncatedLogError } from '../runtime/truncated-log.js';
-import { NotApplicableError, writeToRun } from '../runtime/write-to-run.js';
-import { DEFAULT_KILL_GRACE_MS, stopProcessGroup } from '../workers/kill-process-tree.js';
+import { cancelEvent } from '../engine/human-decisions.js';
+import { TruncatedLogError } from '../fold/truncated-log.js';
+import { NotApplicableError, writeToRun } from '../engine/write-to-run.js';
+import { DEFAULT_KILL_GRACE_MS, stopProcessGroup } from '../os/kill-process-tree.js';
 import { withStore } from './cli-store.js';
 import { findRun } from './find-run.js';
 import { parseFlags } from './parse-flags.js';

@@ -1,8 +1,8 @@
 /** What an engine started from the command line runs with: the system clock and shell workers. */
-import { systemClock } from '../runtime/clock.js';
-import type { EngineDeps } from '../runtime/run-engine.js';
+import { systemClock } from '../engine/clock.js';
+import type { EngineDeps } from '../engine/run-engine.js';
 import type { EventStore } from '../store/event-store.js';
-import { forkServerLauncher } from '../workers/process-launcher.js';
+import { forkServerLauncher } from '../os/process-launcher.js';
 import { createShellDriver } from '../workers/shell-driver.js';
 
 /** Workers start through a fork server: an engine hosting PGlite is too big to fork cheaply. Close the driver when done. */

@@ -1,5 +1,5 @@
 /** The filters of `overseer events`: --worker ID, --type PREFIX (each repeatable), --since POSITION|ISO-TIME. */
-import { parseLogPosition, POSITION_HINT } from '../runtime/log-position.js';
+import { parseLogPosition, POSITION_HINT } from '../inspect/log-position.js';
 import type { StoredEvent } from '../store/event-store.js';
 import { flagValue, type FlagValue } from './parse-flags.js';
 import { UsageError } from './usage-error.js';

@@ -3,7 +3,7 @@
  * the run's log, one event per line (a table, or one JSON object per line); --follow keeps printing
  * new events until the run ends.
  */
-import { endsRun } from '../runtime/run-end.js';
+import { endsRun } from '../fold/run-end.js';
 import type { StoredEvent } from '../store/event-store.js';
 import { withStore } from './cli-store.js';
 import { checkWorkers, matchesFilter, parseEventFilter } from './event-filter.js';

@@ -4,7 +4,7 @@
  * presses Ctrl-C. When the store's server goes away (stopped, or killed), the follower opens the store
  * again, which starts the server again, and carries on from the last event it printed.
  */
-import { endsRun } from '../runtime/run-end.js';
+import { endsRun } from '../fold/run-end.js';
 import { START, type Checkpoint, type EventStore, type StoredEvent } from '../store/event-store.js';
 import { openCliStore } from './cli-store.js';
 

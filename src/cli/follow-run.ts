@@ -1,7 +1,7 @@
 /** Follows a live engine to its end (or to a wait for a person with --detach) and turns that into an exit code. */
-import type { RunEngine } from '../runtime/run-engine.js';
-import { deriveRunStatus, summarizeRun } from '../runtime/run-status.js';
-import type { RunState } from '../runtime/run-state.js';
+import type { RunEngine } from '../engine/run-engine.js';
+import { deriveRunStatus, summarizeRun } from '../fold/run-status.js';
+import type { RunState } from '../fold/run-state.js';
 import { progressPrinter } from './progress.js';
 import { EXIT } from './usage-error.js';
 

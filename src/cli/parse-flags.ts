@@ -3,7 +3,7 @@
  * way every valued flag's text is checked: `--concurrency: expected a positive whole number, got "-1"`.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { parseLogPosition, POSITION_HINT } from '../runtime/log-position.js';
+import { parseLogPosition, POSITION_HINT } from '../inspect/log-position.js';
 import { UsageError } from './usage-error.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;

@@ -1,6 +1,6 @@
 /** One line on stderr per state change of the workflow or a worker, with task counts and elapsed time. */
-import type { CommittedEvent } from '../runtime/run-engine.js';
-import type { RunState } from '../runtime/run-state.js';
+import type { CommittedEvent } from '../engine/run-engine.js';
+import type { RunState } from '../fold/run-state.js';
 
 function elapsed(ms: number): string {
   const s = Math.max(0, ms) / 1000;

@@ -3,12 +3,12 @@
  * With --to, the machines' states right after the last event at or before that global position;
  * without it, every event with what it changed. A log the machines do not accept is refused (exit 2).
  */
-import { nothingAtOrBefore } from '../runtime/log-position.js';
-import { MachineVersionError } from '../runtime/rebuild-run.js';
-import { replaySteps, replayTo, workerStates, type ReplayStep } from '../runtime/replay.js';
-import { InvalidEventError } from '../runtime/run-events.js';
-import { LogMismatchError, type PendingTimer } from '../runtime/run-state.js';
-import { deriveRunStatus, summarizeRun } from '../runtime/run-status.js';
+import { nothingAtOrBefore } from '../inspect/log-position.js';
+import { MachineVersionError } from '../fold/rebuild-run.js';
+import { replaySteps, replayTo, workerStates, type ReplayStep } from '../inspect/replay.js';
+import { InvalidEventError } from '../fold/run-events.js';
+import { LogMismatchError, type PendingTimer } from '../fold/run-state.js';
+import { deriveRunStatus, summarizeRun } from '../fold/run-status.js';
 import type { StoredEvent } from '../store/event-store.js';
 import { withStore } from './cli-store.js';
 import { eventHeader } from './events-command.js';

@@ -1,9 +1,9 @@
 /** `overseer resume RUN_ID`: rebuild a stopped or crashed run from its log and carry on. */
-import { MachineVersionError, RunNotFoundError } from '../runtime/rebuild-run.js';
-import { LogMismatchError } from '../runtime/run-state.js';
-import { resumeRun } from '../runtime/resume-run.js';
-import { LeaseHeldError } from '../runtime/run-lease.js';
-import { TruncatedLogError } from '../runtime/truncated-log.js';
+import { MachineVersionError, RunNotFoundError } from '../fold/rebuild-run.js';
+import { LogMismatchError } from '../fold/run-state.js';
+import { resumeRun } from '../engine/resume-run.js';
+import { LeaseHeldError } from '../engine/run-lease.js';
+import { TruncatedLogError } from '../fold/truncated-log.js';
 import { openCliStore } from './cli-store.js';
 import { engineDeps } from './engine-deps.js';
 import { followRun } from './follow-run.js';

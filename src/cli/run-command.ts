@@ -1,11 +1,11 @@
 /** `overseer run`: validate everything first (nothing is written for bad input), then start and follow a run. */
 import { dirname, resolve } from 'node:path';
 import { loadPolicy } from '../gates/policy-file.js';
-import { DURATION_HINT, parseDuration } from '../planning/duration.js';
+import { DURATION_HINT, parseDuration } from '../os/duration.js';
 import { loadPlanFile } from '../planning/plan-file.js';
 import { formatProblems, type Plan } from '../planning/plan.js';
 import { planFromObjective } from '../planning/single-packet-plan.js';
-import { startRun } from '../runtime/start-run.js';
+import { startRun } from '../engine/start-run.js';
 import { engineDeps } from './engine-deps.js';
 import { openCliStore } from './cli-store.js';
 import { flagValue, parseFlags, POSITIVE_WHOLE_NUMBER, type FlagValue } from './parse-flags.js';

@@ -1,8 +1,8 @@
 /** `overseer status [RUN_ID] [--json]`: the runs newest first, or one run with its workers. */
-import { objectiveText } from '../runtime/objective-line.js';
-import { rebuildRun } from '../runtime/rebuild-run.js';
-import { runListEntry } from '../runtime/run-list-entry.js';
-import { summarizeRun } from '../runtime/run-status.js';
+import { objectiveText } from '../inspect/objective-line.js';
+import { rebuildRun } from '../fold/rebuild-run.js';
+import { runListEntry } from '../inspect/run-list-entry.js';
+import { summarizeRun } from '../fold/run-status.js';
 import type { RunRow } from '../store/event-store.js';
 import { NoStoreError, withStore } from './cli-store.js';
 import { flagValue, parseFlags, POSITIVE_WHOLE_NUMBER } from './parse-flags.js';

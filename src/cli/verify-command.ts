@@ -5,7 +5,7 @@
  * reached, since events removed from the end leave the chain intact. Exit 0 when all of it holds, 1
  * when not.
  */
-import { findTruncation, logEndOfEvents, truncationText } from '../runtime/truncated-log.js';
+import { findTruncation, logEndOfEvents, truncationText } from '../fold/truncated-log.js';
 import { findChainBreak, type ChainBreakReason } from '../store/event-hash.js';
 import { withStore } from './cli-store.js';
 import { findRun } from './find-run.js';

@@ -3,12 +3,12 @@
  * transitions, read from its definition; for a run, both machines with the states its workflow and
  * workers are in now and how many times each transition fired.
  */
-import { toDot } from '../runtime/diagram-dot.js';
-import { toMermaid } from '../runtime/diagram-mermaid.js';
-import type { MachineDiagram } from '../runtime/machine-diagram.js';
-import { MachineVersionError } from '../runtime/rebuild-run.js';
-import { MACHINE_NAMES, overseerDiagram, runDiagrams, type MachineName } from '../runtime/run-diagram.js';
-import { LogMismatchError } from '../runtime/run-state.js';
+import { toDot } from '../inspect/diagram-dot.js';
+import { toMermaid } from '../inspect/diagram-mermaid.js';
+import type { MachineDiagram } from '../inspect/machine-diagram.js';
+import { MachineVersionError } from '../fold/rebuild-run.js';
+import { MACHINE_NAMES, overseerDiagram, runDiagrams, type MachineName } from '../inspect/run-diagram.js';
+import { LogMismatchError } from '../fold/run-state.js';
 import { withStore } from './cli-store.js';
 import { findRun } from './find-run.js';
 import { parseFlags } from './parse-flags.js';

@@ -10,7 +10,7 @@
  */
 import { statSync } from 'node:fs';
 import { setLongTimeout } from '../os/long-timeout.js';
-import { DEFAULT_KILL_GRACE_MS, stopProcessGroup, type GroupLeader } from '../workers/kill-process-tree.js';
+import { DEFAULT_KILL_GRACE_MS, stopProcessGroup, type GroupLeader } from '../os/kill-process-tree.js';
 import { findShellWorker, reattachShellWorker } from '../workers/reattach-worker.js';
 import { startShellWorker, workerFiles, type WorkerExit, type WorkerFiles } from '../workers/shell-worker.js';
 import type { GateLevel, RequiredGate } from './quality-gates.js';

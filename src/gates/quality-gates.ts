@@ -4,7 +4,7 @@
  * or else the highest level among its gates) and is green when every gate up to that level passes.
  * Gates above the required level are not run.
  */
-import { parseDuration } from '../planning/duration.js';
+import { parseDuration } from '../os/duration.js';
 import { GATE_LEVELS, type GateLevel, type QualityGate } from '../planning/task-packet.js';
 
 export { GATE_LEVELS, type GateLevel } from '../planning/task-packet.js';

@@ -18,7 +18,7 @@ import {
   type RecoveryRecipe,
   type RecoveryRecipes,
 } from '../../machines/recovery.js';
-import { DURATION_HINT, parseDuration } from './duration.js';
+import { DURATION_HINT, parseDuration } from '../os/duration.js';
 import { planErrorMessages, problemsFromIssues, type PlanPath, type PlanProblem } from './plan-problem.js';
 
 /** A delay may be zero (retry at once), unlike a time limit. */

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import type { RecoveryRecipes } from '../../machines/recovery.js';
-import { DURATION_HINT, parseDuration } from './duration.js';
+import { DURATION_HINT, parseDuration } from '../os/duration.js';
 
 export const PACKET_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 

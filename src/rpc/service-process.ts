@@ -7,7 +7,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createWriteStream, mkdirSync, openSync, statSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
-import { killProcessTree } from '../workers/kill-process-tree.js';
+import { killProcessTree } from '../os/kill-process-tree.js';
 import type { ServiceExit } from './service-errors.js';
 
 export interface ServiceProcessSpec {

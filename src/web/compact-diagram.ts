@@ -5,9 +5,9 @@
  * the events that take it and how often it fired; guards are left out, and a from-any-state
  * transition is drawn only from the states where this run really took it.
  */
-import type { DiagramTransition } from '../runtime/machine-diagram.js';
-import { transitionLabel } from '../runtime/machine-diagram.js';
-import type { RunDiagram } from '../runtime/run-diagram.js';
+import type { DiagramTransition } from '../inspect/machine-diagram.js';
+import { transitionLabel } from '../inspect/machine-diagram.js';
+import type { RunDiagram } from '../inspect/run-diagram.js';
 
 function trigger(transition: DiagramTransition): string {
   return transitionLabel({ ...transition, guard: null });

@@ -8,7 +8,7 @@
  */
 import type { SSEStreamingApi } from 'hono/streaming';
 import { START, type StoredEvent } from '../store/event-store.js';
-import { stateText } from '../runtime/state-value.js';
+import { stateText } from '../fold/state-value.js';
 import { eventView, foldView } from './run-view.js';
 import { isGoneServer, type ViewerStore } from './viewer-store.js';
 

@@ -5,12 +5,12 @@
  */
 import { workerMachine } from '../../machines/worker.js';
 import { workflowMachine } from '../../machines/workflow.js';
-import { toMermaid } from '../runtime/diagram-mermaid.js';
-import { machineDiagram, type MachineDiagram } from '../runtime/machine-diagram.js';
-import { foldEvents } from '../runtime/rebuild-run.js';
-import { runDiagram, type RunDiagram } from '../runtime/run-diagram.js';
-import { summarizeRun, type RunSummary } from '../runtime/run-status.js';
-import { stateText } from '../runtime/state-value.js';
+import { toMermaid } from '../inspect/diagram-mermaid.js';
+import { machineDiagram, type MachineDiagram } from '../inspect/machine-diagram.js';
+import { foldEvents } from '../fold/rebuild-run.js';
+import { runDiagram, type RunDiagram } from '../inspect/run-diagram.js';
+import { summarizeRun, type RunSummary } from '../fold/run-status.js';
+import { stateText } from '../fold/state-value.js';
 import type { MachineKind, RunRow, StoredEvent } from '../store/event-store.js';
 import { compactDiagram } from './compact-diagram.js';
 

@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_KILL_GRACE_MS, stopProcessGroup } from './kill-process-tree.js';
-import { isSameProcessAlive } from './process-identity.js';
-import { readExitStatus } from './read-exit-status.js';
+import { DEFAULT_KILL_GRACE_MS, stopProcessGroup } from '../os/kill-process-tree.js';
+import { isSameProcessAlive } from '../os/process-identity.js';
+import { readExitStatus } from '../os/read-exit-status.js';
 import { workerFiles, type WorkerExit } from './shell-worker.js';
 
 export interface DetachedWorker {

@@ -1,8 +1,8 @@
 /** The default worker driver: a packet's command in a detached shell, found again by its files after a crash. */
-import { DEFAULT_KILL_GRACE_MS, killProcessTree } from './kill-process-tree.js';
+import { DEFAULT_KILL_GRACE_MS, killProcessTree } from '../os/kill-process-tree.js';
 import { findShellWorker, reattachShellWorker } from './reattach-worker.js';
 import { startShellWorker } from './shell-worker.js';
-import type { ProcessLauncher } from './process-launcher.js';
+import type { ProcessLauncher } from '../os/process-launcher.js';
 import type { WorkerDriver } from './worker-driver.js';
 
 export function createShellDriver(options: { killGraceMs?: number; launcher?: ProcessLauncher } = {}): WorkerDriver {

@@ -8,9 +8,9 @@
  */
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_KILL_GRACE_MS, stopProcessGroup } from './kill-process-tree.js';
-import { directLauncher, type ProcessLauncher } from './process-launcher.js';
-import { processStartTime } from './process-identity.js';
+import { DEFAULT_KILL_GRACE_MS, stopProcessGroup } from '../os/kill-process-tree.js';
+import { directLauncher, type ProcessLauncher } from '../os/process-launcher.js';
+import { processStartTime } from '../os/process-identity.js';
 import { reattachShellWorker } from './reattach-worker.js';
 import { SIZED_PACKET_VARIABLES, taskPacketVariables } from './task-packet-variables.js';
 

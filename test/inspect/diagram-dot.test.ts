@@ -5,9 +5,9 @@
  */
 import { instance, type Viz } from '@viz-js/viz';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { toDot } from '../../src/runtime/diagram-dot.js';
-import { transitionLabel, type MachineDiagram } from '../../src/runtime/machine-diagram.js';
-import { overseerDiagram, runDiagram } from '../../src/runtime/run-diagram.js';
+import { toDot } from '../../src/inspect/diagram-dot.js';
+import { transitionLabel, type MachineDiagram } from '../../src/inspect/machine-diagram.js';
+import { overseerDiagram, runDiagram } from '../../src/inspect/run-diagram.js';
 import { AWKWARD_IDS, logOf, retriedWorker } from '../support/synthetic-run.js';
 
 interface GraphJson {

@@ -6,9 +6,9 @@
  */
 import mermaid from 'mermaid';
 import { describe, expect, it } from 'vitest';
-import { toMermaid } from '../../src/runtime/diagram-mermaid.js';
-import { transitionLabel, type MachineDiagram } from '../../src/runtime/machine-diagram.js';
-import { overseerDiagram, runDiagram } from '../../src/runtime/run-diagram.js';
+import { toMermaid } from '../../src/inspect/diagram-mermaid.js';
+import { transitionLabel, type MachineDiagram } from '../../src/inspect/machine-diagram.js';
+import { overseerDiagram, runDiagram } from '../../src/inspect/run-diagram.js';
 import { AWKWARD_IDS, logOf, retriedWorker } from '../support/synthetic-run.js';
 
 /** What Mermaid's layout gets from the parse: nodes (states, in their composite parents) and edges. */

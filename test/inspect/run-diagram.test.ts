@@ -6,8 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { and, not, or } from 'xstate';
 import { workerMachine } from '../../machines/worker.js';
 import { workflowMachine } from '../../machines/workflow.js';
-import { guardText, machineDiagram, transitionLabel, type MachineDiagram } from '../../src/runtime/machine-diagram.js';
-import { runDiagram } from '../../src/runtime/run-diagram.js';
+import { guardText, machineDiagram, transitionLabel, type MachineDiagram } from '../../src/inspect/machine-diagram.js';
+import { runDiagram } from '../../src/inspect/run-diagram.js';
 import { logOf, retriedWorker } from '../support/synthetic-run.js';
 
 const workflow = machineDiagram(workflowMachine);

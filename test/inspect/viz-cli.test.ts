@@ -6,8 +6,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunDiagram } from '../../src/runtime/run-diagram.js';
-import { transitionLabel } from '../../src/runtime/machine-diagram.js';
+import type { RunDiagram } from '../../src/inspect/run-diagram.js';
+import { transitionLabel } from '../../src/inspect/machine-diagram.js';
 import { testBackends, type TestTarget } from '../support/backends.js';
 import { overseer } from '../support/cli.js';
 

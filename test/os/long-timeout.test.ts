@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MAX_TIMER_STEP_MS, setLongTimeout } from '../../src/os/long-timeout.js';
-import { systemClock } from '../../src/runtime/clock.js';
+import { systemClock } from '../../src/engine/clock.js';
 
 const HOUR = 3_600_000;
 

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { processStartTime } from '../../src/workers/process-identity.js';
+import { processStartTime } from '../../src/os/process-identity.js';
 import { reattachShellWorker } from '../../src/workers/reattach-worker.js';
 import { startShellWorker, type StartedShellWorker } from '../../src/workers/shell-worker.js';
 import { groupMembers, isRunning, waitFor } from './proc.js';

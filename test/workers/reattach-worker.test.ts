@@ -2,7 +2,7 @@ import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { killProcessTree } from '../../src/workers/kill-process-tree.js';
+import { killProcessTree } from '../../src/os/kill-process-tree.js';
 import { findShellWorker, reattachShellWorker } from '../../src/workers/reattach-worker.js';
 import { startShellWorker, type StartedShellWorker } from '../../src/workers/shell-worker.js';
 

@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { killProcessTree } from '../../src/workers/kill-process-tree.js';
-import { isSameProcessAlive } from '../../src/workers/process-identity.js';
-import { readExitStatus } from '../../src/workers/read-exit-status.js';
+import { killProcessTree } from '../../src/os/kill-process-tree.js';
+import { isSameProcessAlive } from '../../src/os/process-identity.js';
+import { readExitStatus } from '../../src/os/read-exit-status.js';
 import { startShellWorker, type ShellWorkerSpec, type StartedShellWorker } from '../../src/workers/shell-worker.js';
 import { groupMembers, isRunning, procInfo, waitFor } from './proc.js';
 

@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { z } from 'zod';
-import { isSameProcessAlive, processStartTime } from '../../workers/process-identity.js';
+import { isSameProcessAlive, processStartTime } from '../../os/process-identity.js';
 
 const holderSchema = z.object({ pid: z.number().int().positive(), processStartTime: z.string().nullable() });
 export type LockHolder = z.infer<typeof holderSchema>;

@@ -13,7 +13,7 @@ import { closeSync, existsSync, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { parseDuration } from '../../planning/duration.js';
+import { parseDuration } from '../../os/duration.js';
 import { StoreUnavailableError } from '../store-errors.js';
 import { readLock, tryTakeLock } from './file-lock.js';
 import { runningServer, stopServer, type RunningServer } from './server-process.js';

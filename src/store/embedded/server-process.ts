@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { readFile, rename, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isSameProcessAlive } from '../../workers/process-identity.js';
+import { isSameProcessAlive } from '../../os/process-identity.js';
 import { StoreUnavailableError } from '../store-errors.js';
 import type { PostgresBinaries } from './postgres-binaries.js';
 import { spawnIdentity, type ServerUser } from './server-user.js';

@@ -4,10 +4,10 @@ import { MACHINE_VERSION } from '../../machines/index.js';
 import { ConcurrencyError } from '../store/store-errors.js';
 import type { EngineDeps } from './run-engine.js';
 import { RunEngine } from './run-engine.js';
-import type { RunStarted } from './run-events.js';
+import type { RunStarted } from '../fold/run-events.js';
 import { newRunId } from './run-id.js';
 import { RunLease } from './run-lease.js';
-import { startRunState } from './run-state.js';
+import { startRunState } from '../fold/run-state.js';
 
 export interface RunOptions {
   objective: string;

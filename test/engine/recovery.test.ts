@@ -5,13 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { backoffDelayMs, DEFAULT_RECIPES, type RecoveryRecipe, type RecoveryRecipes } from '../../machines/recovery.js';
-import type { RunEngine } from '../../src/runtime/run-engine.js';
-import { deriveRunStatus } from '../../src/runtime/run-status.js';
-import { rebuildRun } from '../../src/runtime/rebuild-run.js';
-import { persistRunState } from '../../src/runtime/run-state.js';
-import { startRun } from '../../src/runtime/start-run.js';
-import { approvalEvent } from '../../src/runtime/human-decisions.js';
-import { writeToRun } from '../../src/runtime/write-to-run.js';
+import type { RunEngine } from '../../src/engine/run-engine.js';
+import { deriveRunStatus } from '../../src/fold/run-status.js';
+import { rebuildRun } from '../../src/fold/rebuild-run.js';
+import { persistRunState } from '../../src/fold/run-state.js';
+import { startRun } from '../../src/engine/start-run.js';
+import { approvalEvent } from '../../src/engine/human-decisions.js';
+import { writeToRun } from '../../src/engine/write-to-run.js';
 import type { StoredEvent } from '../../src/store/event-store.js';
 import type { TrustResolver } from '../../src/gates/trust-resolver.js';
 import { testBackends, useStore } from '../support/backends.js';

@@ -2,8 +2,8 @@
  * The events a person's decision becomes: approve or deny at a trust gate, retry or give up on a
  * failure escalated to a human, cancel a run. Each names who decided, from where, and why.
  */
-import type { RunEvent } from './run-events.js';
-import type { RunState } from './run-state.js';
+import type { RunEvent } from '../fold/run-events.js';
+import type { RunState } from '../fold/run-state.js';
 import { NotApplicableError } from './write-to-run.js';
 
 export interface Decider {

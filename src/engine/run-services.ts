@@ -15,7 +15,7 @@ import { bootstrapService, type BootstrapService } from '../planning/bootstrap-s
 import { plannerService, type PlannerService } from '../planning/planner-service.js';
 import { workerService, type WorkerService } from '../workers/worker-service.js';
 import type { Clock } from './clock.js';
-import type { RunStarted } from './run-events.js';
+import type { RunStarted } from '../fold/run-events.js';
 
 export type ServiceName = 'planner' | 'bootstrap' | 'worker service';
 

@@ -7,9 +7,9 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { MachineKind, StoredEvent } from '../store/event-store.js';
-import { foldFirst, foldNext } from './rebuild-run.js';
-import { LogMismatchError, type Applied, type PendingTimer, type RunState } from './run-state.js';
-import { stateText } from './state-value.js';
+import { foldFirst, foldNext } from '../fold/rebuild-run.js';
+import { LogMismatchError, type Applied, type PendingTimer, type RunState } from '../fold/run-state.js';
+import { stateText } from '../fold/state-value.js';
 
 /** A machine whose state changed; `from` is null when the event created it. */
 export interface StateChange {

@@ -4,9 +4,9 @@
  */
 import type { EngineDeps } from './run-engine.js';
 import { RunEngine } from './run-engine.js';
-import { rebuildRun } from './rebuild-run.js';
+import { rebuildRun } from '../fold/rebuild-run.js';
 import { RunLease } from './run-lease.js';
-import { readLogClaims, refuseTruncated } from './truncated-log.js';
+import { readLogClaims, refuseTruncated } from '../fold/truncated-log.js';
 
 export async function resumeRun(deps: EngineDeps, runId: string): Promise<RunEngine> {
   // The lease first: two engines must never act on one run, even while one is still rebuilding it.

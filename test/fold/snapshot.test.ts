@@ -4,13 +4,13 @@
  * one the log does not reach (events were removed from its end): the log is the truth.
  */
 import { describe, expect, it } from 'vitest';
-import { foldEvents, rebuildRun } from '../../src/runtime/rebuild-run.js';
-import { resumeRun } from '../../src/runtime/resume-run.js';
-import { persistRunState } from '../../src/runtime/run-state.js';
-import { deriveRunStatus } from '../../src/runtime/run-status.js';
-import { SNAPSHOT_EVERY } from '../../src/runtime/run-snapshot.js';
-import { startRun } from '../../src/runtime/start-run.js';
-import { TruncatedLogError } from '../../src/runtime/truncated-log.js';
+import { foldEvents, rebuildRun } from '../../src/fold/rebuild-run.js';
+import { resumeRun } from '../../src/engine/resume-run.js';
+import { persistRunState } from '../../src/fold/run-state.js';
+import { deriveRunStatus } from '../../src/fold/run-status.js';
+import { SNAPSHOT_EVERY } from '../../src/fold/run-snapshot.js';
+import { startRun } from '../../src/engine/start-run.js';
+import { TruncatedLogError } from '../../src/fold/truncated-log.js';
 import { testBackends, useStore } from '../support/backends.js';
 import { fakeWorkerDriver, manualClock } from '../support/fake-worker-driver.js';
 

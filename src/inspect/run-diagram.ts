@@ -9,8 +9,8 @@ import { workerMachine } from '../../machines/worker.js';
 import { workflowMachine } from '../../machines/workflow.js';
 import type { StoredEvent } from '../store/event-store.js';
 import { machineDiagram, type MachineDiagram } from './machine-diagram.js';
-import { foldFirst } from './rebuild-run.js';
-import { stateText } from './state-value.js';
+import { foldFirst } from '../fold/rebuild-run.js';
+import { stateText } from '../fold/state-value.js';
 
 export interface RunDiagram extends MachineDiagram {
   /** For each state id, the instances in it now: `workflow`, or worker ids. */

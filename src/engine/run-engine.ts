@@ -10,19 +10,19 @@ import { ConcurrencyError } from '../store/store-errors.js';
 import type { TrustResolver } from '../gates/trust-resolver.js';
 import type { WorkerDriver, WorkerExit } from '../workers/worker-driver.js';
 import type { Clock } from './clock.js';
-import { absorbStored, buildBatch, type Batch, type CommittedEvent } from './run-batch.js';
-import type { RunEvent } from './run-events.js';
-import type { MachineAction, RunState } from './run-state.js';
-import { deriveRunStatus } from './run-status.js';
-import { packetCwd, packetOf, workerPacket, type PacketSpec } from './packet-spec.js';
+import { absorbStored, buildBatch, type Batch, type CommittedEvent } from '../fold/run-batch.js';
+import type { RunEvent } from '../fold/run-events.js';
+import type { MachineAction, RunState } from '../fold/run-state.js';
+import { deriveRunStatus } from '../fold/run-status.js';
+import { packetCwd, packetOf, workerPacket, type PacketSpec } from '../fold/packet-spec.js';
 import type { RunLease } from './run-lease.js';
-import { SNAPSHOT_EVERY, saveRunSnapshot } from './run-snapshot.js';
+import { SNAPSHOT_EVERY, saveRunSnapshot } from '../fold/run-snapshot.js';
 import { RunServices } from './run-services.js';
 import { bootstrapWithService, decideServiceTrust, isServiceWorker, planWithService, runServiceWorker, type ServiceEffectHost } from './service-effects.js';
-import { trustInput, trustResolverFor } from './run-trust.js';
+import { trustInput, trustResolverFor } from '../fold/run-trust.js';
 import { verifyWorker } from './verify-worker.js';
 
-export type { CommittedEvent } from './run-batch.js';
+export type { CommittedEvent } from '../fold/run-batch.js';
 
 export interface EngineDeps {
   store: EventStore;

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { directLauncher, forkServerLauncher, type ProcessLauncher } from '../../src/workers/process-launcher.js';
+import { directLauncher, forkServerLauncher, type ProcessLauncher } from '../../src/os/process-launcher.js';
 import { startShellWorker } from '../../src/workers/shell-worker.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'overseer-launcher-'));

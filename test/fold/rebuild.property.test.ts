@@ -5,11 +5,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { foldEvents, rebuildRun } from '../../src/runtime/rebuild-run.js';
-import type { RunEngine } from '../../src/runtime/run-engine.js';
-import type { RunEvent } from '../../src/runtime/run-events.js';
-import { persistRunState } from '../../src/runtime/run-state.js';
-import { startRun } from '../../src/runtime/start-run.js';
+import { foldEvents, rebuildRun } from '../../src/fold/rebuild-run.js';
+import type { RunEngine } from '../../src/engine/run-engine.js';
+import type { RunEvent } from '../../src/fold/run-events.js';
+import { persistRunState } from '../../src/fold/run-state.js';
+import { startRun } from '../../src/engine/start-run.js';
 import { testBackends, useStore } from '../support/backends.js';
 import { fakeWorkerDriver, manualClock } from '../support/fake-worker-driver.js';
 

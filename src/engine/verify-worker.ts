@@ -6,9 +6,9 @@
  */
 import { runGate } from '../gates/gate-runner.js';
 import { requiredGates, type GreenContractPacket } from '../gates/quality-gates.js';
-import { packetCwd, packetOf } from './packet-spec.js';
-import type { RunEvent } from './run-events.js';
-import type { RunState } from './run-state.js';
+import { packetCwd, packetOf } from '../fold/packet-spec.js';
+import type { RunEvent } from '../fold/run-events.js';
+import type { RunState } from '../fold/run-state.js';
 
 export interface VerifyHost {
   commit(events: RunEvent[]): Promise<void>;

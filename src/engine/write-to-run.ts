@@ -8,12 +8,12 @@ import type { EventStore } from '../store/event-store.js';
 import { ConcurrencyError } from '../store/store-errors.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
-import { buildBatch, type Batch } from './run-batch.js';
-import type { RunEvent } from './run-events.js';
-import type { RunState } from './run-state.js';
-import { deriveRunStatus } from './run-status.js';
-import { rebuildRun } from './rebuild-run.js';
-import { readLogClaims, refuseTruncated } from './truncated-log.js';
+import { buildBatch, type Batch } from '../fold/run-batch.js';
+import type { RunEvent } from '../fold/run-events.js';
+import type { RunState } from '../fold/run-state.js';
+import { deriveRunStatus } from '../fold/run-status.js';
+import { rebuildRun } from '../fold/rebuild-run.js';
+import { readLogClaims, refuseTruncated } from '../fold/truncated-log.js';
 
 /** The event does not apply to the run as it is (not waiting, already over, no such worker). */
 export class NotApplicableError extends Error {

@@ -7,12 +7,12 @@
 import type { TrustResolver } from '../gates/trust-resolver.js';
 import { DEFAULT_BOOTSTRAP_PHASES, phaseFailureReason } from '../planning/bootstrap-service.js';
 import { runFailureReason, type ServiceWorkerId } from '../workers/worker-service.js';
-import { packetOf, workerPacket } from './packet-spec.js';
-import type { RunEvent } from './run-events.js';
+import { packetOf, workerPacket } from '../fold/packet-spec.js';
+import type { RunEvent } from '../fold/run-events.js';
 import { succeeded, type ServiceResult } from '../rpc/service-errors.js';
 import type { FailureReport, RunServices } from './run-services.js';
-import { trustInput } from './run-trust.js';
-import type { RunState } from './run-state.js';
+import { trustInput } from '../fold/run-trust.js';
+import type { RunState } from '../fold/run-state.js';
 
 export interface ServiceEffectHost {
   commit(events: RunEvent[]): Promise<void>;

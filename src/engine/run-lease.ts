@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import type { EventStore, LeaseHolder } from '../store/event-store.js';
-import { isSameProcessAlive, processStartTime } from '../workers/process-identity.js';
+import { isSameProcessAlive, processStartTime } from '../os/process-identity.js';
 
 export const LEASE_TTL_MS = 15_000;
 
