@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { importRules } from './import-rules.js';
 
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'examples/', '.overseer/', 'bin/'] },
@@ -12,7 +13,8 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  { files: ['eslint.config.js'], extends: [tseslint.configs.disableTypeChecked] },
+  { files: ['eslint.config.js', 'import-rules.js'], extends: [tseslint.configs.disableTypeChecked] },
+  ...importRules,
   // The viewer's page scripts: plain browser JS served as it is (no build step), outside tsconfig.
   {
     files: ['src/web/static/**/*.js'],

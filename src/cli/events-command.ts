@@ -7,6 +7,7 @@ import { endsRun } from '../fold/run-end.js';
 import type { StoredEvent } from '../store/event-store.js';
 import { withStore } from './cli-store.js';
 import { checkWorkers, matchesFilter, parseEventFilter } from './event-filter.js';
+import { eventHeader } from './event-header.js';
 import { findRun } from './find-run.js';
 import { followEvents, interruption } from './follow-events.js';
 import { parseFlags } from './parse-flags.js';
@@ -26,18 +27,6 @@ const USAGE = 'usage: overseer events RUN_ID [--worker ID] [--type PREFIX] [--si
 function short(payload: unknown): string {
   const text = JSON.stringify(payload);
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-/** Where an event stands and what it is: the fields every JSON view of an event starts with. */
-export function eventHeader(e: StoredEvent) {
-  return {
-    position: e.position.toString(),
-    version: e.version,
-    at: e.createdAt.toISOString(),
-    type: e.type,
-    machine: e.machine,
-    workerId: e.workerId,
-  };
 }
 
 export function eventJson(e: StoredEvent) {

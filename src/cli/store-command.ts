@@ -6,12 +6,18 @@
  * src/store/embedded/idle-keeper.ts); it is not meant to be typed.
  */
 import { resolve } from 'node:path';
-import { embeddedStoreStatus, type EmbeddedStoreStatus } from '../store/embedded/store-status.js';
-import { stopStoreServer } from '../store/embedded/embedded-server.js';
-import { KEEPER_APPLICATION_NAME, keepStore } from '../store/embedded/idle-keeper.js';
 import { isPostgresUrl } from '../store/open-store.js';
-import { describeConnectError, redactUrl } from '../store/pg/open-pg-store.js';
-import { serverActivity, type ServerClient } from '../store/server-activity.js';
+import {
+  describeConnectError,
+  embeddedStoreStatus,
+  KEEPER_APPLICATION_NAME,
+  keepStore,
+  redactUrl,
+  serverActivity,
+  stopStoreServer,
+  type EmbeddedStoreStatus,
+  type ServerClient,
+} from '../store/store-admin.js';
 import { StoreUnavailableError } from '../store/store-errors.js';
 import { cliStoreTarget } from './cli-store.js';
 import { flagValue, parseFlags, POSITIVE_WHOLE_NUMBER } from './parse-flags.js';

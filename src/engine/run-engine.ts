@@ -18,7 +18,8 @@ import { packetCwd, packetOf, workerPacket, type PacketSpec } from '../fold/pack
 import type { RunLease } from './run-lease.js';
 import { SNAPSHOT_EVERY, saveRunSnapshot } from '../fold/run-snapshot.js';
 import { RunServices } from './run-services.js';
-import { bootstrapWithService, decideServiceTrust, isServiceWorker, planWithService, runServiceWorker, type ServiceEffectHost } from './service-effects.js';
+import { bootstrapWithService, decideServiceTrust, planWithService, runServiceWorker, type ServiceEffectHost } from './service-effects.js';
+import { isServiceWorker } from '../fold/service-worker.js';
 import { trustInput, trustResolverFor } from '../fold/run-trust.js';
 import { verifyWorker } from './verify-worker.js';
 

@@ -7,7 +7,7 @@
 import type { TrustResolver } from '../gates/trust-resolver.js';
 import { DEFAULT_BOOTSTRAP_PHASES, phaseFailureReason } from '../planning/bootstrap-service.js';
 import { runFailureReason, type ServiceWorkerId } from '../workers/worker-service.js';
-import { packetOf, workerPacket } from '../fold/packet-spec.js';
+import { workerPacket } from '../fold/packet-spec.js';
 import type { RunEvent } from '../fold/run-events.js';
 import { succeeded, type ServiceResult } from '../rpc/service-errors.js';
 import type { FailureReport, RunServices } from './run-services.js';
@@ -41,12 +41,6 @@ function reporter(host: ServiceEffectHost, workerId: string | null): FailureRepo
         },
       },
     ]);
-}
-
-/** A packet with no command of its own goes to the worker service, when the run has one. */
-export function isServiceWorker(state: RunState, workerId: string): boolean {
-  const packet = packetOf(state, workerId);
-  return packet.command === undefined && state.run.services.workerService !== null;
 }
 
 export async function planWithService(host: ServiceEffectHost): Promise<void> {

@@ -10,7 +10,7 @@ import { requiredGates, type GreenContractPacket } from '../gates/quality-gates.
 import type { TrustResolver } from '../gates/trust-resolver.js';
 import { packetOf } from './packet-spec.js';
 import { trustInput, trustResolverFor } from './run-trust.js';
-import { isServiceWorker } from '../engine/service-effects.js';
+import { isServiceWorker } from './service-worker.js';
 import { parseRunEvent, type RunEvent } from './run-events.js';
 import { applyEvent, cloneRunState, LogMismatchError, type MachineAction, type RunState } from './run-state.js';
 

@@ -1,6 +1,8 @@
 /** Trust for a run: the resolver it was started with, and what a resolver is asked about a worker. */
-import { defaultTrustResolver, type TrustInput, type TrustResolver, type WorkerKind } from '../gates/trust-resolver.js';
-import { policyTrustResolver, TrustPolicy } from '../gates/trust-policy.js';
+import { defaultTrustResolver, type TrustInput, type TrustResolver } from '../gates/trust-resolver.js';
+import type { WorkerKind } from '../planning/policy-rules.js';
+import { TrustPolicy } from '../planning/policy-rules.js';
+import { policyTrustResolver } from '../gates/trust-policy.js';
 import { packetOf } from './packet-spec.js';
 import type { RunStarted } from './run-events.js';
 import type { RunState } from './run-state.js';

@@ -4,10 +4,9 @@
  * line, in the plan's style: `guard.yaml: rules[1].outcome: expected one of trust, ask, deny`.
  */
 import { resolve } from 'node:path';
-import type { z } from 'zod';
 import { readStructuredFile } from '../planning/structured-file.js';
-import { formatPath, formatProblems, planErrorMessages, problemsFromIssues, type PlanPath, type PlanProblem } from '../planning/plan-problem.js';
-import { MATCH_FIELDS, TrustPolicy } from './trust-policy.js';
+import { formatProblems, type PlanProblem } from '../planning/plan-problem.js';
+import { checkPolicy, type TrustPolicy } from '../planning/policy-rules.js';
 
 export type PolicyLoad = { ok: true; policy: TrustPolicy; name: string } | { ok: false; message: string };
 
@@ -37,25 +36,4 @@ export async function loadPolicy(source: string | object, baseDir: string): Prom
 /** The plan's one-line style, without a source in front: the caller has the plan's name. */
 function oneLine(problems: readonly PlanProblem[]): string {
   return problems.map((p) => (p.path === '' ? p.message : `${p.path}: ${p.message}`)).join('; ').replace(/\s*\n\s*/g, ' ');
-}
-
-type Checked = { ok: true; policy: TrustPolicy } | { ok: false; problems: PlanProblem[] };
-
-/** Problems are addressed under `base`: a plan checks its inline policy with its own problems, at `policy`. */
-export function checkPolicy(value: unknown, base: PlanPath): Checked {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    const got = value === null || value === undefined ? 'nothing' : Array.isArray(value) ? 'a list' : `a ${typeof value}`;
-    return { ok: false, problems: [{ path: formatPath(base), message: `expected a trust policy (an object with rules), got ${got}` }] };
-  }
-  const parsed = TrustPolicy.safeParse(value, { error: planErrorMessages });
-  if (parsed.success) return { ok: true, policy: parsed.data };
-  return { ok: false, problems: parsed.error.issues.flatMap((issue) => problemsFromIssues([issue], base, unknownKeyHint(issue))) };
-}
-
-/** An unknown key is most often a typo: say which keys that level has. */
-function unknownKeyHint(issue: z.core.$ZodIssue): string {
-  const depth = issue.path.length;
-  if (depth === 0) return 'unknown key (a policy has rules, default)';
-  if (depth === 2) return 'unknown key (a rule has name, match, outcome)';
-  return `unknown key (a match has ${MATCH_FIELDS.join(', ')})`;
 }

@@ -14,7 +14,8 @@
 import { isAbsolute, normalize, relative, resolve } from 'node:path';
 // The posix build: patterns and paths use `/` whatever the platform.
 import picomatch from 'picomatch/posix.js';
-import type { TrustInput, WorkerKind } from './trust-resolver.js';
+import type { WorkerKind } from '../planning/policy-rules.js';
+import type { TrustInput } from './trust-resolver.js';
 
 /** A packet as the patterns see it; a missing field matches no pattern. */
 export interface PolicySubject {

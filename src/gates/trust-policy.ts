@@ -11,52 +11,9 @@
  *
  * So a deny rule cannot be outranked by a rule above it, by the plan, or by the command line.
  */
-import { z } from 'zod';
+import type { PolicyMatch, PolicyRule, TrustPolicy } from '../planning/policy-rules.js';
 import { pathGlobs, policySubject, proseGlobs, textGlobs, type SubjectTest } from './policy-globs.js';
-import { WORKER_KINDS, type TrustInput, type TrustResolver, type TrustVerdict } from './trust-resolver.js';
-
-export const TRUST_OUTCOMES = ['trust', 'ask', 'deny'] as const;
-
-const Glob = z.string().min(1);
-const Globs = z.union([Glob, z.array(Glob).min(1)], { error: 'expected a glob or a list of globs' });
-const WorkerKinds = z.union([z.enum(WORKER_KINDS), z.array(z.enum(WORKER_KINDS)).min(1)], {
-  error: `expected ${WORKER_KINDS.join(' or ')}, or a list of them`,
-});
-
-export const MATCH_FIELDS = ['id', 'objective', 'command', 'cwd', 'scope_path', 'worker'] as const;
-
-export const PolicyMatch = z
-  .strictObject({
-    id: Globs.optional(),
-    objective: Globs.optional(),
-    command: Globs.optional(),
-    cwd: Globs.optional(),
-    scope_path: Globs.optional(),
-    worker: WorkerKinds.optional(),
-  })
-  // An empty match would catch every packet; that is what `default` is for.
-  .refine((match) => Object.values(match).some((value) => value !== undefined), {
-    error: `name at least one of ${MATCH_FIELDS.join(', ')}`,
-    // A match of only misspelt keys is reported once, as its unknown keys.
-    when: (payload) => payload.issues.length === 0,
-  });
-export type PolicyMatch = z.infer<typeof PolicyMatch>;
-
-export const PolicyRule = z.strictObject({
-  name: z.string().min(1).optional(),
-  match: PolicyMatch,
-  outcome: z.enum(TRUST_OUTCOMES),
-});
-export type PolicyRule = z.infer<typeof PolicyRule>;
-
-export const TrustPolicy = z.strictObject({
-  rules: z.array(PolicyRule).default([]),
-  default: z.enum(TRUST_OUTCOMES).default('ask'),
-});
-/** A policy as checked: `rules` and `default` always present. */
-export type TrustPolicy = z.output<typeof TrustPolicy>;
-/** A policy as written. */
-export type TrustPolicyInput = z.input<typeof TrustPolicy>;
+import type { TrustInput, TrustResolver, TrustVerdict } from './trust-resolver.js';
 
 interface CompiledRule {
   source: string;

@@ -3,15 +3,12 @@
  * and names the source of that decision (it is recorded on the `trust.decided` event).
  */
 import type { TrustDecision } from '../../machines/events.js';
+import type { WorkerKind } from '../planning/policy-rules.js';
 
 export interface TrustVerdict {
   decision: TrustDecision;
   source: string;
 }
-
-/** Which driver runs a worker: a shell command, or a JSON-RPC worker service. */
-export const WORKER_KINDS = ['shell', 'service'] as const;
-export type WorkerKind = (typeof WORKER_KINDS)[number];
 
 export interface TrustInput {
   packet: { id: string; objective: string; trusted?: boolean | undefined } & Record<string, unknown>;

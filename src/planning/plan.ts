@@ -3,7 +3,7 @@
  * reports every problem at once, each with its path, so a person fixes their file in one pass.
  */
 import { z } from 'zod';
-import { checkPolicy } from '../gates/policy-file.js';
+import { checkPolicy } from './policy-rules.js';
 import {
   formatPath,
   planErrorMessages,

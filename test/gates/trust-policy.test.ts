@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadPolicy } from '../../src/gates/policy-file.js';
-import { policyTrustResolver, type TrustPolicy } from '../../src/gates/trust-policy.js';
+import { policyTrustResolver } from '../../src/gates/trust-policy.js';
+import type { TrustPolicy } from '../../src/planning/policy-rules.js';
 import type { TrustInput, TrustVerdict } from '../../src/gates/trust-resolver.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'overseer-policy-'));
