@@ -64,8 +64,8 @@ export const workerEventSchemas = {
 
 /**
  * Records of what the worker machine decided, announced by it and kept in the log for people
- * (DESIGN.md's recovery.attempted / succeeded / exhausted / escalated). They are not inputs: the fold
- * checks and keeps them without feeding them back to the machine.
+ * (recovery.attempted / succeeded / exhausted / escalated; docs/policies-gates-recovery.md). They are
+ * not inputs: the fold checks and keeps them without feeding them back to the machine.
  */
 export const recordEventSchemas = {
   'recovery.attempted': z.object({ kind: failureKind, attempt: z.number().int(), delayMs: z.number() }),

@@ -38,7 +38,7 @@ export async function loadRunSnapshot(store: EventStore, runId: string): Promise
 }
 
 function restore(persisted: PersistedRunState): RunState {
-  // A raw JSON snapshot throws inside `transition`: xstate must resolve it first (FACTS.md).
+  // A raw JSON snapshot throws inside xstate's `transition`: `resolveState` must rebuild it first.
   const workflow = workflowMachine.resolveState(persisted.workflow as Parameters<typeof workflowMachine.resolveState>[0]);
   const workers = Object.fromEntries(
     Object.entries(persisted.workers).map(([id, s]) => [id, workerMachine.resolveState(s as Parameters<typeof workerMachine.resolveState>[0])]),

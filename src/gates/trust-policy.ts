@@ -1,7 +1,7 @@
 /**
  * A trust policy: rules that decide, before a worker starts, whether it runs (`trust`), waits for a
- * person (`ask`) or is refused (`deny`). The order, after DESIGN.md's "deny patterns → deny; allow
- * patterns → trust; otherwise ask":
+ * person (`ask`) or is refused (`deny`). The order ("deny patterns → deny; allow patterns → trust;
+ * otherwise ask", made precise in docs/policies-gates-recovery.md):
  *
  *   1. every `deny` rule, in file order: the first that matches denies;
  *   2. `--auto-approve` trusts whatever no deny rule caught;

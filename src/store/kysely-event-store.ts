@@ -243,8 +243,9 @@ export class KyselyEventStore implements EventStore {
   }
 
   /**
-   * FACTS.md "Reading events by global position": only transactions older than every one still in
-   * flight are visible, so a writer that commits late is read before anything that follows it.
+   * Positions are taken at insert, not at commit (docs/store.md, "Reading in global order"): only
+   * transactions older than every one still in flight are visible, so a writer that commits late is
+   * read before anything that follows it.
    */
   async #readAfter(after: Checkpoint, limit: number, streamId: string | undefined): Promise<StoredEvent[]> {
     let query = this.#selectEvents()
