@@ -24,7 +24,7 @@ export const eventStoreMigration: Migration = {
     await sql`create index runs_created_at_idx on runs (created_at desc, run_id desc)`.execute(db);
 
     // tx_id orders events for safe global reads: positions are taken at insert, not at commit
-    // (see docs/store.md, "Reading in global order").
+    // (see FACTS.md "Reading events by global position").
     await sql`
       create table events (
         position bigint generated always as identity primary key,
