@@ -98,4 +98,12 @@ export const PORT: FlagValue<number> = {
   read: (text) => wholeNumber(text, 0, 65535),
 };
 
+/** A word from a fixed list, as written (`--format dot`). */
+export function oneOf<const T extends string>(words: readonly T[]): FlagValue<T> {
+  return {
+    expected: `one of ${words.join(', ')}`,
+    read: (text) => (words as readonly string[]).includes(text) ? (text as T) : null,
+  };
+}
+
 export const LOG_POSITION: FlagValue<bigint> = { expected: POSITION_HINT, read: parseLogPosition };

@@ -11,22 +11,17 @@ import { MACHINE_NAMES, overseerDiagram, runDiagrams, type MachineName } from '.
 import { LogMismatchError } from '../fold/run-state.js';
 import { withStore } from './cli-store.js';
 import { findRun } from './find-run.js';
-import { parseFlags } from './parse-flags.js';
+import { flagValue, oneOf, parseFlags } from './parse-flags.js';
 import { UsageError } from './usage-error.js';
 
 const flags = { db: { type: 'string' }, format: { type: 'string' } } as const;
 const FORMATS = ['mermaid', 'dot', 'json'] as const;
 type Format = (typeof FORMATS)[number];
+const FORMAT = oneOf(FORMATS);
 const USAGE = 'usage: overseer viz [workflow|worker|RUN_ID] [--format mermaid|dot|json]';
 
 function isMachineName(value: string): value is MachineName {
   return (MACHINE_NAMES as readonly string[]).includes(value);
-}
-
-function parseFormat(value: string | undefined): Format {
-  const format = value ?? 'mermaid';
-  if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`overseer viz: --format is one of ${FORMATS.join(', ')}, got "${format}"`);
-  return format as Format;
 }
 
 function render(diagrams: MachineDiagram[], format: Format, runId: string | null): string {
@@ -56,7 +51,7 @@ export async function vizCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags('viz', args, flags);
   const [target = 'workflow', extra] = positionals;
   if (extra !== undefined) throw new UsageError(`overseer viz: one machine or run at a time, got "${extra}" too; ${USAGE}`);
-  const format = parseFormat(values.format);
+  const format = flagValue('--format', values.format, FORMAT) ?? 'mermaid';
   const diagrams = isMachineName(target) ? [overseerDiagram(target)] : await runDiagramsOf(values.db, target);
   process.stdout.write(render(diagrams, format, isMachineName(target) ? null : target));
   return 0;

@@ -241,13 +241,16 @@ export class RunEngine {
           if (isServiceWorker(this.state, action.workerId as string)) return runServiceWorker(this.serviceHost(), action.workerId as string);
           return this.startProcess(action.workerId as string);
         case 'killProcess': {
-          const pid = action.params['pid'];
+          const workerId = action.workerId as string;
           // A worker cancelled while its gates run: its own process has ended, its gate has not.
-          this.verifications.get(action.workerId as string)?.abort();
+          this.verifications.get(workerId)?.abort();
           // A service worker's "process" is its attempt on the shared worker service: end the attempt's
           // run_worker call, never the service, which other workers' calls are using.
-          if (isServiceWorker(this.state, action.workerId as string)) return this.servicesForRun?.endAttempt(action.workerId as string);
-          return typeof pid === 'number' ? this.deps.driver.kill(pid) : undefined;
+          if (isServiceWorker(this.state, workerId)) return this.servicesForRun?.endAttempt(workerId);
+          // The action names the pid alone; the worker's record adds its start time, so a process that
+          // ended (a worker cancelled while verifying or retrying) is told apart from a later one given its pid.
+          const recorded = this.state.workers[workerId]?.context.process ?? null;
+          return recorded !== null && recorded.pid === action.params['pid'] ? this.deps.driver.kill(recorded) : undefined;
         }
         case 'runGates':
           return this.verify(action.workerId as string);

@@ -6,13 +6,22 @@
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
 
+/**
+ * The longest duration: ten years (87600h) is already "never" for a timeout or a back-off. A bound
+ * is needed at all because a duration becomes a due time, `now + duration`, in the log and on the
+ * page: past Date's range (about 273,000 years) or the safe integers it could not be recorded, and
+ * the run would stop after it had started instead of the plan being refused up front.
+ */
+const MAX_HOURS = 87_600;
+const MAX_DURATION_MS = MAX_HOURS * UNIT_MS.h;
+
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
 const WHOLE = /^(?:\d+(?:\.\d+)?(?:ms|s|m|h))+$/;
 const SECONDS = /^\d+(?:\.\d+)?$/;
 
-export const DURATION_HINT = 'a duration like 500ms, 30s, 10m, 1h or a number of seconds';
+export const DURATION_HINT = `a duration like 500ms, 30s, 10m, 1h or a number of seconds, at most ${String(MAX_HOURS)}h (ten years)`;
 
-/** Milliseconds (a positive integer, rounded up) or null when `value` is not a duration. */
+/** Milliseconds (a positive integer, rounded up) or null when `value` is not a duration, or too long. */
 export function parseDuration(value: string | number): number | null {
   if (typeof value === 'number') return fromMs(value * 1000);
   const text = value.trim();
@@ -26,6 +35,6 @@ export function parseDuration(value: string | number): number | null {
 }
 
 function fromMs(ms: number): number | null {
-  if (!Number.isFinite(ms) || ms <= 0) return null;
+  if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_DURATION_MS) return null;
   return Math.ceil(ms);
 }

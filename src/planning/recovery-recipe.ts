@@ -29,7 +29,7 @@ function delayMs(value: string | number): number | null {
 
 const Delay = z.custom<string | number>(
   (value) => (typeof value === 'string' || typeof value === 'number') && delayMs(value) !== null,
-  { error: `expected ${DURATION_HINT}, or 0` },
+  { error: `expected 0 or ${DURATION_HINT}` },
 );
 
 const Backoff = z

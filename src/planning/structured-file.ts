@@ -1,11 +1,14 @@
 /**
  * Reading a YAML or JSON file a person wrote (a plan, a trust policy): every way it can fail to read
- * or parse becomes one short message, with the line of a syntax error, never a stack trace.
+ * or parse becomes one short message, with the line of a syntax error, never a stack trace. What it
+ * holds may nest at most MAX_JSON_DEPTH levels, as what a service sends (see json-nesting.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { TOO_DEEP, tooDeep } from '../rpc/json-nesting.js';
 import { jsonErrorLine } from './json-error-line.js';
+import { formatPath } from './plan-problem.js';
 
 export type StructuredFile = { ok: true; value: unknown } | { ok: false; message: string };
 
@@ -18,7 +21,11 @@ export async function readStructuredFile(path: string, what: string): Promise<St
     return { ok: false, message: readFailure(error, what) };
   }
   // Editors on Windows save UTF-8 with a byte-order mark; YAML skips it, JSON.parse refuses it.
-  return parseText(text.replace(/^\uFEFF/, ''), extname(path).toLowerCase(), what);
+  const parsed = parseText(text.replace(/^\uFEFF/, ''), extname(path).toLowerCase(), what);
+  if (!parsed.ok) return parsed;
+  const deep = tooDeep(parsed.value);
+  if (deep === null) return parsed;
+  return { ok: false, message: `${formatPath(deep.path)}${deep.cut ? '…' : ''}: ${TOO_DEEP}` };
 }
 
 function readFailure(error: unknown, what: string): string {
@@ -66,12 +73,16 @@ function parseYamlText(text: string, what: string): StructuredFile {
   try {
     return { ok: true, value: parseYaml(text) as unknown };
   } catch (error) {
+    // Aliases that expand without end (a "billion laughs" file): the yaml library's own guard.
+    if (error instanceof ReferenceError && /alias/i.test(error.message)) return { ok: false, message: `YAML error: ${error.message}` };
     if (!(error instanceof YAMLParseError)) throw error;
+    const line = error.linePos?.[0].line;
+    // The yaml library reports its own stack overflow this way, some 800 levels down.
+    if (error.code === 'RESOURCE_EXHAUSTION') return { ok: false, message: line === undefined ? TOO_DEEP : `line ${String(line)}: ${TOO_DEEP}` };
     const reason =
       error.code === 'MULTIPLE_DOCS'
         ? `a ${what} file holds one YAML document, this one has several`
         : (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
-    const line = error.linePos?.[0].line;
     return { ok: false, message: line === undefined ? `YAML syntax error: ${reason}` : `YAML syntax error at line ${String(line)}: ${reason}` };
   }
 }

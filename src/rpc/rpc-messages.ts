@@ -5,6 +5,7 @@
  * `"error": null` beside a result) and strictly where a wrong guess would mix calls up (the id).
  */
 import { z } from 'zod';
+import { TOO_DEEP, tooDeep } from './json-nesting.js';
 import type { ReplyProblem } from './service-errors.js';
 
 export const RpcId = z.union([z.string(), z.number()]);
@@ -64,6 +65,9 @@ export function readReplyLine(line: string): ReplyLine {
   }
   const id = RpcId.safeParse((value as Record<string, unknown>)['id']);
   if (!id.success) return { kind: 'unreadable', reason: 'wrong_shape', problem: 'a reply without an id (a string or a number)' };
+  // What a service sends is kept in events: it may nest only so deep (json-nesting.ts).
+  const deep = tooDeep(value);
+  if (deep !== null) return { kind: 'malformed', id: id.data, problem: `a reply ${TOO_DEEP}, at ${replyPath(deep.path, '')}${deep.cut ? '…' : ''}` };
 
   const envelope = ReplyEnvelope.safeParse(value);
   if (!envelope.success) return { kind: 'malformed', id: id.data, problem: describeIssues(envelope.error, 'reply') };
@@ -90,10 +94,11 @@ function normaliseError(error: z.infer<typeof RpcErrorValue>): RpcErrorObject {
 
 /** Each issue at its path under `root`: `result.worker_id`, `result[1].objective`. */
 export function issueProblems(error: z.ZodError, root: string): ReplyProblem[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${String(key)}]` : `${out}.${String(key)}`), root),
-    message: issue.message,
-  }));
+  return error.issues.map((issue) => ({ path: replyPath(issue.path, root), message: issue.message }));
+}
+
+function replyPath(path: ReadonlyArray<PropertyKey>, root: string): string {
+  return path.reduce<string>((out, key) => (typeof key === 'number' ? `${out}[${String(key)}]` : out === '' ? String(key) : `${out}.${String(key)}`), root);
 }
 
 /** One line: `result.worker_id: expected string, received number; ...`. */

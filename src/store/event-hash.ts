@@ -19,48 +19,100 @@ export interface HashedFields {
  * (toJSON, undefined and functions dropped from objects and null in arrays, non-finite numbers as
  * null). So the text is the same before and after a jsonb round trip, which reorders keys and drops
  * what JSON cannot hold.
+ *
+ * Written with a stack of its own, not by recursion: a value nested deeper than the call stack
+ * allows (a few thousand levels) still hashes, so verifying a stored run can never overflow. How
+ * deep data may come in at all is limited where it enters (see src/rpc/json-nesting.ts).
  */
 export function canonicalJson(value: unknown): string {
-  return write(value, '') ?? 'null';
-}
-
-function write(input: unknown, key: string): string | undefined {
-  switch (typeof input) {
-    case 'string':
-      return JSON.stringify(input);
-    case 'number':
-      return Number.isFinite(input) ? String(input) : 'null';
-    case 'boolean':
-      return input ? 'true' : 'false';
-    case 'bigint':
-      throw new TypeError('an event cannot hold a BigInt: JSON has no such number');
-    case 'object':
-      return input === null ? 'null' : writeObject(input, key);
-    default:
-      // undefined, functions, symbols: JSON has no value for them.
-      return undefined;
-  }
-}
-
-function writeObject(input: object, key: string): string | undefined {
-  if (typeof (input as { toJSON?: unknown }).toJSON === 'function') return write((input as { toJSON: (key: string) => unknown }).toJSON(key), key);
-  if (input instanceof Number || input instanceof String || input instanceof Boolean) return write(input.valueOf(), key);
-  if (Array.isArray(input)) {
-    let text = '[';
-    for (let index = 0; index < input.length; index += 1) {
-      if (index > 0) text += ',';
-      text += write(input[index], String(index)) ?? 'null';
+  const root = resolve(value, '');
+  if (typeof root !== 'object') return root ?? 'null';
+  const stack = [openFrame(root)];
+  const path = new Set<object>([root]);
+  for (;;) {
+    const top = stack[stack.length - 1] as Frame;
+    const keys = top.keys;
+    if (top.next < (keys === null ? (top.source as unknown[]).length : keys.length)) {
+      const index = top.next++;
+      const key = keys === null ? String(index) : (keys[index] as string);
+      const member = resolve(keys === null ? (top.source as unknown[])[index] : (top.source as Record<string, unknown>)[key], key);
+      if (typeof member !== 'object') {
+        append(top, key, member);
+        continue;
+      }
+      // JSON.stringify refuses a cycle; written by hand, it would never end.
+      if (path.has(member)) throw new TypeError('an event cannot hold a cycle: JSON has no such value');
+      path.add(member);
+      top.pendingKey = key;
+      stack.push(openFrame(member));
+      continue;
     }
-    return `${text}]`;
+    stack.pop();
+    path.delete(top.source);
+    const text = `${top.text}${keys === null ? ']' : '}'}`;
+    const parent = stack[stack.length - 1];
+    if (parent === undefined) return text;
+    append(parent, parent.pendingKey, text);
   }
-  let text = '{';
-  for (const name of Object.keys(input).sort()) {
-    const member = write((input as Record<string, unknown>)[name], name);
-    if (member === undefined) continue;
-    if (text.length > 1) text += ',';
-    text += `${JSON.stringify(name)}:${member}`;
+}
+
+/** An array or object being written: its text so far and the next member to write. */
+interface Frame {
+  source: object;
+  /** The object's keys, sorted; null for an array. */
+  keys: string[] | null;
+  next: number;
+  written: number;
+  text: string;
+  /** The key of the member whose frame is above this one on the stack. */
+  pendingKey: string;
+}
+
+function openFrame(source: object): Frame {
+  const keys = Array.isArray(source) ? null : Object.keys(source).sort();
+  return { source, keys, next: 0, written: 0, text: keys === null ? '[' : '{', pendingKey: '' };
+}
+
+/** A member's text: in an array what JSON cannot hold is null, in an object it is left out. */
+function append(frame: Frame, key: string, text: string | undefined): void {
+  if (frame.keys === null) {
+    frame.text += `${frame.written++ > 0 ? ',' : ''}${text ?? 'null'}`;
+  } else if (text !== undefined) {
+    frame.text += `${frame.written++ > 0 ? ',' : ''}${JSON.stringify(key)}:${text}`;
   }
-  return `${text}}`;
+}
+
+/**
+ * A value's JSON text, or undefined where JSON has no value for it; an array or object (after toJSON
+ * and unboxing) comes back as itself, to be written member by member.
+ */
+function resolve(input: unknown, key: string): string | undefined | object {
+  let value = input;
+  for (;;) {
+    switch (typeof value) {
+      case 'string':
+        return JSON.stringify(value);
+      case 'number':
+        return Number.isFinite(value) ? String(value) : 'null';
+      case 'boolean':
+        return value ? 'true' : 'false';
+      case 'bigint':
+        throw new TypeError('an event cannot hold a BigInt: JSON has no such number');
+      case 'object':
+        if (value === null) return 'null';
+        if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+          value = (value as { toJSON: (key: string) => unknown }).toJSON(key);
+        } else if (value instanceof Number || value instanceof String || value instanceof Boolean) {
+          value = value.valueOf();
+        } else {
+          return value;
+        }
+        continue;
+      default:
+        // undefined, functions, symbols: JSON has no value for them.
+        return undefined;
+    }
+  }
 }
 
 /** sha256 (hex) of the canonical JSON of the event's fields; createdAt as an ISO string (ms). */

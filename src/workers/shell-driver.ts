@@ -1,5 +1,5 @@
 /** The default worker driver: a packet's command in a detached shell, found again by its files after a crash. */
-import { DEFAULT_KILL_GRACE_MS, killProcessTree } from '../os/kill-process-tree.js';
+import { DEFAULT_KILL_GRACE_MS, stopProcessGroup } from '../os/kill-process-tree.js';
 import { findShellWorker, reattachShellWorker } from './reattach-worker.js';
 import { startShellWorker } from './shell-worker.js';
 import type { ProcessLauncher } from '../os/process-launcher.js';
@@ -16,8 +16,8 @@ export function createShellDriver(options: { killGraceMs?: number; launcher?: Pr
       const { pid, processStartTime, logFile, statusFile } = started;
       return { ok: true, process: { pid, processStartTime, logFile, statusFile }, exited: started.exited };
     },
-    async kill(pid) {
-      await killProcessTree(pid, { graceMs });
+    async kill(process) {
+      await stopProcessGroup(process, { graceMs });
     },
     reattach: (process) => reattachShellWorker(process, { graceMs }),
     find: (where) => Promise.resolve(findShellWorker(where)),

@@ -28,8 +28,11 @@ export type StartResult =
 
 export interface WorkerDriver {
   start(spec: StartSpec): Promise<StartResult>;
-  /** Kills the worker's whole process tree; a process already gone is not an error. */
-  kill(pid: number): Promise<void>;
+  /**
+   * Kills the worker's whole process tree; a process already gone is not an error, and a later
+   * process that was given its pid (its start time differs from the recorded one) is left alone.
+   */
+  kill(process: WorkerProcess): Promise<void>;
   /**
    * For a process started by an engine that crashed: waits for it if it is still alive, then reads
    * the exit status its wrapper wrote, and stops what it left running. `lost` when it is gone without a status.

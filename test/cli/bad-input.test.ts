@@ -17,6 +17,12 @@ beforeAll(async () => {
   await writeFile(join(cwd, 'typo.yaml'), 'packets:\n  - {id: a, objective: a, command: "true", recipes: {exit_nonzero: {max_attempts: 2}}}\n');
   await writeFile(join(cwd, 'good.yaml'), 'packets:\n  - {id: a, objective: a, command: "true"}\n');
   await writeFile(join(cwd, 'typo-policy.yaml'), 'rules:\n  - {match: {id: a}, outcome: trust, nmae: mine}\n');
+  await writeFile(join(cwd, 'forever.yaml'), 'packets:\n  - {id: a, objective: a, command: "true", timeout: 1000000000000h}\n');
+  // Deeper than a recursive walk (the event hash, JSON.stringify) survives.
+  const deep = `${'['.repeat(5000)}${']'.repeat(5000)}`;
+  await writeFile(join(cwd, 'deep.json'), `{"packets": [{"id": "a", "objective": "a", "command": "true", "repo": ${deep}}]}`);
+  await writeFile(join(cwd, 'deep.yaml'), `packets:\n  - id: a\n    objective: a\n    command: "true"\n    repo: ${deep}\n`);
+  await writeFile(join(cwd, 'deep-policy.json'), `{"rules": [{"match": {"id": ${deep}}, "outcome": "trust"}]}`);
   const ring = Array.from({ length: 5000 }, (_, i) => ({ id: `p${String(i)}`, objective: 'o', command: 'true', dependsOn: [`p${String((i + 1) % 5000)}`] }));
   await writeFile(join(cwd, 'ring.json'), JSON.stringify({ packets: ring }));
 });
@@ -45,6 +51,11 @@ const cases: Array<[string, string[], RegExp]> = [
   ['a bad serve --port', ['serve', '--port', '-1'], /^--port: expected a port number from 0 to 65535 \(0 picks a free one\), got "-1"$/],
   ['a negative replay --to', ['replay', 'somerun', '--to', '-5'], /^--to: expected an event position \(a whole number, as `overseer events` shows\), got "-5"$/],
   ['an events --since in another notation', ['events', 'somerun', '--since', '1e3'], /^--since: expected an event position .* or an ISO time .*, got "1e3"$/],
+  ['a timeout longer than ten years', ['run', '--plan', 'forever.yaml'], /^forever\.yaml: packets\[0\]\.timeout: expected a duration like .+, at most 87600h \(ten years\)$/],
+  ['a --service-timeout longer than ten years', ['run', 'x', '--worker', 'true', '--service-timeout', '1000000000000h'], /^--service-timeout: expected a duration like .+, at most 87600h \(ten years\), got "1000000000000h"$/],
+  ['a JSON plan nested 5,000 levels deep', ['run', '--plan', 'deep.json'], /^deep\.json: packets\[0\]\.repo\[0\]\[0\]\[0\]\[0\]\[0\]…: nested more than 128 levels deep$/],
+  ['a YAML plan nested 5,000 levels deep', ['run', '--plan', 'deep.yaml'], /^deep\.yaml: line 5: nested more than 128 levels deep$/],
+  ['a policy nested 5,000 levels deep', ['run', '--plan', 'good.yaml', '--policy', 'deep-policy.json'], /^deep-policy\.json: rules\[0\]\.match\.id\[0\]\[0\]\[0\]\[0\]…: nested more than 128 levels deep$/],
   ['an objective with no worker', ['run', 'do things'], /needs --worker/],
   ['an unknown command', ['frob'], /unknown command "frob"/],
   ['status where nothing has run', ['status', 'nosuchrun'], /no Overseer store at .*nothing has run here/],

@@ -144,6 +144,8 @@ describe.runIf(first !== undefined)('misbehaving services', { concurrent: concur
     ['a reply of the wrong shape', peerCommand('wrong-shape'), GENEROUS, /^bad_reply$/, /planner: .*neither a result nor an error/],
     ['a result that is not a list of packets', peerCommand('reply', '{"not": "a list"}'), GENEROUS, /^bad_reply$/, /planner: .*expected a list of task packets/],
     ['an error reply', peerCommand('error'), GENEROUS, /^error_reply$/, /planner: .*out of ideas for decompose/],
+    // Deeper than a recursive walk of the packets would survive: refused where it comes in.
+    ['packets nested 5,000 levels deep', peerCommand('deep', '5000'), GENEROUS, /^bad_reply$/, /planner: .*a reply nested more than 128 levels deep, at result\[0\]\.repo\[0\]\[0\]\[0\]\[0\]\[0\]…/],
   ];
 
   it.each(cases)('%s: service.error events, then the run fails with one line (exit 1)', async (_name, command, timeout, code, message) => {

@@ -86,6 +86,6 @@ describe.each(testBackends())('overseer viz on $name', (backend) => {
     expect(missing.stderr).toBe('no run nosuchrun in this store\n');
     const format = await overseer(['viz', '--format', 'png'], { cwd });
     expect(format.code).toBe(2);
-    expect(format.stderr).toBe('overseer viz: --format is one of mermaid, dot, json, got "png"\n');
+    expect(format.stderr).toBe('--format: expected one of mermaid, dot, json, got "png"\n');
   });
 });

@@ -115,6 +115,26 @@ describe('a plan file', () => {
     );
   });
 
+  it('keeps a field nested 128 levels deep, counting from the top of the file, and refuses one level more with its path', async () => {
+    // The plan (1), packets (2) and the packet (3) are levels too: its repo may nest 125 lists.
+    const packet = (lists: number) => `{"packets": [{"objective": "o", "repo": ${'['.repeat(lists)}"x"${']'.repeat(lists)}}]}`;
+    const kept = await loadPlanFile(write('deep-ok.json', packet(125)));
+    expect(kept.ok && JSON.stringify(kept.plan.packets[0]?.['repo'])).toBe(`${'['.repeat(125)}"x"${']'.repeat(125)}`);
+    expect(oneLine(await loadPlanFile(write('deep.json', packet(126))), 'deep.json')).toBe('deep.json: packets[0].repo[0][0][0][0][0]…: nested more than 128 levels deep');
+    const oddKey = write('deep-key.json', `{"packets": [{"objective": "o", "repo": {"odd key": ${'['.repeat(125)}${']'.repeat(125)}}}]}`);
+    expect(oneLine(await loadPlanFile(oddKey), 'deep-key.json')).toBe('deep-key.json: packets[0].repo["odd key"][0][0][0][0]…: nested more than 128 levels deep');
+  });
+
+  it('refuses YAML nested deeper than its parser goes, and aliases that expand without end, as one line', async () => {
+    const deep = write('deeper.yaml', `packets:\n  - objective: o\n    repo: ${'['.repeat(5000)}${']'.repeat(5000)}\n`);
+    expect(oneLine(await loadPlanFile(deep), 'deeper.yaml')).toBe('deeper.yaml: line 3: nested more than 128 levels deep');
+    const laughs = ['a: &a [x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i += 1) laughs.push(`${'abcdefghi'[i] as string}: &${'abcdefghi'[i] as string} [${Array(9).fill(`*${'abcdefghi'[i - 1] as string}`).join(', ')}]`);
+    laughs.push('packets: [{objective: o, repo: *i}]');
+    const bomb = write('laughs.yaml', `${laughs.join('\n')}\n`);
+    expect(oneLine(await loadPlanFile(bomb), 'laughs.yaml')).toMatch(/^laughs\.yaml: YAML error: Excessive alias count/);
+  });
+
   it('rejects an empty file', async () => {
     const path = write('empty.yaml', '# nothing yet\n');
     expect(oneLine(await loadPlanFile(path), 'empty.yaml')).toBe('empty.yaml: expected a plan (an object with packets), got nothing');

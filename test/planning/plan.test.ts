@@ -36,7 +36,7 @@ describe('a plan', () => {
     expect(problemsOf(result)).toEqual({
       concurrency: 'must be greater than 0',
       'packets[1].objective': 'required',
-      'packets[2].timeout': 'expected a duration like 500ms, 30s, 10m, 1h or a number of seconds',
+      'packets[2].timeout': 'expected a duration like 500ms, 30s, 10m, 1h or a number of seconds, at most 87600h (ten years)',
       'packets[2].trusted': 'expected true or false, got a string',
       'packets[2].dependsOn[0]': 'unknown packet "nope"',
       'packets[3].id': 'duplicate id "a" (first used by packets[0])',
@@ -192,7 +192,7 @@ describe('a plan', () => {
       'p',
     );
     expect(problemsOf(result)).toEqual({
-      'defaults.timeout': 'expected a duration like 500ms, 30s, 10m, 1h or a number of seconds',
+      'defaults.timeout': 'expected a duration like 500ms, 30s, 10m, 1h or a number of seconds, at most 87600h (ten years)',
       'defaults.id': 'set ids on packets, not in defaults',
       'defaults.dependsOn': 'set dependsOn on packets, not in defaults',
     });
@@ -213,6 +213,29 @@ describe('a plan', () => {
     ]);
     const bad = problemsOf(parsePlan({ packets: ['0s', '-5', '5 minutes', true].map((timeout) => ({ objective: 'x', timeout })) }, 'p'));
     expect(Object.keys(bad)).toEqual(['packets[0].timeout', 'packets[1].timeout', 'packets[2].timeout', 'packets[3].timeout']);
+  });
+
+  it('refuses a duration longer than ten years where it is written, so an absurd one never starts a run', () => {
+    const plan = planOf(parsePlan({ packets: [{ objective: 'x', timeout: '87600h' }] }, 'p'));
+    expect(plan.packets[0]?.timeoutMs).toBe(87_600 * 3_600_000);
+    const result = parsePlan(
+      {
+        defaults: { timeout: '87600h1ms' },
+        packets: [
+          { objective: 'x', timeout: '1000000000000h' },
+          { objective: 'x', timeout: 1e300, gates: [{ command: 'true', timeout: '9999999999999999999s' }] },
+          { objective: 'x', recovery: { timeout: { backoff: { initial: '1s', max: '100000000h' } } } },
+        ],
+      },
+      'p',
+    );
+    expect(problemsOf(result)).toEqual({
+      'defaults.timeout': 'expected a duration like 500ms, 30s, 10m, 1h or a number of seconds, at most 87600h (ten years)',
+      'packets[0].timeout': 'expected a duration like 500ms, 30s, 10m, 1h or a number of seconds, at most 87600h (ten years)',
+      'packets[1].timeout': 'expected a duration like 500ms, 30s, 10m, 1h or a number of seconds, at most 87600h (ten years)',
+      'packets[1].gates[0].timeout': 'expected a duration like 500ms, 30s, 10m, 1h or a number of seconds, at most 87600h (ten years)',
+      'packets[2].recovery.timeout.backoff.max': 'expected 0 or a duration like 500ms, 30s, 10m, 1h or a number of seconds, at most 87600h (ten years)',
+    });
   });
 
   it('reads quality gates: a bare command, levels, timeouts', () => {

@@ -87,7 +87,7 @@ packets:
     ).toEqual({
       'packets[1].recovery.exit_nonzero.max_attempts': 'must be greater than 0',
       'packets[1].recovery.exit_nonzero.escalate': 'expected one of skip, fail_run, ask_human',
-      'packets[1].recovery.timeout.backoff.initial': 'expected a duration like 500ms, 30s, 10m, 1h or a number of seconds, or 0',
+      'packets[1].recovery.timeout.backoff.initial': 'expected 0 or a duration like 500ms, 30s, 10m, 1h or a number of seconds, at most 87600h (ten years)',
       'packets[1].recovery.timeout.backoff.factor': 'must be at least 1',
       'packets[1].recovery.timeout.backoff.jitter': 'must be between 0 and 1',
       'packets[1].recovery.timeout.backoff.delay': 'unknown key (backoff has initial, factor, max, jitter)',

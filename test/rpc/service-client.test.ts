@@ -132,6 +132,18 @@ describe('a service that misbehaves mid-session', () => {
     expect(value(await client.call('ping', {}))).toMatchObject({ pong: true });
   });
 
+  it('answers with a reply nested deeper than 128 levels: bad_reply wrong_shape for that call only, naming where', async () => {
+    const client = await started(peerCommand('deep', '126'));
+    const error = failure(await client.call('decompose', { objective: 'x' }));
+    expect(error.code).toBe('bad_reply');
+    expect(error.detail).toMatchObject({ reason: 'wrong_shape' });
+    expect(error.message).toMatch(/^peer answered decompose with a reply nested more than 128 levels deep, at result\[0\]\.repo\[0\]\[0\]\[0\]\[0\]\[0\]…: \{"id": "req_1", "result": \[\{"objective": "deep", "repo": \[\[\[/);
+    expect(client.state).toBe('running');
+    // 128 levels, counting the reply's own object, are kept as sent.
+    const kept = value(await (await started(peerCommand('deep', '125'))).call('decompose', { objective: 'x' }));
+    expect(JSON.stringify(kept)).toBe(`[{"objective":"deep","repo":${'['.repeat(125)}${']'.repeat(125)}}]`);
+  });
+
   it('prints null (a seed-style handler with no answer): bad_reply wrong_shape', async () => {
     const client = await started(peerCommand('null'));
     const error = failure(await client.call('run_worker', { worker_id: 'w1' }));

@@ -262,6 +262,15 @@ describe.each(backends)('event store on $name', (backend) => {
     expect(delivered.map((e) => e.type)).toEqual(['e0', 'e1', 'e2', 'e3', 'e4', 'e5']);
   });
 
+  it('stores, reads back and verifies an event nested deeper than the call stack goes', async () => {
+    // Overseer's own inputs stop at 128 levels (json-nesting.ts); the store holds what its backends hold.
+    const deep = JSON.parse(`${'['.repeat(DEEP)}"bottom"${']'.repeat(DEEP)}`) as unknown;
+    await store.startRun(run('deep'), [event('run.started', { repo: deep }), event('run.completed')]);
+    const events = await store.readStream('deep');
+    expect(events.map((e) => e.type)).toEqual(['run.started', 'run.completed']);
+    expect(verifyChain(events)).toBeNull();
+  });
+
   it('finds a tampered event with verifyChain', async () => {
     await store.startRun(run('t'), [event('run.started', { a: 1 }), event('task.done', { ok: true }), event('run.completed')]);
     expect(verifyChain(await store.readStream('t'))).toBeNull();
@@ -273,7 +282,43 @@ describe.each(backends)('event store on $name', (backend) => {
   });
 });
 
+/**
+ * Deeper than a recursive walk survives here (some 3,000 levels), shallower than every backend takes:
+ * Postgres some 13,000 levels, PGlite 0.4 about 5,700 (past that it silently skips the insert).
+ */
+const DEEP = 4500;
+
 describe('event hash', () => {
+  it('keeps the hash of every kind of event recorded before, byte for byte', () => {
+    // Hashes written by the recursive canonical JSON that recorded the runs so far.
+    const base = { streamId: 'run-1', version: 2, type: 'process.started', machine: 'worker', workerId: 'build', createdAt: new Date(Date.UTC(2026, 11, 1, 7, 38, 4, 825)), prevHash: 'a'.repeat(64) };
+    const golden: Array<[unknown, unknown, string]> = [
+      [{ pid: 4242, processStartTime: '123456', logFile: '/tmp/r/build.1.log', statusFile: '/tmp/r/build.1.status', attempt: 1 }, 'running', '1b73614789d43d960133f435fe3b87ff779034b14da910f64c1c36171dae5bff'],
+      [
+        { runId: 'run-1', packets: [{ id: 'b', objective: 'ünïcödé "quoted" \\ \n', dependsOn: [], env: { Z: '1', A: '2', '10': 'x', '9': 'y', é: 'e', a: 'lower' } }], policy: null, concurrency: 4 },
+        { workflow: 'dispatching', tasks: [] },
+        '2ea4354cc3ebab1267cfd7645f8dc2ed795809fdbcea7e3471a1975560884cea',
+      ],
+      [
+        { u: undefined, f: () => 1, arr: [undefined, () => 1, Symbol('s'), NaN, Infinity, -0, 1e21, 5e-7], d: new Date(5), boxed: [new Number(3), new String('s'), new Boolean(false)], nested: { toJSON: (key: string) => ({ key, inner: { toJSON: () => 'deep' } }) } },
+        null,
+        '96c8356547c54ad7b09f87adc459499d64755a3af66461080f814244bf61b48c',
+      ],
+      [{ o: {}, a: [], s: '', n: 0, t: true, nul: null }, undefined, 'e7de2a78a2dd81f9ecff7461fa1f840827e0a0573f8430931f790136ea8e2e9b'],
+      [[[[[1, [2, { b: [3, { d: 4, c: 5 }], a: 6 }]]]]], 'done', '2f0e61d93d250b44787f407f6f8fa863cadad96b340db31c9a8851f3e51b6f2a'],
+    ];
+    expect(golden.map(([payload, stateAfter]) => hashEvent({ ...base, payload, stateAfter }))).toEqual(golden.map(([, , hash]) => hash));
+  });
+
+  it('writes a value nested deeper than the call stack goes as JSON would, and refuses a cycle', () => {
+    expect(canonicalJson(JSON.parse(`${'['.repeat(DEEP)}1${']'.repeat(DEEP)}`))).toBe(`${'['.repeat(DEEP)}1${']'.repeat(DEEP)}`);
+    expect(canonicalJson(JSON.parse(`${'{"b":1,"a":'.repeat(DEEP)}null${'}'.repeat(DEEP)}`))).toBe(`${'{"a":'.repeat(DEEP)}null${',"b":1}'.repeat(DEEP)}`);
+    const cycle: Record<string, unknown> = { a: [1] };
+    (cycle['a'] as unknown[]).push(cycle);
+    expect(() => canonicalJson(cycle)).toThrow(/cycle/);
+  });
+
+
   it('does not depend on key order, and covers every field', () => {
     const base = { streamId: 's', version: 1, type: 't', machine: 'workflow', workerId: null, stateAfter: { b: 1, a: 2 }, createdAt: new Date(0), prevHash: null };
     const one = hashEvent({ ...base, payload: { x: 1, y: { q: [1, { d: 1, c: 2 }], p: 2 } } });

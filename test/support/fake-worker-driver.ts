@@ -42,8 +42,8 @@ export function fakeWorkerDriver(): FakeWorkerDriver {
         exited: new Promise<WorkerExit>((resolve) => exits.set(spec.workerId, resolve)),
       });
     },
-    kill: (pid) => {
-      killed.push(pid);
+    kill: (process) => {
+      killed.push(process.pid);
       return Promise.resolve();
     },
     reattach: () => new Promise(() => undefined),

@@ -15,6 +15,8 @@ Every mode answers `ping` properly (so a test can show the service was fine unti
   wrong-shape         answers with neither a result nor an error
   null                prints `null` (what a seed-style handler that returns None prints)
   reply JSON          answers with JSON as the result
+  deep N              answers with one task packet whose `repo` is N lists deep (written as text:
+                      Python's json module gives up near 1,000 levels)
   error               answers with a JSON-RPC error object
   seed-worker [how]   the seed's worker methods only; an unknown method gets a JSON-RPC -32601 error,
                       or with `string` the string "Unknown method: NAME"
@@ -90,6 +92,10 @@ for line in sys.stdin:
         sys.stdout.flush()
     elif MODE == "reply":
         send({"id": rid, "result": json.loads(ARG)})
+    elif MODE == "deep":
+        depth = int(ARG or "5000")
+        sys.stdout.write('{"id": %s, "result": [{"objective": "deep", "repo": %s%s}]}\n' % (json.dumps(rid), "[" * depth, "]" * depth))
+        sys.stdout.flush()
     elif MODE == "error":
         send({"id": rid, "error": {"code": -32000, "message": "out of ideas for %s" % method}})
     elif MODE == "seed-worker":
