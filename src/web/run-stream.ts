@@ -8,7 +8,7 @@
  */
 import type { SSEStreamingApi } from 'hono/streaming';
 import { START, type StoredEvent } from '../store/event-store.js';
-import { stateText } from '../fold/state-value.js';
+import { endsRun } from '../fold/run-end.js';
 import { eventView, foldView } from './run-view.js';
 import { isGoneServer, type ViewerStore } from './viewer-store.js';
 
@@ -16,7 +16,6 @@ import { isGoneServer, type ViewerStore } from './viewer-store.js';
 const COALESCE_MS = 50;
 const KEEPALIVE_MS = 15_000;
 const RECONNECT_MS = 1000;
-const FINAL_WORKFLOW_STATES = new Set(['completed', 'failed', 'cancelled']);
 
 export interface RunStreamOptions {
   store: ViewerStore;
@@ -28,7 +27,7 @@ export interface RunStreamOptions {
 }
 
 function hasEnded(events: readonly StoredEvent[]): boolean {
-  return events.some((e) => e.machine === 'workflow' && FINAL_WORKFLOW_STATES.has(stateText(e.stateAfter)));
+  return events.some(endsRun);
 }
 
 export async function streamRun(stream: SSEStreamingApi, options: RunStreamOptions): Promise<void> {
