@@ -5,7 +5,7 @@
  * A run whose log was cut short is refused, as `resume` refuses it (TruncatedLogError).
  */
 import type { EventStore } from '../store/event-store.js';
-import { ConcurrencyError } from '../store/store-errors.js';
+import { CONFLICT_RETRIES, ConcurrencyError } from '../store/store-errors.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { buildBatch, type Batch } from '../fold/run-batch.js';
@@ -39,7 +39,7 @@ export async function writeToRun(store: EventStore, runId: string, decide: (stat
       await store.append(runId, before.version, batch.events, status === deriveRunStatus(before) ? {} : { runStatus: status });
       return { before, batch };
     } catch (error) {
-      if (error instanceof ConcurrencyError && attempt < 20) continue;
+      if (error instanceof ConcurrencyError && attempt < CONFLICT_RETRIES) continue;
       throw error;
     }
   }

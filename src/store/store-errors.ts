@@ -26,3 +26,22 @@ export class StoreLockedError extends Error {
     this.name = 'StoreLockedError';
   }
 }
+
+/**
+ * How many times a writer that lost an append race (a ConcurrencyError, or an `any` append whose head
+ * moved) reads again and retries before it gives up: far above what real contention needs.
+ */
+export const CONFLICT_RETRIES = 20;
+
+/** Socket errors, and Postgres 57P03: the server is shutting down or still starting. */
+const GONE_CODES: ReadonlySet<string> = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', '57P03']);
+
+/**
+ * The database server behind the connection has gone away or is not there yet (not a failed
+ * statement): the caller opens the store again, which starts an embedded server again.
+ */
+export function isGoneServer(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (typeof code === 'string' && GONE_CODES.has(code)) return true;
+  return /Connection terminated|not queryable|Client was closed/i.test(error instanceof Error ? error.message : String(error));
+}

@@ -10,7 +10,8 @@ import type { SSEStreamingApi } from 'hono/streaming';
 import { START, type StoredEvent } from '../store/event-store.js';
 import { endsRun } from '../fold/run-end.js';
 import { eventView, foldView } from './run-view.js';
-import { isGoneServer, type ViewerStore } from './viewer-store.js';
+import { isGoneServer } from '../store/store-errors.js';
+import type { ViewerStore } from './viewer-store.js';
 
 /** Events arriving within this window go out as one update (one fold). */
 const COALESCE_MS = 50;
