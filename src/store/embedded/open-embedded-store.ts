@@ -4,9 +4,7 @@
  */
 import { sql } from 'kysely';
 import type { EventStore } from '../event-store.js';
-import { KyselyEventStore } from '../kysely-event-store.js';
-import { migrateToLatest } from '../migrate.js';
-import { describeConnectError } from '../pg/open-pg-store.js';
+import { describeConnectError, migratedStore } from '../pg/open-pg-store.js';
 import { createPgBackend } from '../pg/pg-backend.js';
 import type { StoreBackend } from '../store-backend.js';
 import { isGoneServer, StoreUnavailableError } from '../store-errors.js';
@@ -29,13 +27,7 @@ export async function openEmbeddedStore(storeDir: string, env: NodeJS.ProcessEnv
       );
     }
   }
-  try {
-    await migrateToLatest(backend.db, { serialize: true });
-  } catch (error) {
-    await backend.close();
-    throw error;
-  }
-  return new KyselyEventStore(backend);
+  return migratedStore(backend);
 }
 
 async function connect(storeDir: string, server: RunningServer): Promise<StoreBackend | { error: unknown }> {
