@@ -1,4 +1,5 @@
 /** The `overseer` command: dispatches to a subcommand; usage problems become one line and exit 2. */
+import { cliFailure } from './cli-failure.js';
 import { EXIT, UsageError } from './usage-error.js';
 
 // Loaded on demand: a command pays start-up only for the modules it uses.
@@ -45,11 +46,8 @@ export async function main(argv: string[]): Promise<number> {
     if (command === undefined) throw new UsageError(`overseer: unknown command "${name}" (try: ${Object.keys(commands).join(', ')})`);
     return await command(rest);
   } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n`);
-      return EXIT.usage;
-    }
-    process.stderr.write(`overseer: ${error instanceof Error ? error.message : String(error)}\n`);
-    return EXIT.failed;
+    const failure = cliFailure(error, name);
+    process.stderr.write(`${failure.message}\n`);
+    return failure.exitCode;
   }
 }

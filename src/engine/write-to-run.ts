@@ -14,9 +14,10 @@ import type { RunState } from '../fold/run-state.js';
 import { deriveRunStatus } from '../fold/run-status.js';
 import { rebuildRun } from '../fold/rebuild-run.js';
 import { readLogClaims, refuseTruncated } from '../fold/truncated-log.js';
+import { OverseerError } from '../errors.js';
 
 /** The event does not apply to the run as it is (not waiting, already over, no such worker). */
-export class NotApplicableError extends Error {
+export class NotApplicableError extends OverseerError {
   readonly code = 'NOT_APPLICABLE' as const;
 }
 

@@ -15,6 +15,7 @@ import type { EventStore, RunRow, RunSnapshot, RunStatus, StoredEvent } from '..
 import { foldEvents, MachineVersionError } from './rebuild-run.js';
 import { InvalidEventError } from './run-events.js';
 import { LogMismatchError, type RunState } from './run-state.js';
+import { OverseerError } from '../errors.js';
 
 /** What a run's caches say about how far its log reached. */
 export interface LogClaims {
@@ -36,8 +37,8 @@ export interface Truncation {
   runStatus: RunStatus | null;
 }
 
-export class TruncatedLogError extends Error {
-  readonly code = 'TRUNCATED_LOG' as const;
+export class TruncatedLogError extends OverseerError {
+  readonly code = 'TRUNCATED' as const;
   constructor(
     readonly runId: string,
     readonly truncation: Truncation,

@@ -1,5 +1,7 @@
 /** Typed store failures: callers branch on `code`, never on message text. */
-export class ConcurrencyError extends Error {
+import { OverseerError } from '../errors.js';
+
+export class ConcurrencyError extends OverseerError {
   readonly code = 'CONCURRENCY' as const;
   constructor(
     readonly streamId: string,
@@ -11,7 +13,7 @@ export class ConcurrencyError extends Error {
   }
 }
 
-export class StoreUnavailableError extends Error {
+export class StoreUnavailableError extends OverseerError {
   readonly code = 'STORE_UNAVAILABLE' as const;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -19,7 +21,7 @@ export class StoreUnavailableError extends Error {
   }
 }
 
-export class StoreLockedError extends Error {
+export class StoreLockedError extends OverseerError {
   readonly code = 'STORE_LOCKED' as const;
   constructor(message: string) {
     super(message);
