@@ -1,5 +1,6 @@
 /** `overseer approve RUN_ID WORKER_ID [--deny] [--reason TEXT]`: a person's answer at a trust gate or escalation. */
 import { userInfo } from 'node:os';
+import { COMMANDS } from './command-table.js';
 import { approvalEvent } from '../engine/human-decisions.js';
 import { writeToRun } from '../engine/write-to-run.js';
 import { withStore } from './cli-store.js';
@@ -7,7 +8,7 @@ import { findRun } from './find-run.js';
 import { parseFlags } from './parse-flags.js';
 import { UsageError } from './usage-error.js';
 
-const flags = { db: { type: 'string' }, deny: { type: 'boolean' }, reason: { type: 'string' } } as const;
+const flags = COMMANDS.approve.flags;
 
 export async function approveCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags('approve', args, flags);

@@ -1,5 +1,6 @@
 /** `overseer cancel RUN_ID [--reason TEXT]`: stops a run cleanly; its workers and gates are killed and it ends cancelled. */
 import { userInfo } from 'node:os';
+import { COMMANDS } from './command-table.js';
 import { stopGates } from '../gates/gate-runner.js';
 import { requiredGates, type GreenContractPacket } from '../gates/quality-gates.js';
 import { cancelEvent } from '../engine/human-decisions.js';
@@ -10,7 +11,7 @@ import { findRun } from './find-run.js';
 import { parseFlags } from './parse-flags.js';
 import { UsageError } from './usage-error.js';
 
-const flags = { db: { type: 'string' }, reason: { type: 'string' } } as const;
+const flags = COMMANDS.cancel.flags;
 
 export async function cancelCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags('cancel', args, flags);

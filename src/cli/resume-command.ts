@@ -1,4 +1,5 @@
 /** `overseer resume RUN_ID`: rebuild a stopped or crashed run from its log and carry on. */
+import { COMMANDS } from './command-table.js';
 import { resumeRun } from '../engine/resume-run.js';
 import { openCliStore } from './cli-store.js';
 import { engineDeps } from './engine-deps.js';
@@ -6,7 +7,7 @@ import { followRun } from './follow-run.js';
 import { parseFlags } from './parse-flags.js';
 import { UsageError } from './usage-error.js';
 
-const flags = { db: { type: 'string' }, json: { type: 'boolean' }, detach: { type: 'boolean' } } as const;
+const flags = COMMANDS.resume.flags;
 
 export async function resumeCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags('resume', args, flags);

@@ -6,6 +6,7 @@
  * src/store/embedded/idle-keeper.ts); it is not meant to be typed.
  */
 import { resolve } from 'node:path';
+import { COMMANDS } from './command-table.js';
 import { isPostgresUrl } from '../store/open-store.js';
 import {
   describeConnectError,
@@ -23,7 +24,7 @@ import { flagValue, parseFlags, POSITIVE_WHOLE_NUMBER } from './parse-flags.js';
 import { UsageError } from './usage-error.js';
 
 const USAGE = 'usage: overseer store status|stop [--db URL|DIR] [--json] [--force]';
-const flags = { db: { type: 'string' }, json: { type: 'boolean' }, force: { type: 'boolean' }, idle: { type: 'string' } } as const;
+const flags = COMMANDS.store.flags;
 
 export async function storeCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags('store', args, flags);
