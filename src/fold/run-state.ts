@@ -9,6 +9,7 @@ import { workerMachine } from '../../machines/worker.js';
 import { workflowMachine } from '../../machines/workflow.js';
 import type { MachineKind } from '../store/event-store.js';
 import { isRecordEvent, workerInputSchema, type RunEvent, type RunStarted, runStartedSchema } from './run-events.js';
+import { OverseerError } from '../errors.js';
 
 export type WorkflowSnapshot = SnapshotFrom<typeof workflowMachine>;
 export type WorkerSnapshot = SnapshotFrom<typeof workerMachine>;
@@ -51,7 +52,7 @@ export interface Applied {
   stateAfter: unknown;
 }
 
-export class LogMismatchError extends Error {
+export class LogMismatchError extends OverseerError {
   readonly code = 'LOG_MISMATCH' as const;
 }
 
