@@ -4,7 +4,7 @@
  * without it, every event with what it changed. A log the machines do not accept is refused (exit 2).
  */
 import { nothingAtOrBefore } from '../inspect/log-position.js';
-import { MachineVersionError } from '../fold/rebuild-run.js';
+import { MachineVersionError } from '../fold/machine-set.js';
 import { replaySteps, replayTo, workerStates, type ReplayStep } from '../inspect/replay.js';
 import { InvalidEventError } from '../fold/run-events.js';
 import { LogMismatchError, type PendingTimer } from '../fold/run-state.js';

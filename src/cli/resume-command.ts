@@ -1,5 +1,6 @@
 /** `overseer resume RUN_ID`: rebuild a stopped or crashed run from its log and carry on. */
-import { MachineVersionError, RunNotFoundError } from '../fold/rebuild-run.js';
+import { RunNotFoundError } from '../fold/rebuild-run.js';
+import { MachineVersionError } from '../fold/machine-set.js';
 import { LogMismatchError } from '../fold/run-state.js';
 import { resumeRun } from '../engine/resume-run.js';
 import { LeaseHeldError } from '../engine/run-lease.js';
