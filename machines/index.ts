@@ -1,5 +1,7 @@
 /**
- * The machine definitions' version, recorded on every run. Bump it whenever a change to either
- * machine could make an old log fold differently; resume and replay refuse a run of another version.
+ * The machine definitions' versions new runs record (see versions.ts): bump a machine's version in
+ * RELEASED whenever a change could make an old log fold differently — the fingerprint test insists.
  */
-export const MACHINE_VERSION = 'workflow@1+worker@1';
+import { RELEASED, versionText } from './versions.js';
+
+export const MACHINE_VERSION = versionText(RELEASED.current);

@@ -100,6 +100,14 @@ export const COMMANDS = {
       json,
     },
   },
+  export: {
+    args: [RUN_ID],
+    flags: { db },
+  },
+  import: {
+    args: [{ name: 'FILE', help: 'a log printed by export (or events --json): the run is loaded with its id, order, times and hashes' }],
+    flags: { db, json },
+  },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;

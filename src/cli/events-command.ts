@@ -5,10 +5,10 @@
  */
 import { COMMANDS } from './command-table.js';
 import { endsRun } from '../fold/run-end.js';
+import { eventLine as exportLine } from '../inspect/event-line.js';
 import type { StoredEvent } from '../store/event-store.js';
 import { withStore } from './cli-store.js';
 import { checkWorkers, matchesFilter, parseEventFilter } from './event-filter.js';
-import { eventHeader } from './event-header.js';
 import { findRun } from './find-run.js';
 import { followEvents, interruption } from './follow-events.js';
 import { parseFlags } from './parse-flags.js';
@@ -23,17 +23,8 @@ function short(payload: unknown): string {
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
-export function eventJson(e: StoredEvent) {
-  return {
-    ...eventHeader(e),
-    stateAfter: e.stateAfter,
-    payload: e.payload,
-    hash: e.hash,
-  };
-}
-
 function eventLine(e: StoredEvent, json: boolean): string {
-  if (json) return `${JSON.stringify(eventJson(e))}\n`;
+  if (json) return `${JSON.stringify(exportLine(e))}\n`;
   return `${e.position.toString().padStart(6)}  ${e.createdAt.toISOString().slice(11, 23)}  ${(e.workerId ?? 'workflow').padEnd(14)} ${e.type.padEnd(20)} ${String(JSON.stringify(e.stateAfter)).padEnd(16)} ${short(e.payload)}\n`;
 }
 

@@ -16,6 +16,8 @@ const commands: Record<CommandName, (args: string[]) => Promise<number>> = {
   verify: async (args) => (await import('./verify-command.js')).verifyCommand(args),
   serve: async (args) => (await import('./serve-command.js')).serveCommand(args),
   store: async (args) => (await import('./store-command.js')).storeCommand(args),
+  export: async (args) => (await import('./export-command.js')).exportCommand(args),
+  import: async (args) => (await import('./import-command.js')).importCommand(args),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -5,14 +5,14 @@
  */
 import { COMMANDS } from './command-table.js';
 import { nothingAtOrBefore } from '../inspect/log-position.js';
-import { MachineVersionError } from '../fold/rebuild-run.js';
+import { MachineVersionError } from '../fold/machine-set.js';
 import { replaySteps, replayTo, workerStates, type ReplayStep } from '../inspect/replay.js';
 import { InvalidEventError } from '../fold/run-events.js';
 import { LogMismatchError, type PendingTimer } from '../fold/run-state.js';
 import { deriveRunStatus, summarizeRun } from '../fold/run-status.js';
 import type { StoredEvent } from '../store/event-store.js';
 import { withStore } from './cli-store.js';
-import { eventHeader } from './event-header.js';
+import { eventHeader } from '../inspect/event-header.js';
 import { findRun } from './find-run.js';
 import { flagValue, LOG_POSITION, parseFlags } from './parse-flags.js';
 import { UsageError } from './usage-error.js';

@@ -7,7 +7,7 @@ import { COMMANDS } from './command-table.js';
 import { toDot } from '../inspect/diagram-dot.js';
 import { toMermaid } from '../inspect/diagram-mermaid.js';
 import type { MachineDiagram } from '../inspect/machine-diagram.js';
-import { MachineVersionError } from '../fold/rebuild-run.js';
+import { MachineVersionError } from '../fold/machine-set.js';
 import { MACHINE_NAMES, overseerDiagram, runDiagrams, type MachineName } from '../inspect/run-diagram.js';
 import { LogMismatchError } from '../fold/run-state.js';
 import { withStore } from './cli-store.js';

@@ -1,28 +1,35 @@
 /**
  * `overseer resume`: rebuild a run from its log and carry on from exactly where it stopped. A log
- * that ends before its snapshot or runs row says it reached is refused (TruncatedLogError).
+ * that ends before its snapshot or runs row says it reached is refused (TruncatedLogError). A run
+ * recorded under older machine definitions is folded with them, then moved to the current ones by a
+ * `machines.migrated` event before anything else happens (docs/versions.md).
  */
 import type { EngineDeps } from './run-engine.js';
 import { RunEngine } from './run-engine.js';
 import { rebuildRun } from '../fold/rebuild-run.js';
 import { RunLease } from './run-lease.js';
+import { migrationEvent } from '../fold/machine-set.js';
+import type { RunEvent } from '../fold/run-events.js';
 import { readLogClaims, refuseTruncated } from '../fold/truncated-log.js';
 
 export async function resumeRun(deps: EngineDeps, runId: string): Promise<RunEngine> {
   // The lease first: two engines must never act on one run, even while one is still rebuilding it.
   const lease = await RunLease.take(deps.store, runId);
   let engine: RunEngine;
+  let migration: RunEvent | null;
   try {
     // Its caches before its log: the log only grows, so a claim read first is ahead only of a cut log.
     const claims = await readLogClaims(deps.store, runId);
-    const state = await rebuildRun(deps.store, runId);
+    const state = await rebuildRun(deps.store, runId, deps.machines);
     refuseTruncated(state, claims);
+    migration = migrationEvent(state.machines);
     engine = new RunEngine(deps, state);
   } catch (error) {
     await lease.release();
     throw error;
   }
   engine.hold(lease);
+  if (migration !== null) await engine.commit([migration]);
   await engine.watchForeignEvents();
   engine.resumeEffects();
   return engine;

@@ -5,6 +5,7 @@
  * events reach the engine through the store subscription, or as a version conflict on its next
  * append; either way it folds them in, performs their effects, and retries what it was writing.
  */
+import type { MachineRegistry } from '../../machines/versions.js';
 import { START, type EventStore, type RunStatus, type Subscription } from '../store/event-store.js';
 import { ConcurrencyError } from '../store/store-errors.js';
 import type { TrustResolver } from '../gates/trust-resolver.js';
@@ -33,6 +34,8 @@ export interface EngineDeps {
   trust?: TrustResolver;
   /** Seeds back-off jitter per worker; recorded in the log, so replays do not call it. */
   random: () => number;
+  /** The machine versions known and current (default: this build's released ones; tests add others). */
+  machines?: MachineRegistry;
 }
 
 export type EngineListener = (events: readonly CommittedEvent[], state: RunState) => void;

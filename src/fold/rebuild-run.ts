@@ -1,7 +1,8 @@
 /** Rebuilds a run from its log alone, through the same fold the live engine uses. */
-import { MACHINE_VERSION } from '../../machines/index.js';
+import type { MachineRegistry } from '../../machines/versions.js';
 import type { EventStore, StoredEvent } from '../store/event-store.js';
 import { parseRunEvent, type RunEvent } from './run-events.js';
+import { MachineVersionError } from './machine-set.js';
 import { loadRunSnapshot } from './run-snapshot.js';
 import { applyEvent, LogMismatchError, startRunState, type Applied, type RunState } from './run-state.js';
 import { OverseerError } from '../errors.js';
@@ -13,25 +14,22 @@ export class RunNotFoundError extends OverseerError {
   }
 }
 
-export class MachineVersionError extends OverseerError {
-  readonly code = 'MACHINE_VERSION' as const;
-}
-
 function toRunEvent(event: StoredEvent): RunEvent {
   return parseRunEvent({ type: event.type, payload: event.payload as Record<string, unknown>, machine: event.machine, workerId: event.workerId });
 }
 
-/** The state after a run's first event; refuses a log that does not start a run, or one of other machines. */
-export function foldFirst(first: StoredEvent | undefined): Applied {
+/**
+ * The state after a run's first event, under the definitions it recorded; refuses a log that does not
+ * start a run (LogMismatchError), or one recorded under machines the registry lacks (MachineVersionError).
+ */
+export function foldFirst(first: StoredEvent | undefined, registry?: MachineRegistry): Applied {
   if (first === undefined || first.type !== 'run.started') throw new LogMismatchError('the log does not start with run.started');
-  const applied = startRunState(toRunEvent(first), first.createdAt);
-  const recorded = applied.state.run.machineVersion;
-  if (recorded !== MACHINE_VERSION) {
-    throw new MachineVersionError(
-      `run ${applied.state.run.runId} was recorded with machines ${recorded}; this Overseer has ${MACHINE_VERSION} and no migration between them`,
-    );
+  try {
+    return startRunState(toRunEvent(first), first.createdAt, registry);
+  } catch (error) {
+    if (error instanceof MachineVersionError) throw new MachineVersionError(`run ${first.streamId} was recorded with ${error.message}`);
+    throw error;
   }
-  return applied;
 }
 
 /**
@@ -55,10 +53,10 @@ function machineWhere(state: RunState, workerId: string | null): string {
 }
 
 /** Folds stored events into a run state, through the same fold the live engine uses. */
-export function foldEvents(events: readonly StoredEvent[]): RunState {
+export function foldEvents(events: readonly StoredEvent[], registry?: MachineRegistry): RunState {
   const [first, ...rest] = events;
   // The fold owns the state it builds, so each event may change it in place.
-  let state = foldFirst(first).state;
+  let state = foldFirst(first, registry).state;
   for (const event of rest) state = foldNext(state, event, { inPlace: true }).state;
   return state;
 }
@@ -67,8 +65,8 @@ export function foldEvents(events: readonly StoredEvent[]): RunState {
  * The run's state now: its latest snapshot (if any fits these machines and the log reaches it) plus
  * the events after it, else the fold of the whole log.
  */
-export async function rebuildRun(store: EventStore, runId: string): Promise<RunState> {
-  const cached = await loadRunSnapshot(store, runId);
+export async function rebuildRun(store: EventStore, runId: string, registry?: MachineRegistry): Promise<RunState> {
+  const cached = await loadRunSnapshot(store, runId, registry);
   if (cached !== undefined) {
     let state = cached.snapshot;
     for (const event of cached.tail) state = foldNext(state, event, { inPlace: true }).state;
@@ -76,5 +74,5 @@ export async function rebuildRun(store: EventStore, runId: string): Promise<RunS
   }
   const events = await store.readStream(runId);
   if (events.length === 0) throw new RunNotFoundError(runId);
-  return foldEvents(events);
+  return foldEvents(events, registry);
 }

@@ -1,7 +1,8 @@
 /**
  * The envelope of everything the runtime writes: which machine an event is for, its zod-checked
- * payload, and the two lifecycle events that create machines (`run.started`, `worker.spawned`) and
- * the one that delivers a due timer (`timer.fired`).
+ * payload, and the lifecycle events: the two that create machines (`run.started`, `worker.spawned`),
+ * the one that delivers a due timer (`timer.fired`) and the one that moves a run to newer machine
+ * definitions (`machines.migrated`).
  */
 import { z } from 'zod';
 import { recordEventSchemas, workerEventSchemas, workflowEventSchemas } from '../../machines/events.js';
@@ -58,6 +59,8 @@ const lifecycleSchemas = {
   'run.started': runStartedSchema,
   'worker.spawned': z.object({ input: workerInputSchema }),
   'timer.fired': z.object({ timerId: z.string(), event: z.looseObject({ type: z.string() }) }),
+  /** `resume` moved the run from the versions it was folded with to this build's (docs/versions.md). */
+  'machines.migrated': z.object({ from: z.string(), to: z.string() }),
 } as const;
 
 export interface RunEvent {

@@ -1,20 +1,19 @@
 /**
  * Snapshots of a run's folded state, so a long run is rebuilt from its latest snapshot plus the events
- * after it. A snapshot is only a cache of the log: one recorded under other machine definitions is
- * ignored, so is one the log does not reach (loadRunSnapshot checks), and replay and verify always fold
- * from the first event.
+ * after it. A snapshot is only a cache of the log: it is restored with the definitions it was taken
+ * under (one of versions this build does not know is ignored), one the log does not reach is ignored
+ * too (loadRunSnapshot checks), and replay and verify always fold from the first event.
  */
-import { MACHINE_VERSION } from '../../machines/index.js';
-import { workerMachine } from '../../machines/worker.js';
-import { workflowMachine } from '../../machines/workflow.js';
+import type { MachineRegistry } from '../../machines/versions.js';
 import type { EventStore, StoredEvent } from '../store/event-store.js';
+import { machinesFor, MachineVersionError, type MachineSet } from './machine-set.js';
 import { persistRunState, type PersistedRunState, type RunState } from './run-state.js';
 
 /** How many events may pile up after the latest snapshot before the engine writes a new one. */
 export const SNAPSHOT_EVERY = 500;
 
 export async function saveRunSnapshot(store: EventStore, state: RunState, options: { replace?: boolean } = {}): Promise<void> {
-  await store.saveSnapshot({ streamId: state.run.runId, version: state.version, machineVersion: MACHINE_VERSION, state: persistRunState(state) }, options);
+  await store.saveSnapshot({ streamId: state.run.runId, version: state.version, machineVersion: state.machines.version, state: persistRunState(state) }, options);
 }
 
 /** A usable snapshot and the events the log holds after it, to be folded on top. */
@@ -29,22 +28,35 @@ export interface SnapshotAndTail {
  * longer has that event (events were removed from its end), the snapshot folded events that are
  * gone, and is not believed.
  */
-export async function loadRunSnapshot(store: EventStore, runId: string): Promise<SnapshotAndTail | undefined> {
+export async function loadRunSnapshot(store: EventStore, runId: string, registry?: MachineRegistry): Promise<SnapshotAndTail | undefined> {
   const snapshot = await store.loadSnapshot(runId);
-  if (snapshot === undefined || snapshot.machineVersion !== MACHINE_VERSION) return undefined;
+  if (snapshot === undefined) return undefined;
+  const machines = knownMachines(snapshot.machineVersion, registry);
+  if (machines === undefined) return undefined;
   const [own, ...tail] = await store.readStream(runId, { fromVersion: snapshot.version });
   if (own?.version !== snapshot.version) return undefined;
-  return { snapshot: restore(snapshot.state as PersistedRunState), tail };
+  return { snapshot: restore(snapshot.state as PersistedRunState, machines), tail };
 }
 
-function restore(persisted: PersistedRunState): RunState {
+function knownMachines(version: string, registry: MachineRegistry | undefined): MachineSet | undefined {
+  try {
+    return machinesFor(version, registry);
+  } catch (error) {
+    // A cache of versions this build does not know is no use; the log decides what happens to the run.
+    if (error instanceof MachineVersionError) return undefined;
+    throw error;
+  }
+}
+
+function restore(persisted: PersistedRunState, machines: MachineSet): RunState {
   // A raw JSON snapshot throws inside xstate's `transition`: `resolveState` must rebuild it first.
-  const workflow = workflowMachine.resolveState(persisted.workflow as Parameters<typeof workflowMachine.resolveState>[0]);
+  const workflow = machines.workflow.resolveState(persisted.workflow as Parameters<typeof machines.workflow.resolveState>[0]);
   const workers = Object.fromEntries(
-    Object.entries(persisted.workers).map(([id, s]) => [id, workerMachine.resolveState(s as Parameters<typeof workerMachine.resolveState>[0])]),
+    Object.entries(persisted.workers).map(([id, s]) => [id, machines.worker.resolveState(s as Parameters<typeof machines.worker.resolveState>[0])]),
   );
   return {
     run: persisted.run,
+    machines,
     version: persisted.version,
     packets: persisted.packets,
     workflow,

@@ -5,9 +5,11 @@
  */
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import type { PlannedTask } from '../../machines/events.js';
-import { workerMachine } from '../../machines/worker.js';
-import { workflowMachine } from '../../machines/workflow.js';
+import type { workerMachine } from '../../machines/worker.js';
+import type { workflowMachine } from '../../machines/workflow.js';
+import type { MachineRegistry } from '../../machines/versions.js';
 import type { MachineKind } from '../store/event-store.js';
+import { machinesFor, migrateSnapshot, type MachineSet } from './machine-set.js';
 import { isRecordEvent, workerInputSchema, type RunEvent, type RunStarted, runStartedSchema } from './run-events.js';
 import { OverseerError } from '../errors.js';
 
@@ -25,6 +27,8 @@ export interface PendingTimer {
 
 export interface RunState {
   run: RunStarted;
+  /** The definitions the run is folded with: those it recorded, or those a `machines.migrated` moved it to. */
+  machines: MachineSet;
   /** Events applied so far: the stream version the next append expects. */
   version: number;
   packets: Record<string, PlannedTask>;
@@ -96,11 +100,13 @@ function absorbActions(
   return { timers: next, actions };
 }
 
-export function startRunState(event: RunEvent, at: Date): Applied {
+/** The state after `run.started`, folded with the definitions it recorded (MachineVersionError for unknown ones). */
+export function startRunState(event: RunEvent, at: Date, registry?: MachineRegistry): Applied {
   const run = runStartedSchema.parse(event.payload);
-  const [workflow, raw] = initialTransition(workflowMachine, { runId: run.runId, concurrency: run.concurrency });
+  const machines = machinesFor(run.machineVersion, registry);
+  const [workflow, raw] = initialTransition(machines.workflow, { runId: run.runId, concurrency: run.concurrency });
   const absorbed = absorbActions({}, raw, 'workflow', null, at.getTime());
-  const state: RunState = { run, version: 1, packets: {}, workflow, workers: {}, timers: absorbed.timers, artifacts: {}, serviceWorkers: {} };
+  const state: RunState = { run, machines, version: 1, packets: {}, workflow, workers: {}, timers: absorbed.timers, artifacts: {}, serviceWorkers: {} };
   return { state, actions: absorbed.actions, stateAfter: workflow.value };
 }
 
@@ -133,7 +139,7 @@ export function applyEvent(state: RunState, event: RunEvent, at: Date, options: 
     const workerId = event.workerId;
     if (workerId === null || workerId in state.workers) return null;
     const input = workerInputSchema.parse(event.payload['input']);
-    const [snapshot, raw] = initialTransition(workerMachine, input);
+    const [snapshot, raw] = initialTransition(state.machines.worker, input);
     const absorbed = absorbActions(state.timers, raw, 'worker', workerId, atMs);
     return { state: changed(state, inPlace, { version, timers: absorbed.timers }, [workerId, snapshot]), actions: absorbed.actions, stateAfter: snapshot.value };
   }
@@ -146,6 +152,11 @@ export function applyEvent(state: RunState, event: RunEvent, at: Date, options: 
       patch.serviceWorkers = { ...state.serviceWorkers, [event.workerId]: event.payload['serviceWorkerId'] as string | number };
     }
     return { state: changed(state, inPlace, patch), actions: [], stateAfter: machineState };
+  }
+
+  if (event.type === 'machines.migrated') {
+    const migrated = migrateRun(state, String(event.payload['from']), String(event.payload['to']));
+    return migrated === null ? null : { state: changed(state, inPlace, { ...migrated, version }), actions: [], stateAfter: migrated.workflow.value };
   }
 
   let timers = state.timers;
@@ -165,7 +176,7 @@ export function applyEvent(state: RunState, event: RunEvent, at: Date, options: 
   const artifacts = event.type === 'bootstrap.completed' ? (event.payload['artifacts'] as Record<string, unknown>) : state.artifacts;
 
   if (event.machine === 'workflow') {
-    const [workflow, raw] = transition(workflowMachine, state.workflow, machineEvent as Parameters<typeof transition<typeof workflowMachine>>[2]);
+    const [workflow, raw] = transition(state.machines.workflow, state.workflow, machineEvent as Parameters<typeof transition<typeof workflowMachine>>[2]);
     if (workflow === state.workflow) return null;
     const absorbed = absorbActions(timers, raw, 'workflow', null, atMs);
     return { state: changed(state, inPlace, { version, packets, artifacts, workflow, timers: absorbed.timers }), actions: absorbed.actions, stateAfter: workflow.value };
@@ -174,7 +185,7 @@ export function applyEvent(state: RunState, event: RunEvent, at: Date, options: 
   const workerId = event.workerId;
   const current = workerId === null ? undefined : state.workers[workerId];
   if (workerId === null || current === undefined) return null;
-  const [worker, raw] = transition(workerMachine, current, machineEvent as Parameters<typeof transition<typeof workerMachine>>[2]);
+  const [worker, raw] = transition(state.machines.worker, current, machineEvent as Parameters<typeof transition<typeof workerMachine>>[2]);
   if (worker === current) return null;
   const absorbed = absorbActions(timers, raw, 'worker', workerId, atMs);
   return {
@@ -182,6 +193,27 @@ export function applyEvent(state: RunState, event: RunEvent, at: Date, options: 
     actions: absorbed.actions,
     stateAfter: worker.value,
   };
+}
+
+/**
+ * The workflow and every worker carried from the run's versions to `to`, each persisted, migrated
+ * step by step and restored under the new definitions; timers stay as they were (a step that renames
+ * a state with an `after` timer must keep its delay's id: docs/versions.md). Null when `from` is not
+ * the run's version or the registry cannot make the move.
+ */
+function migrateRun(state: RunState, from: string, to: string): Pick<RunState, 'machines' | 'workflow' | 'workers'> | null {
+  if (from !== state.machines.version) return null;
+  const source = state.machines;
+  const target = machinesFor(to, source.registry);
+  const workflow = migrateSnapshot(source.registry, 'workflow', source.versions.workflow, target.versions.workflow, source.workflow.getPersistedSnapshot(state.workflow));
+  if (workflow === undefined) return null;
+  const workers: Record<string, WorkerSnapshot> = {};
+  for (const [id, snapshot] of Object.entries(state.workers)) {
+    const worker = migrateSnapshot(source.registry, 'worker', source.versions.worker, target.versions.worker, source.worker.getPersistedSnapshot(snapshot));
+    if (worker === undefined) return null;
+    workers[id] = target.worker.resolveState(worker as Parameters<typeof target.worker.resolveState>[0]);
+  }
+  return { machines: target, workflow: target.workflow.resolveState(workflow as Parameters<typeof target.workflow.resolveState>[0]), workers };
 }
 
 export interface PersistedRunState {
@@ -203,8 +235,8 @@ export function persistRunState(state: RunState): PersistedRunState {
     serviceWorkers: state.serviceWorkers,
     version: state.version,
     packets: state.packets,
-    workflow: workflowMachine.getPersistedSnapshot(state.workflow),
-    workers: Object.fromEntries(Object.entries(state.workers).map(([id, s]) => [id, workerMachine.getPersistedSnapshot(s)])),
+    workflow: state.machines.workflow.getPersistedSnapshot(state.workflow),
+    workers: Object.fromEntries(Object.entries(state.workers).map(([id, s]) => [id, state.machines.worker.getPersistedSnapshot(s)])),
     timers: state.timers,
   };
 }

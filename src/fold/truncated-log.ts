@@ -12,7 +12,8 @@
  */
 import { isFinalWorkflowState } from '../../machines/state-sets.js';
 import type { EventStore, RunRow, RunSnapshot, RunStatus, StoredEvent } from '../store/event-store.js';
-import { foldEvents, MachineVersionError } from './rebuild-run.js';
+import { MachineVersionError } from './machine-set.js';
+import { foldEvents } from './rebuild-run.js';
 import { InvalidEventError } from './run-events.js';
 import { LogMismatchError, type RunState } from './run-state.js';
 import { OverseerError } from '../errors.js';

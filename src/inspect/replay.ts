@@ -6,6 +6,7 @@
  * (LogMismatchError), or a run recorded with other machine definitions (MachineVersionError).
  */
 import { isDeepStrictEqual } from 'node:util';
+import type { MachineRegistry } from '../../machines/versions.js';
 import type { MachineKind, StoredEvent } from '../store/event-store.js';
 import { foldFirst, foldNext } from '../fold/rebuild-run.js';
 import { LogMismatchError, type Applied, type PendingTimer, type RunState } from '../fold/run-state.js';
@@ -84,15 +85,19 @@ export function workerStates(state: RunState): Record<string, string> {
   return Object.fromEntries(Object.entries(state.workers).map(([id, worker]) => [id, stateText(worker.value)]));
 }
 
-/** The run's events in version order, one step per event; throws on the first event that does not fit. */
-export function* replaySteps(events: Iterable<StoredEvent>): Generator<ReplayStep, void, undefined> {
+/**
+ * The run's events in version order, one step per event; throws on the first event that does not fit.
+ * Each event is folded with the definitions the run had then: those it recorded, then those a
+ * `machines.migrated` event moved it to. `registry` defaults to the versions this build knows.
+ */
+export function* replaySteps(events: Iterable<StoredEvent>, registry?: MachineRegistry): Generator<ReplayStep, void, undefined> {
   let state: RunState | null = null;
   for (const event of events) {
     // An event reaches one machine (the workflow, or the worker it names): those are all that can change.
     const workflowBefore = state?.workflow;
     const workerBefore = event.workerId === null ? undefined : state?.workers[event.workerId];
     const timersBefore = state?.timers ?? {};
-    const applied: Applied = state === null ? foldFirst(event) : foldNext(state, event, { inPlace: true });
+    const applied: Applied = state === null ? foldFirst(event, registry) : foldNext(state, event, { inPlace: true });
     checkRecordedState(event, applied);
     const next: RunState = applied.state;
     const step: ReplayStep = {
@@ -111,10 +116,10 @@ export function* replaySteps(events: Iterable<StoredEvent>): Generator<ReplaySte
 }
 
 /** The last step at or before a global position; undefined when the run has no event that early. */
-export function replayTo(events: Iterable<StoredEvent>, position: bigint): ReplayStep | undefined {
+export function replayTo(events: Iterable<StoredEvent>, position: bigint, registry?: MachineRegistry): ReplayStep | undefined {
   let last: ReplayStep | undefined;
   // Lazy: events after `position` are never folded, so a log broken later does not hide the past.
-  for (const step of replaySteps(upTo(events, position))) last = step;
+  for (const step of replaySteps(upTo(events, position), registry)) last = step;
   return last;
 }
 

@@ -5,8 +5,8 @@
  * which transition it was. One event can cross several transitions (task.finished in dispatching, then
  * eventless ones to verifying and completed); those are found by a search over the diagram.
  */
-import { workerMachine } from '../../machines/worker.js';
-import { workflowMachine } from '../../machines/workflow.js';
+import type { MachineRegistry } from '../../machines/versions.js';
+import { currentVersion, machinesFor, type MachineSet } from '../fold/machine-set.js';
 import type { StoredEvent } from '../store/event-store.js';
 import { machineDiagram, type MachineDiagram } from './machine-diagram.js';
 import { foldFirst } from '../fold/rebuild-run.js';
@@ -89,16 +89,19 @@ export function runDiagram(diagram: MachineDiagram, events: readonly StoredEvent
 export const MACHINE_NAMES = ['workflow', 'worker'] as const;
 export type MachineName = (typeof MACHINE_NAMES)[number];
 
-/** The diagram of one of Overseer's machines, from its current definition. */
-export function overseerDiagram(name: MachineName): MachineDiagram {
-  return machineDiagram(name === 'workflow' ? workflowMachine : workerMachine);
+/** The diagram of one of Overseer's machines, from its current definition unless told which. */
+export function overseerDiagram(name: MachineName, machines: MachineSet = machinesFor(currentVersion())): MachineDiagram {
+  return machineDiagram(machines[name]);
 }
 
 /**
- * A run's workflow and worker diagrams with its events laid over them. Refuses (MachineVersionError,
- * LogMismatchError) a run recorded with other machines: today's diagram would misstate it.
+ * A run's workflow and worker diagrams with its events laid over them, drawn from the definitions the
+ * run has at its end: those it recorded, or those its last `machines.migrated` moved it to. Refuses
+ * (MachineVersionError, LogMismatchError) a run recorded under machines this build does not know.
  */
-export function runDiagrams(events: readonly StoredEvent[]): RunDiagram[] {
-  foldFirst(events[0]);
-  return MACHINE_NAMES.map((name) => runDiagram(overseerDiagram(name), events));
+export function runDiagrams(events: readonly StoredEvent[], registry?: MachineRegistry): RunDiagram[] {
+  const recorded = foldFirst(events[0], registry).state.machines;
+  const migrated = events.filter((e) => e.type === 'machines.migrated').at(-1)?.payload as { to: string } | undefined;
+  const machines = migrated === undefined ? recorded : machinesFor(migrated.to, registry);
+  return MACHINE_NAMES.map((name) => runDiagram(overseerDiagram(name, machines), events));
 }

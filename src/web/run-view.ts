@@ -4,8 +4,7 @@
  * moment and the machines' diagrams with each instance's state marked.
  */
 import { STATE_SETS, type StateSets } from '../../machines/state-sets.js';
-import { workerMachine } from '../../machines/worker.js';
-import { workflowMachine } from '../../machines/workflow.js';
+import { currentVersion, machinesFor, type MachineSet } from '../fold/machine-set.js';
 import { toMermaid } from '../inspect/diagram-mermaid.js';
 import { machineDiagram, type MachineDiagram } from '../inspect/machine-diagram.js';
 import { foldEvents } from '../fold/rebuild-run.js';
@@ -48,10 +47,15 @@ export interface RunView extends FoldView {
   states: Readonly<Record<'workflow' | 'worker', StateSets>>;
 }
 
-let diagrams: { workflow: MachineDiagram; worker: MachineDiagram } | undefined;
-function machineDiagrams(): { workflow: MachineDiagram; worker: MachineDiagram } {
-  diagrams ??= { workflow: machineDiagram(workflowMachine), worker: machineDiagram(workerMachine) };
-  return diagrams;
+/** Per machine version: a page draws a run with the definitions it is folded with at that point. */
+const diagrams = new Map<string, { workflow: MachineDiagram; worker: MachineDiagram }>();
+function machineDiagrams(machines: MachineSet): { workflow: MachineDiagram; worker: MachineDiagram } {
+  let drawn = diagrams.get(machines.version);
+  if (drawn === undefined) {
+    drawn = { workflow: machineDiagram(machines.workflow), worker: machineDiagram(machines.worker) };
+    diagrams.set(machines.version, drawn);
+  }
+  return drawn;
 }
 
 /** Left to right: both machines read as a flow from start to finish, and fit a page's width. */
@@ -86,13 +90,16 @@ export function foldView(events: readonly StoredEvent[], length: number = events
   if (last === undefined) throw new Error('a run has at least its run.started event');
   let summary: RunSummary | null = null;
   let foldError: string | null = null;
+  let machines: MachineSet | undefined;
   try {
-    summary = summarizeRun(foldEvents(slice));
+    const state = foldEvents(slice);
+    machines = state.machines;
+    summary = summarizeRun(state);
   } catch (error) {
     // A log of other machines, or a tampered one: show it as it is, and say why it does not fold.
     foldError = error instanceof Error ? error.message : String(error);
   }
-  const { workflow, worker } = machineDiagrams();
+  const { workflow, worker } = machineDiagrams(machines ?? machinesFor(currentVersion()));
   return {
     version: last.version,
     position: last.position.toString(),
