@@ -8,6 +8,7 @@ import type { PlannedTask } from '../../machines/events.js';
 import { workerMachine } from '../../machines/worker.js';
 import { workflowMachine } from '../../machines/workflow.js';
 import type { MachineKind } from '../store/event-store.js';
+import type { MachineAction } from './machine-actions.js';
 import { isRecordEvent, workerInputSchema, type RunEvent, type RunStarted, runStartedSchema } from './run-events.js';
 
 export type WorkflowSnapshot = SnapshotFrom<typeof workflowMachine>;
@@ -36,13 +37,7 @@ export interface RunState {
   serviceWorkers: Record<string, string | number>;
 }
 
-/** An effect a machine asked for, by name; the runtime performs it. */
-export interface MachineAction {
-  machine: MachineKind;
-  workerId: string | null;
-  type: string;
-  params: Record<string, unknown>;
-}
+export type { MachineAction } from './machine-actions.js';
 
 export interface Applied {
   state: RunState;
@@ -89,7 +84,8 @@ function absorbActions(
         delete next[key];
       }
     } else if (!action.type.startsWith('xstate.')) {
-      actions.push({ machine, workerId, type: action.type, params });
+      // The machines' own definitions name these actions and their params (machine-actions.ts).
+      actions.push({ machine, workerId, type: action.type, params } as MachineAction);
     }
   }
   return { timers: next, actions };
