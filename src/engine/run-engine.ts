@@ -44,7 +44,7 @@ export interface EngineDeps {
 export type EngineListener = (events: readonly CommittedEvent[], state: RunState) => void;
 
 /** One handler per effect the machines ask of the engine: a new effect without one does not compile. */
-type Effects = { [T in EffectType]: (action: ActionOf<T>) => Promise<void> };
+export type EngineEffects = { [T in EffectType]: (action: ActionOf<T>) => Promise<void> };
 
 const MAX_CONFLICT_RETRIES = 20;
 
@@ -236,7 +236,7 @@ export class RunEngine {
     this.perform(batch.effects);
   }
 
-  private readonly effects: Effects = {
+  private readonly effects: EngineEffects = {
     startPlanning: () => this.plan(),
     startBootstrap: () => this.bootstrap(),
     runFinished: () => this.finish(),

@@ -65,7 +65,10 @@ function spawnEvent(taskId: string, state: RunState, random: () => number): RunE
 }
 
 /** Events an action stands for, appended in the same batch as the event that asked for it. */
-type FollowUp<T extends ActionType> = (action: ActionOf<T>, state: RunState, random: () => number) => RunEvent[];
+export type FollowUp<T extends ActionType> = (action: ActionOf<T>, state: RunState, random: () => number) => RunEvent[];
+
+/** A place for every action the machines declare (see ACTION_ROUTES). */
+export type ActionRoutes = { [T in ActionType]: FollowUp<T> | 'effect' | 'context' };
 
 /**
  * Where each action the machines declare is handled: expanded into events here (a function), performed
@@ -108,7 +111,7 @@ const ACTION_ROUTES = {
       },
     ];
   },
-} as const satisfies { [T in ActionType]: FollowUp<T> | 'effect' | 'context' };
+} as const satisfies ActionRoutes;
 
 type Routes = typeof ACTION_ROUTES;
 /** The actions the engine performs (src/engine/run-engine.ts has one handler for each). */
