@@ -8,6 +8,7 @@
  * need belongs in fold); the middle floor imports only along fold → gates → workers → planning → store;
  * at the bottom only rpc → os, and machines/ imports nothing of src/. The top floor reaches a store
  * only through its public modules, and one CLI command never imports another's file (main.ts loads them).
+ * Every folder of src/ may import src/errors.ts (the one base of the errors with a code): it imports nothing.
  *
  * Imports are matched by the folder names in their relative path, which is exact here since no folder
  * under src/ reuses a layer's name. test/ and bench/ may import anything.

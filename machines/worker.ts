@@ -7,6 +7,7 @@
 import { assign, setup } from 'xstate';
 import type { TrustDecision, WorkerEvent, WorkerOutcome, WorkerProcess } from './events.js';
 import { backoffDelayMs, DEFAULT_RECIPES, type Escalation, type FailureKind, type RecoveryRecipes } from './recovery.js';
+import { WAITS_FOR_PERSON } from './state-tags.js';
 
 export interface WorkerInput {
   workerId: string;
@@ -150,6 +151,7 @@ export const workerMachine = setup({
       },
     },
     awaitingTrust: {
+      tags: [WAITS_FOR_PERSON],
       on: {
         'trust.approved': { target: 'trusted', actions: assign({ trustSource: ({ event }) => `${event.source}:${event.by}` }) },
         'trust.denied': { target: 'denied', actions: { type: 'recordFailure', params: { kind: 'trust_denied' } } },
@@ -203,6 +205,7 @@ export const workerMachine = setup({
       after: { retryBackoff: { target: 'trusted' } },
     },
     escalated: {
+      tags: [WAITS_FOR_PERSON],
       entry: {
         type: 'announce',
         params: ({ context }) => ({ type: 'escalated', kind: context.failure?.kind ?? 'exit_nonzero', escalation: 'ask_human' }),

@@ -1,15 +1,15 @@
 /** `overseer cancel RUN_ID [--reason TEXT]`: stops a run cleanly; its workers and gates are killed and it ends cancelled. */
 import { userInfo } from 'node:os';
+import { COMMANDS } from './command-table.js';
 import { cancelEvent } from '../engine/human-decisions.js';
 import { stopRunProcesses } from '../engine/stop-run-processes.js';
-import { TruncatedLogError } from '../fold/truncated-log.js';
-import { NotApplicableError, writeToRun } from '../engine/write-to-run.js';
+import { writeToRun } from '../engine/write-to-run.js';
 import { withStore } from './cli-store.js';
 import { findRun } from './find-run.js';
 import { parseFlags } from './parse-flags.js';
 import { UsageError } from './usage-error.js';
 
-const flags = { db: { type: 'string' }, reason: { type: 'string' } } as const;
+const flags = COMMANDS.cancel.flags;
 
 export async function cancelCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags('cancel', args, flags);
@@ -17,14 +17,7 @@ export async function cancelCommand(args: string[]): Promise<number> {
   if (runId === undefined || positionals.length > 1) throw new UsageError('usage: overseer cancel RUN_ID [--reason TEXT]');
   return withStore(values.db, async (store) => {
     await findRun(store, runId);
-    let written;
-    try {
-      written = await writeToRun(store, runId, (state) => cancelEvent(state, { by: userInfo().username, source: 'cli', reason: values.reason }));
-    } catch (error) {
-      if (error instanceof NotApplicableError) throw new UsageError(error.message);
-      if (error instanceof TruncatedLogError) throw new UsageError(`overseer cancel: ${error.message}`);
-      throw error;
-    }
+    const written = await writeToRun(store, runId, (state) => cancelEvent(state, { by: userInfo().username, source: 'cli', reason: values.reason }));
     // A live engine kills its workers and gates when it sees the cancel; with none alive (it crashed,
     // or the run was detached) their processes would run on, so we stop them here too.
     await stopRunProcesses(written.before);

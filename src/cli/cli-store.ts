@@ -2,7 +2,6 @@
 import { existsSync } from 'node:fs';
 import { isPostgresUrl, openStore, resolveDbTarget } from '../store/open-store.js';
 import type { EventStore } from '../store/event-store.js';
-import { StoreUnavailableError } from '../store/store-errors.js';
 import { UsageError } from './usage-error.js';
 
 /** A command that only reads or answers (not run, resume, serve) found no embedded store at all. */
@@ -20,13 +19,7 @@ export function cliStoreTarget(db: string | undefined, options: { create?: boole
 
 /** `create`: an engine or the viewer, which make the embedded store when there is none. */
 export async function openCliStore(db: string | undefined, options: { create?: boolean } = {}): Promise<EventStore> {
-  const target = cliStoreTarget(db, options);
-  try {
-    return await openStore(target);
-  } catch (error) {
-    if (error instanceof StoreUnavailableError) throw new UsageError(error.message);
-    throw error;
-  }
+  return openStore(cliStoreTarget(db, options));
 }
 
 /** Runs `fn` with an open store and always closes it. */

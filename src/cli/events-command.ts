@@ -3,6 +3,7 @@
  * the run's log, one event per line (a table, or one JSON object per line); --follow keeps printing
  * new events until the run ends.
  */
+import { COMMANDS } from './command-table.js';
 import { endsRun } from '../fold/run-end.js';
 import type { StoredEvent } from '../store/event-store.js';
 import { withStore } from './cli-store.js';
@@ -13,14 +14,7 @@ import { followEvents, interruption } from './follow-events.js';
 import { parseFlags } from './parse-flags.js';
 import { EXIT, UsageError } from './usage-error.js';
 
-const flags = {
-  db: { type: 'string' },
-  json: { type: 'boolean' },
-  worker: { type: 'string', multiple: true },
-  type: { type: 'string', multiple: true },
-  since: { type: 'string' },
-  follow: { type: 'boolean', short: 'f' },
-} as const;
+const flags = COMMANDS.events.flags;
 
 const USAGE = 'usage: overseer events RUN_ID [--worker ID] [--type PREFIX] [--since POSITION|ISO-TIME] [--follow] [--json]';
 

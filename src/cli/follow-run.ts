@@ -1,6 +1,6 @@
 /** Follows a live engine to its end (or to a wait for a person with --detach) and turns that into an exit code. */
 import type { RunEngine } from '../engine/run-engine.js';
-import { deriveRunStatus, summarizeRun } from '../fold/run-status.js';
+import { deriveRunStatus, summarizeRun, waitingWorkers } from '../fold/run-status.js';
 import type { RunState } from '../fold/run-state.js';
 import { progressPrinter } from './progress.js';
 import { EXIT } from './usage-error.js';
@@ -67,8 +67,7 @@ function finish(engine: RunEngine, end: RunState, options: FollowOptions, starte
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
   process.stderr.write(`overseer: run ${engine.runId} ${summary.status} in ${seconds}s${summary.reason === null ? '' : ` — ${summary.reason}`}\n`);
   if (summary.status === 'waiting') {
-    const ids = summary.workers.filter((w) => w.state === 'awaitingTrust').map((w) => w.workerId);
-    process.stderr.write(`overseer: waiting for approval: ${ids.join(', ')}\n`);
+    process.stderr.write(`overseer: waiting for approval: ${waitingWorkers(summary).join(', ')}\n`);
   }
   return exitCodeFor(end);
 }

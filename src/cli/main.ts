@@ -1,8 +1,10 @@
 /** The `overseer` command: dispatches to a subcommand; usage problems become one line and exit 2. */
+import { cliFailure } from './cli-failure.js';
+import { usageText, type CommandName } from './command-table.js';
 import { EXIT, UsageError } from './usage-error.js';
 
 // Loaded on demand: a command pays start-up only for the modules it uses.
-const commands: Record<string, (args: string[]) => Promise<number>> = {
+const commands: Record<CommandName, (args: string[]) => Promise<number>> = {
   run: async (args) => (await import('./run-command.js')).runCommand(args),
   status: async (args) => (await import('./status-command.js')).statusCommand(args),
   events: async (args) => (await import('./events-command.js')).eventsCommand(args),
@@ -16,19 +18,6 @@ const commands: Record<string, (args: string[]) => Promise<number>> = {
   store: async (args) => (await import('./store-command.js')).storeCommand(args),
 };
 
-const USAGE = `usage: overseer <command> [options]
-  run [OBJECTIVE...] [--plan FILE] [--planner CMD] [--bootstrap CMD] [--worker CMD] [--worker-service CMD] [--policy FILE] [--auto-approve] [--concurrency N] [--db URL|DIR] [--json] [--detach]
-  status [RUN_ID] [--json]
-  events RUN_ID [--worker ID] [--type PREFIX] [--since POSITION|ISO-TIME] [--follow] [--json]
-  resume RUN_ID [--json] [--detach]
-  approve RUN_ID WORKER_ID [--deny] [--reason TEXT]
-  cancel RUN_ID [--reason TEXT]
-  replay RUN_ID [--to POSITION] [--json]
-  viz [workflow|worker|RUN_ID] [--format mermaid|dot|json]
-  verify RUN_ID [--json]
-  serve [--port N] [--db URL|DIR]
-  store status|stop [--db URL|DIR] [--json] [--force]`;
-
 export async function main(argv: string[]): Promise<number> {
   // `overseer events RUN | head` closes our stdout early: that is the reader's choice, not a failure.
   process.stdout.on('error', (error: NodeJS.ErrnoException) => {
@@ -37,19 +26,16 @@ export async function main(argv: string[]): Promise<number> {
   });
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    process.stdout.write(`${usageText()}\n`);
     return name === undefined ? EXIT.usage : 0;
   }
-  const command = commands[name];
+  const command = Object.hasOwn(commands, name) ? commands[name as CommandName] : undefined;
   try {
     if (command === undefined) throw new UsageError(`overseer: unknown command "${name}" (try: ${Object.keys(commands).join(', ')})`);
     return await command(rest);
   } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`${error.message}\n`);
-      return EXIT.usage;
-    }
-    process.stderr.write(`overseer: ${error instanceof Error ? error.message : String(error)}\n`);
-    return EXIT.failed;
+    const failure = cliFailure(error, name);
+    process.stderr.write(`${failure.message}\n`);
+    return failure.exitCode;
   }
 }

@@ -3,6 +3,7 @@
  * With --to, the machines' states right after the last event at or before that global position;
  * without it, every event with what it changed. A log the machines do not accept is refused (exit 2).
  */
+import { COMMANDS } from './command-table.js';
 import { nothingAtOrBefore } from '../inspect/log-position.js';
 import { MachineVersionError } from '../fold/rebuild-run.js';
 import { replaySteps, replayTo, workerStates, type ReplayStep } from '../inspect/replay.js';
@@ -16,7 +17,7 @@ import { findRun } from './find-run.js';
 import { flagValue, LOG_POSITION, parseFlags } from './parse-flags.js';
 import { UsageError } from './usage-error.js';
 
-const flags = { db: { type: 'string' }, json: { type: 'boolean' }, to: { type: 'string' } } as const;
+const flags = COMMANDS.replay.flags;
 const USAGE = 'usage: overseer replay RUN_ID [--to POSITION] [--json]';
 
 /** The replay's own refusals become one line and exit 2; anything else is a real failure. */

@@ -1,16 +1,13 @@
 /** `overseer resume RUN_ID`: rebuild a stopped or crashed run from its log and carry on. */
-import { MachineVersionError, RunNotFoundError } from '../fold/rebuild-run.js';
-import { LogMismatchError } from '../fold/run-state.js';
+import { COMMANDS } from './command-table.js';
 import { resumeRun } from '../engine/resume-run.js';
-import { LeaseHeldError } from '../engine/run-lease.js';
-import { TruncatedLogError } from '../fold/truncated-log.js';
 import { openCliStore } from './cli-store.js';
 import { engineDeps } from './engine-deps.js';
 import { followRun } from './follow-run.js';
 import { parseFlags } from './parse-flags.js';
 import { UsageError } from './usage-error.js';
 
-const flags = { db: { type: 'string' }, json: { type: 'boolean' }, detach: { type: 'boolean' } } as const;
+const flags = COMMANDS.resume.flags;
 
 export async function resumeCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags('resume', args, flags);
@@ -19,16 +16,7 @@ export async function resumeCommand(args: string[]): Promise<number> {
   const store = await openCliStore(values.db, { create: true });
   const deps = engineDeps(store);
   try {
-    let engine;
-    try {
-      engine = await resumeRun(deps, runId);
-    } catch (error) {
-      if (error instanceof TruncatedLogError) throw new UsageError(`overseer resume: ${error.message}`);
-      if (error instanceof RunNotFoundError || error instanceof MachineVersionError || error instanceof LogMismatchError || error instanceof LeaseHeldError) {
-        throw new UsageError(error.message);
-      }
-      throw error;
-    }
+    const engine = await resumeRun(deps, runId);
     return await followRun(engine, { json: values.json === true, detach: values.detach === true, resumed: true });
   } finally {
     deps.driver.close?.();

@@ -1,5 +1,6 @@
 /** `overseer run`: validate everything first (nothing is written for bad input), then start and follow a run. */
 import { dirname, resolve } from 'node:path';
+import { COMMANDS } from './command-table.js';
 import { loadPolicy } from '../gates/policy-file.js';
 import { DURATION_HINT, parseDuration } from '../os/duration.js';
 import { loadPlanFile } from '../planning/plan-file.js';
@@ -12,20 +13,7 @@ import { flagValue, parseFlags, POSITIVE_WHOLE_NUMBER, type FlagValue } from './
 import { followRun } from './follow-run.js';
 import { UsageError } from './usage-error.js';
 
-const flags = {
-  plan: { type: 'string' },
-  policy: { type: 'string' },
-  worker: { type: 'string' },
-  planner: { type: 'string' },
-  bootstrap: { type: 'string' },
-  'worker-service': { type: 'string' },
-  'service-timeout': { type: 'string' },
-  'auto-approve': { type: 'boolean' },
-  concurrency: { type: 'string' },
-  db: { type: 'string' },
-  json: { type: 'boolean' },
-  detach: { type: 'boolean' },
-} as const;
+const flags = COMMANDS.run.flags;
 
 interface RunSource {
   /** Null when a planner service makes the packets. */

@@ -5,13 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { userInfo } from 'node:os';
+import { COMMANDS } from './command-table.js';
 import { startViewer, type Viewer } from '../web/viewer-server.js';
 import { ViewerStore } from '../web/viewer-store.js';
 import { openCliStore } from './cli-store.js';
 import { flagValue, parseFlags, PORT } from './parse-flags.js';
 import { UsageError } from './usage-error.js';
 
-const flags = { port: { type: 'string' }, db: { type: 'string' } } as const;
+const flags = COMMANDS.serve.flags;
 const DEFAULT_PORT = 4680;
 const HOST = '127.0.0.1';
 

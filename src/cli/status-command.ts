@@ -1,4 +1,5 @@
 /** `overseer status [RUN_ID] [--json]`: the runs newest first, or one run with its workers. */
+import { COMMANDS } from './command-table.js';
 import { objectiveText } from '../inspect/objective-line.js';
 import { rebuildRun } from '../fold/rebuild-run.js';
 import { runListEntry } from '../inspect/run-list-entry.js';
@@ -8,7 +9,7 @@ import { NoStoreError, withStore } from './cli-store.js';
 import { flagValue, parseFlags, POSITIVE_WHOLE_NUMBER } from './parse-flags.js';
 import { findRun } from './find-run.js';
 
-const flags = { db: { type: 'string' }, json: { type: 'boolean' }, limit: { type: 'string' } } as const;
+const flags = COMMANDS.status.flags;
 
 function printRuns(runs: readonly RunRow[], json: boolean): void {
   if (json) {

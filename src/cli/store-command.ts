@@ -6,6 +6,7 @@
  * src/store/embedded/idle-keeper.ts); it is not meant to be typed.
  */
 import { resolve } from 'node:path';
+import { COMMANDS } from './command-table.js';
 import { isPostgresUrl } from '../store/open-store.js';
 import {
   describeConnectError,
@@ -18,28 +19,22 @@ import {
   type EmbeddedStoreStatus,
   type ServerClient,
 } from '../store/store-admin.js';
-import { StoreUnavailableError } from '../store/store-errors.js';
 import { cliStoreTarget } from './cli-store.js';
 import { flagValue, parseFlags, POSITIVE_WHOLE_NUMBER } from './parse-flags.js';
 import { UsageError } from './usage-error.js';
 
 const USAGE = 'usage: overseer store status|stop [--db URL|DIR] [--json] [--force]';
-const flags = { db: { type: 'string' }, json: { type: 'boolean' }, force: { type: 'boolean' }, idle: { type: 'string' } } as const;
+const flags = COMMANDS.store.flags;
 
 export async function storeCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags('store', args, flags);
   const [action, ...rest] = positionals;
   if (rest.length > 0 || (action !== 'keep' && values.idle !== undefined)) throw new UsageError(USAGE);
-  try {
-    if (action === 'status') return await status(values.db, values.json === true);
-    if (action === 'stop') return await stop(values.db, values.force === true);
-    if (action === 'keep' && values.db !== undefined) {
-      await keepStore(resolve(values.db), flagValue('--idle', values.idle, POSITIVE_WHOLE_NUMBER) ?? 1);
-      return 0;
-    }
-  } catch (error) {
-    if (error instanceof StoreUnavailableError) throw new UsageError(error.message);
-    throw error;
+  if (action === 'status') return status(values.db, values.json === true);
+  if (action === 'stop') return stop(values.db, values.force === true);
+  if (action === 'keep' && values.db !== undefined) {
+    await keepStore(resolve(values.db), flagValue('--idle', values.idle, POSITIVE_WHOLE_NUMBER) ?? 1);
+    return 0;
   }
   throw new UsageError(USAGE);
 }

@@ -1,5 +1,7 @@
 /** Bad usage or bad input: the CLI prints the message as one line on stderr and exits 2. */
-export class UsageError extends Error {
+import { OverseerError } from '../errors.js';
+
+export class UsageError extends OverseerError {
   readonly code = 'USAGE' as const;
 }
 

@@ -3,13 +3,14 @@
  * first event that breaks it, or the events removed from its end. Exit 0 when all of it holds, 1 when
  * not.
  */
+import { COMMANDS } from './command-table.js';
 import { checkRunLog } from '../inspect/verify-run.js';
 import { withStore } from './cli-store.js';
 import { findRun } from './find-run.js';
 import { parseFlags } from './parse-flags.js';
 import { EXIT, UsageError } from './usage-error.js';
 
-const flags = { db: { type: 'string' }, json: { type: 'boolean' } } as const;
+const flags = COMMANDS.verify.flags;
 
 export async function verifyCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags('verify', args, flags);

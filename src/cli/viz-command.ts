@@ -3,6 +3,7 @@
  * transitions, read from its definition; for a run, both machines with the states its workflow and
  * workers are in now and how many times each transition fired.
  */
+import { COMMANDS } from './command-table.js';
 import { toDot } from '../inspect/diagram-dot.js';
 import { toMermaid } from '../inspect/diagram-mermaid.js';
 import type { MachineDiagram } from '../inspect/machine-diagram.js';
@@ -14,7 +15,7 @@ import { findRun } from './find-run.js';
 import { flagValue, oneOf, parseFlags } from './parse-flags.js';
 import { UsageError } from './usage-error.js';
 
-const flags = { db: { type: 'string' }, format: { type: 'string' } } as const;
+const flags = COMMANDS.viz.flags;
 const FORMATS = ['mermaid', 'dot', 'json'] as const;
 type Format = (typeof FORMATS)[number];
 const FORMAT = oneOf(FORMATS);

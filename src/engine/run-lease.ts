@@ -6,10 +6,11 @@
 import { hostname } from 'node:os';
 import type { EventStore, LeaseHolder } from '../store/event-store.js';
 import { isSameProcessAlive, processStartTime } from '../os/process-identity.js';
+import { OverseerError } from '../errors.js';
 
 export const LEASE_TTL_MS = 15_000;
 
-export class LeaseHeldError extends Error {
+export class LeaseHeldError extends OverseerError {
   readonly code = 'LEASE_HELD' as const;
 }
 

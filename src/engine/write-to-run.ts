@@ -5,7 +5,7 @@
  * A run whose log was cut short is refused, as `resume` refuses it (TruncatedLogError).
  */
 import type { EventStore } from '../store/event-store.js';
-import { ConcurrencyError } from '../store/store-errors.js';
+import { CONFLICT_RETRIES, ConcurrencyError } from '../store/store-errors.js';
 import type { Clock } from './clock.js';
 import { systemClock } from './clock.js';
 import { buildBatch, type Batch } from '../fold/run-batch.js';
@@ -14,9 +14,10 @@ import type { RunState } from '../fold/run-state.js';
 import { deriveRunStatus } from '../fold/run-status.js';
 import { rebuildRun } from '../fold/rebuild-run.js';
 import { readLogClaims, refuseTruncated } from '../fold/truncated-log.js';
+import { OverseerError } from '../errors.js';
 
 /** The event does not apply to the run as it is (not waiting, already over, no such worker). */
-export class NotApplicableError extends Error {
+export class NotApplicableError extends OverseerError {
   readonly code = 'NOT_APPLICABLE' as const;
 }
 
@@ -39,7 +40,7 @@ export async function writeToRun(store: EventStore, runId: string, decide: (stat
       await store.append(runId, before.version, batch.events, status === deriveRunStatus(before) ? {} : { runStatus: status });
       return { before, batch };
     } catch (error) {
-      if (error instanceof ConcurrencyError && attempt < 20) continue;
+      if (error instanceof ConcurrencyError && attempt < CONFLICT_RETRIES) continue;
       throw error;
     }
   }

@@ -4,15 +4,16 @@ import type { EventStore, StoredEvent } from '../store/event-store.js';
 import { parseRunEvent, type RunEvent } from './run-events.js';
 import { loadRunSnapshot } from './run-snapshot.js';
 import { applyEvent, LogMismatchError, startRunState, type Applied, type RunState } from './run-state.js';
+import { OverseerError } from '../errors.js';
 
-export class RunNotFoundError extends Error {
-  readonly code = 'RUN_NOT_FOUND' as const;
+export class RunNotFoundError extends OverseerError {
+  readonly code = 'NOT_FOUND' as const;
   constructor(readonly runId: string) {
     super(`no run ${runId}`);
   }
 }
 
-export class MachineVersionError extends Error {
+export class MachineVersionError extends OverseerError {
   readonly code = 'MACHINE_VERSION' as const;
 }
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { recordEventSchemas, workerEventSchemas, workflowEventSchemas } from '../../machines/events.js';
 import { FAILURE_KINDS, ESCALATIONS } from '../../machines/recovery.js';
 import type { MachineKind } from '../store/event-store.js';
+import { OverseerError } from '../errors.js';
 
 export const recipeSchema = z.object({
   maxAttempts: z.number().int().positive(),
@@ -66,7 +67,7 @@ export interface RunEvent {
   workerId: string | null;
 }
 
-export class InvalidEventError extends Error {
+export class InvalidEventError extends OverseerError {
   readonly code = 'INVALID_EVENT' as const;
 }
 

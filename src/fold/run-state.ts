@@ -10,6 +10,7 @@ import { workflowMachine } from '../../machines/workflow.js';
 import type { MachineKind } from '../store/event-store.js';
 import type { MachineAction } from './machine-actions.js';
 import { isRecordEvent, workerInputSchema, type RunEvent, type RunStarted, runStartedSchema } from './run-events.js';
+import { OverseerError } from '../errors.js';
 
 export type WorkflowSnapshot = SnapshotFrom<typeof workflowMachine>;
 export type WorkerSnapshot = SnapshotFrom<typeof workerMachine>;
@@ -46,7 +47,7 @@ export interface Applied {
   stateAfter: unknown;
 }
 
-export class LogMismatchError extends Error {
+export class LogMismatchError extends OverseerError {
   readonly code = 'LOG_MISMATCH' as const;
 }
 

@@ -1,13 +1,16 @@
 /** A run's status and task counts, derived from its folded state (never stored as the truth). */
+import { isFinalWorkflowState, isWaitingWorkerState } from '../../machines/state-sets.js';
 import type { RunStatus } from '../store/event-store.js';
 import type { RunState } from './run-state.js';
+import { stateText } from './state-value.js';
 
 export function deriveRunStatus(state: RunState): RunStatus {
-  const value = state.workflow.value;
-  if (value === 'completed' || value === 'failed' || value === 'cancelled') return value;
+  const value = stateText(state.workflow.value);
+  // An ended run's status is the workflow's final state (test/machines/state-sets.test.ts holds them to RUN_STATUSES).
+  if (isFinalWorkflowState(value)) return value as RunStatus;
   const active = Object.values(state.workers).filter((w) => w.status === 'active');
   // Nothing can move until a person answers: a trust gate, or a failure escalated to a human.
-  if (active.length > 0 && active.every((w) => w.value === 'awaitingTrust' || w.value === 'escalated')) return 'waiting';
+  if (active.length > 0 && active.every((w) => isWaitingWorkerState(stateText(w.value)))) return 'waiting';
   return 'running';
 }
 
@@ -27,6 +30,11 @@ export interface RunSummary {
   reason: string | null;
   tasks: { total: number } & Record<string, number>;
   workers: WorkerSummary[];
+}
+
+/** The workers a person can answer (approve or deny, retry or give up), in the summary's order. */
+export function waitingWorkers(summary: RunSummary): string[] {
+  return summary.workers.filter((w) => isWaitingWorkerState(w.state)).map((w) => w.workerId);
 }
 
 export function summarizeRun(state: RunState): RunSummary {

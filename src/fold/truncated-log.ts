@@ -10,14 +10,12 @@
  * The caches must be read BEFORE the log: the log only grows, so a claim read first is never ahead of
  * a log read after it unless events were removed, even while another process appends.
  */
-import { workflowMachine } from '../../machines/workflow.js';
+import { isFinalWorkflowState } from '../../machines/state-sets.js';
 import type { EventStore, RunRow, RunSnapshot, RunStatus, StoredEvent } from '../store/event-store.js';
 import { foldEvents, MachineVersionError } from './rebuild-run.js';
 import { InvalidEventError } from './run-events.js';
 import { LogMismatchError, type RunState } from './run-state.js';
-
-/** The workflow's final states, which are also the run statuses of an ended run. */
-const ENDED_STATUSES: ReadonlySet<string> = new Set(Object.values(workflowMachine.states).filter((node) => node.type === 'final').map((node) => node.key));
+import { OverseerError } from '../errors.js';
 
 /** What a run's caches say about how far its log reached. */
 export interface LogClaims {
@@ -39,8 +37,8 @@ export interface Truncation {
   runStatus: RunStatus | null;
 }
 
-export class TruncatedLogError extends Error {
-  readonly code = 'TRUNCATED_LOG' as const;
+export class TruncatedLogError extends OverseerError {
+  readonly code = 'TRUNCATED' as const;
   constructor(
     readonly runId: string,
     readonly truncation: Truncation,
@@ -76,7 +74,7 @@ export function logEndOfEvents(events: readonly StoredEvent[]): LogEnd {
 export function findTruncation(end: LogEnd, claims: LogClaims): Truncation | null {
   const { snapshot, run } = claims;
   const snapshotVersion = snapshot !== undefined && snapshot.version > end.version ? snapshot.version : null;
-  const runStatus = run !== undefined && end.ended === false && ENDED_STATUSES.has(run.status) ? run.status : null;
+  const runStatus = run !== undefined && end.ended === false && isFinalWorkflowState(run.status) ? run.status : null;
   return snapshotVersion === null && runStatus === null ? null : { logVersion: end.version, snapshotVersion, runStatus };
 }
 

@@ -38,3 +38,8 @@ function fromMs(ms: number): number | null {
   if (!Number.isFinite(ms) || ms <= 0 || ms > MAX_DURATION_MS) return null;
   return Math.ceil(ms);
 }
+
+/** A duration as a plan file would write it (`300ms`, `30s`), for messages a person may copy back. */
+export function formatDuration(ms: number): string {
+  return ms % 1000 === 0 ? `${String(ms / 1000)}s` : `${String(ms)}ms`;
+}

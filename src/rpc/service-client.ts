@@ -22,6 +22,7 @@
  * replaces one a sibling has already put in its place, and what a service handed out (a worker id)
  * can be tied to the process that gave it.
  */
+import { formatDuration } from '../os/duration.js';
 import { setLongTimeout } from '../os/long-timeout.js';
 import { encodeRequest, readReplyLine, type RpcErrorObject } from './rpc-messages.js';
 import { spawnServiceProcess, type ServiceProcess } from './service-process.js';
@@ -292,8 +293,8 @@ export class ServiceClient implements RpcCaller {
       if (timeoutMs !== null) {
         // --service-timeout may be set in weeks: a long limit must not fire at once.
         timer = setLongTimeout(() => {
-          const error = new ServiceError(this.name, method, { code: 'timeout', timeoutMs }, `${this.name} did not answer ${method} within ${formatMs(timeoutMs)}`);
-          giveUp(`got no reply within ${formatMs(timeoutMs)}`, error);
+          const error = new ServiceError(this.name, method, { code: 'timeout', timeoutMs }, `${this.name} did not answer ${method} within ${formatDuration(timeoutMs)}`);
+          giveUp(`got no reply within ${formatDuration(timeoutMs)}`, error);
         }, timeoutMs);
       }
       signal?.addEventListener('abort', abandon, { once: true });
@@ -423,8 +424,4 @@ function remember(ids: Set<string>, id: string): void {
     const oldest = ids.values().next();
     if (oldest.done !== true) ids.delete(oldest.value);
   }
-}
-
-function formatMs(ms: number): string {
-  return ms < 1000 || ms % 1000 !== 0 ? `${String(ms)} ms` : `${String(ms / 1000)} s`;
 }

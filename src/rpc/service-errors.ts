@@ -3,6 +3,7 @@
  * is an expected failure, so calls hand these back as values (`ServiceResult`) instead of rejecting;
  * `ServiceError` is still an `Error`, so a caller that prefers to throw can.
  */
+import { OverseerError } from '../errors.js';
 import type { RpcErrorObject } from './rpc-messages.js';
 
 export const SERVICE_ERROR_CODES = ['spawn_failed', 'exited', 'timeout', 'bad_reply', 'error_reply', 'stopped', 'abandoned'] as const;
@@ -42,7 +43,7 @@ export type ServiceErrorDetail =
   /** The caller stopped waiting (its `signal` was aborted): nothing is said about the service. */
   | { code: 'abandoned' };
 
-export class ServiceError extends Error {
+export class ServiceError extends OverseerError<ServiceErrorCode> {
   override readonly name = 'ServiceError';
   readonly code: ServiceErrorCode;
 

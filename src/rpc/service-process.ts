@@ -5,9 +5,10 @@
  * for the service's sake: a write to a dead service (EPIPE) is dropped, the exit says what happened.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { createWriteStream, mkdirSync, openSync, statSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, openSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { killProcessTree } from '../os/kill-process-tree.js';
+import { checkDirectory } from '../os/working-directory.js';
 import type { ServiceExit } from './service-errors.js';
 
 export interface ServiceProcessSpec {
@@ -196,16 +197,6 @@ export class ServiceProcess {
     this.child.stderr.destroy();
     this.hooks.onExit(this.exit);
     this.finish(this.exit);
-  }
-}
-
-/** Node reports a missing cwd as `spawn /bin/sh ENOENT`, which points at the wrong thing. */
-function checkDirectory(cwd: string): string | null {
-  try {
-    return statSync(cwd).isDirectory() ? null : `working directory ${cwd} is not a directory`;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return `working directory ${cwd} does not exist`;
-    return `working directory ${cwd}: ${messageOf(error)}`;
   }
 }
 

@@ -21,12 +21,10 @@ import { acquireLease, releaseLease, renewLease } from './run-leases.js';
 import { loadSnapshot, saveSnapshot } from './run-snapshots.js';
 import { RUNS_PRIMARY_KEY, STREAM_VERSION_CONSTRAINT } from './schema.js';
 import type { StoreBackend } from './store-backend.js';
-import { ConcurrencyError } from './store-errors.js';
+import { CONFLICT_RETRIES, ConcurrencyError } from './store-errors.js';
 import { StreamHeads, type StreamHead } from './stream-heads.js';
 import { PollingSubscription, WakeupHub } from './subscription.js';
 
-/** How often an `any` append re-reads the head after losing a race before giving up. */
-const ANY_RETRIES = 20;
 const DEFAULT_READ_LIMIT = 1000;
 const DEFAULT_RUN_LIMIT = 100;
 
@@ -113,7 +111,7 @@ export class KyselyEventStore implements EventStore {
       } catch (error) {
         if (!isUniqueViolation(error, [STREAM_VERSION_CONSTRAINT])) throw error;
         this.#heads.forget(streamId);
-        if (expected === 'any' && attempt < ANY_RETRIES) continue;
+        if (expected === 'any' && attempt < CONFLICT_RETRIES) continue;
         throw new ConcurrencyError(streamId, expected, (await this.#readHead(streamId))?.version ?? null);
       }
       if (head !== undefined) this.#heads.set(streamId, head);

@@ -1,5 +1,7 @@
 /** Typed store failures: callers branch on `code`, never on message text. */
-export class ConcurrencyError extends Error {
+import { OverseerError } from '../errors.js';
+
+export class ConcurrencyError extends OverseerError {
   readonly code = 'CONCURRENCY' as const;
   constructor(
     readonly streamId: string,
@@ -11,7 +13,7 @@ export class ConcurrencyError extends Error {
   }
 }
 
-export class StoreUnavailableError extends Error {
+export class StoreUnavailableError extends OverseerError {
   readonly code = 'STORE_UNAVAILABLE' as const;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -19,10 +21,29 @@ export class StoreUnavailableError extends Error {
   }
 }
 
-export class StoreLockedError extends Error {
+export class StoreLockedError extends OverseerError {
   readonly code = 'STORE_LOCKED' as const;
   constructor(message: string) {
     super(message);
     this.name = 'StoreLockedError';
   }
+}
+
+/**
+ * How many times a writer that lost an append race (a ConcurrencyError, or an `any` append whose head
+ * moved) reads again and retries before it gives up: far above what real contention needs.
+ */
+export const CONFLICT_RETRIES = 20;
+
+/** Socket errors, and Postgres 57P03: the server is shutting down or still starting. */
+const GONE_CODES: ReadonlySet<string> = new Set(['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', '57P03']);
+
+/**
+ * The database server behind the connection has gone away or is not there yet (not a failed
+ * statement): the caller opens the store again, which starts an embedded server again.
+ */
+export function isGoneServer(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
+  if (typeof code === 'string' && GONE_CODES.has(code)) return true;
+  return /Connection terminated|not queryable|Client was closed/i.test(error instanceof Error ? error.message : String(error));
 }

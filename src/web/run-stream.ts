@@ -8,15 +8,15 @@
  */
 import type { SSEStreamingApi } from 'hono/streaming';
 import { START, type StoredEvent } from '../store/event-store.js';
-import { stateText } from '../fold/state-value.js';
+import { endsRun } from '../fold/run-end.js';
 import { eventView, foldView } from './run-view.js';
-import { isGoneServer, type ViewerStore } from './viewer-store.js';
+import { isGoneServer } from '../store/store-errors.js';
+import type { ViewerStore } from './viewer-store.js';
 
 /** Events arriving within this window go out as one update (one fold). */
 const COALESCE_MS = 50;
 const KEEPALIVE_MS = 15_000;
 const RECONNECT_MS = 1000;
-const FINAL_WORKFLOW_STATES = new Set(['completed', 'failed', 'cancelled']);
 
 export interface RunStreamOptions {
   store: ViewerStore;
@@ -28,7 +28,7 @@ export interface RunStreamOptions {
 }
 
 function hasEnded(events: readonly StoredEvent[]): boolean {
-  return events.some((e) => e.machine === 'workflow' && FINAL_WORKFLOW_STATES.has(stateText(e.stateAfter)));
+  return events.some(endsRun);
 }
 
 export async function streamRun(stream: SSEStreamingApi, options: RunStreamOptions): Promise<void> {

@@ -3,13 +3,14 @@
  * position — the same `foldEvents` the live engine's state comes from — with the run's summary at that
  * moment and the machines' diagrams with each instance's state marked.
  */
+import { STATE_SETS, type StateSets } from '../../machines/state-sets.js';
 import { workerMachine } from '../../machines/worker.js';
 import { workflowMachine } from '../../machines/workflow.js';
 import { toMermaid } from '../inspect/diagram-mermaid.js';
 import { machineDiagram, type MachineDiagram } from '../inspect/machine-diagram.js';
 import { foldEvents } from '../fold/rebuild-run.js';
 import { runDiagram, type RunDiagram } from '../inspect/run-diagram.js';
-import { summarizeRun, type RunSummary } from '../fold/run-status.js';
+import { summarizeRun, waitingWorkers, type RunSummary } from '../fold/run-status.js';
 import { stateText } from '../fold/state-value.js';
 import type { MachineKind, RunRow, StoredEvent } from '../store/event-store.js';
 import { compactDiagram } from './compact-diagram.js';
@@ -43,9 +44,9 @@ export interface FoldView {
 export interface RunView extends FoldView {
   run: { runId: string; objective: string; cwd: string; status: string; createdAt: string; updatedAt: string };
   events: EventView[];
+  /** The machines' final, waiting and active states, so the page writes none of them down. */
+  states: Readonly<Record<'workflow' | 'worker', StateSets>>;
 }
-
-const WAITING_STATES = new Set(['awaitingTrust', 'escalated']);
 
 let diagrams: { workflow: MachineDiagram; worker: MachineDiagram } | undefined;
 function machineDiagrams(): { workflow: MachineDiagram; worker: MachineDiagram } {
@@ -98,7 +99,7 @@ export function foldView(events: readonly StoredEvent[], length: number = events
     at: last.createdAt.toISOString(),
     summary,
     foldError,
-    waiting: summary?.workers.filter((w) => WAITING_STATES.has(w.state)).map((w) => w.workerId) ?? [],
+    waiting: summary === null ? [] : waitingWorkers(summary),
     diagrams: { workflow: pageDiagram(runDiagram(workflow, slice)), worker: pageDiagram(runDiagram(worker, slice)) },
   };
 }
@@ -115,6 +116,7 @@ export function runView(run: RunRow, events: readonly StoredEvent[], length: num
       updatedAt: run.updatedAt.toISOString(),
     },
     events: events.map(eventView),
+    states: STATE_SETS,
     ...foldView(events, length),
   };
 }

@@ -4,15 +4,7 @@
  * runs once more on a store opened afresh, which starts the server again (docs/store.md).
  */
 import type { EventStore } from '../store/event-store.js';
-
-const GONE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ENOENT', 'EPIPE']);
-
-/** The database server behind the connection has gone away (not a failed statement). */
-export function isGoneServer(error: unknown): boolean {
-  const code = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  if (typeof code === 'string' && GONE_CODES.has(code)) return true;
-  return /Connection terminated|not queryable|Client was closed/i.test(error instanceof Error ? error.message : String(error));
-}
+import { isGoneServer } from '../store/store-errors.js';
 
 interface Opening {
   promise: Promise<EventStore>;

@@ -96,6 +96,15 @@ describe.each(testBackends())('approval on $name', (backend) => {
     expect(JSON.parse(resumed.stdout)).toMatchObject({ status: 'completed', tasks: { total: 3, done: 3 } });
   });
 
+  it('a run detached at an escalation names the escalated worker as the one waiting', async () => {
+    const escalating = join(cwd, 'escalating.json');
+    const recovery = { exit_nonzero: { max_attempts: 1, escalate: 'ask_human' } };
+    await writeFile(escalating, JSON.stringify({ packets: [{ id: 'flaky', objective: 'fails once', command: 'exit 1', trusted: true, recovery }] }));
+    const detached = await cli(['run', '--plan', escalating, '--detach']);
+    expect(detached.code).toBe(3);
+    expect(detached.stderr).toContain('waiting for approval: flaky\n');
+  });
+
   it('a denial skips the task and its dependents and fails the run', async () => {
     const detached = await cli(['run', '--plan', plan, '--detach', '--json']);
     const { runId } = JSON.parse(detached.stdout) as { runId: string };

@@ -138,7 +138,7 @@ describe.runIf(first !== undefined)('misbehaving services', { concurrent: concur
   const cases: Array<[string, string, string, RegExp, RegExp]> = [
     ['a command that does not exist', 'no-such-planner-command', GENEROUS, /^spawn_failed$/, /planner: .*exit code 127: .*not found/i],
     ['a service that exits mid-call', peerCommand('exit-mid-call'), GENEROUS, /^(exited|spawn_failed)$/, /planner: .*exit code 3: fatal: lost my mind during decompose/],
-    ['a service that hangs past its timeout', peerCommand('hang'), '500ms', /^timeout$/, /planner: .*did not answer decompose within 500 ms/],
+    ['a service that hangs past its timeout', peerCommand('hang'), '500ms', /^timeout$/, /planner: .*did not answer decompose within 500ms/],
     ['a line that is not JSON', peerCommand('non-json'), GENEROUS, /^bad_reply$/, /planner: .*not JSON.*Loading model weights/i],
     ['a reply with the wrong id', peerCommand('wrong-id'), GENEROUS, /^bad_reply$/, /planner: .*unknown id "req_\d+_elsewhere"/],
     ['a reply of the wrong shape', peerCommand('wrong-shape'), GENEROUS, /^bad_reply$/, /planner: .*neither a result nor an error/],

@@ -87,7 +87,7 @@ describe('a service that misbehaves mid-session', () => {
     expect(Date.now() - began).toBeGreaterThanOrEqual(290);
     expect(error.code).toBe('timeout');
     expect(error.detail).toEqual({ code: 'timeout', timeoutMs: 300 });
-    expect(error.message).toBe('peer did not answer decompose within 300 ms');
+    expect(error.message).toBe('peer did not answer decompose within 300ms');
 
     const oldPid = client.pid;
     const restarted = await client.restart();

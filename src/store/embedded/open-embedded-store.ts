@@ -4,12 +4,10 @@
  */
 import { sql } from 'kysely';
 import type { EventStore } from '../event-store.js';
-import { KyselyEventStore } from '../kysely-event-store.js';
-import { migrateToLatest } from '../migrate.js';
-import { describeConnectError } from '../pg/open-pg-store.js';
-import { createPgBackend, errorCode } from '../pg/pg-backend.js';
+import { describeConnectError, migratedStore } from '../pg/open-pg-store.js';
+import { createPgBackend } from '../pg/pg-backend.js';
 import type { StoreBackend } from '../store-backend.js';
-import { StoreUnavailableError } from '../store-errors.js';
+import { isGoneServer, StoreUnavailableError } from '../store-errors.js';
 import { ensureServer } from './embedded-server.js';
 import type { RunningServer } from './server-process.js';
 import { SOCKET_PORT } from './store-location.js';
@@ -29,13 +27,7 @@ export async function openEmbeddedStore(storeDir: string, env: NodeJS.ProcessEnv
       );
     }
   }
-  try {
-    await migrateToLatest(backend.db, { serialize: true });
-  } catch (error) {
-    await backend.close();
-    throw error;
-  }
-  return new KyselyEventStore(backend);
+  return migratedStore(backend);
 }
 
 async function connect(storeDir: string, server: RunningServer): Promise<StoreBackend | { error: unknown }> {
@@ -56,9 +48,4 @@ async function connect(storeDir: string, server: RunningServer): Promise<StoreBa
     if (isGoneServer(error)) return { error };
     throw new StoreUnavailableError(`the store server for ${storeDir} refused the connection: ${describeConnectError(error)}`, { cause: error });
   }
-}
-
-/** No server behind the socket, or one that is shutting down or still starting (57P03). */
-function isGoneServer(error: unknown): boolean {
-  return ['ENOENT', 'ECONNREFUSED', 'ECONNRESET', 'EPIPE', '57P03'].includes(errorCode(error) ?? '') || /Connection terminated/i.test(String(error));
 }

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { EventStore } from '../event-store.js';
 import { KyselyEventStore } from '../kysely-event-store.js';
 import { migrateToLatest } from '../migrate.js';
+import type { StoreBackend } from '../store-backend.js';
 import { StoreUnavailableError } from '../store-errors.js';
 import { createPgBackend, errorCode } from './pg-backend.js';
 
@@ -22,6 +23,11 @@ export async function openPgStore(url: string): Promise<EventStore> {
     await backend.close();
     throw new StoreUnavailableError(`cannot reach database ${redactUrl(url)}: ${describeConnectError(error)}`, { cause: error });
   }
+  return migratedStore(backend);
+}
+
+/** The store over a connected backend, its schema brought up to date first (closed if that fails). */
+export async function migratedStore(backend: StoreBackend): Promise<EventStore> {
   try {
     await migrateToLatest(backend.db, { serialize: true });
   } catch (error) {

@@ -5,7 +5,6 @@ import { badge, clockTime, dateTime, forgetToken, getJson, h, postJson, showAcce
 const runId = decodeURIComponent(location.pathname.replace(/^\/runs\//, '').replace(/\/+$/, ''));
 const api = `/api/runs/${encodeURIComponent(runId)}`;
 const $ = (id) => document.getElementById(id);
-const FINAL = new Set(['completed', 'failed', 'cancelled']);
 const WAITING_TEXT = { awaitingTrust: 'waits at its trust gate', escalated: 'failed and was escalated to a person' };
 
 const page = {
@@ -399,12 +398,13 @@ async function load() {
     showError(`Could not load run ${runId}: ${failure.message}`);
     return;
   }
-  const { run, events, ...fold } = view;
+  const { run, events, states, ...fold } = view;
   page.run = run;
   page.latest = fold;
   addEvents(events);
   page.cursor = page.events.length - 1;
-  page.ended = FINAL.has(currentStatus());
+  // An ended run's status is its workflow's final state; the server says which states are final.
+  page.ended = states.workflow.final.includes(currentStatus());
   showFold(fold);
   renderCursor();
   renderHeader();
