@@ -1,11 +1,9 @@
 /** `overseer cancel RUN_ID [--reason TEXT]`: stops a run cleanly; its workers and gates are killed and it ends cancelled. */
 import { userInfo } from 'node:os';
 import { COMMANDS } from './command-table.js';
-import { stopGates } from '../gates/gate-runner.js';
-import { requiredGates, type GreenContractPacket } from '../gates/quality-gates.js';
 import { cancelEvent } from '../engine/human-decisions.js';
+import { stopRunProcesses } from '../engine/stop-run-processes.js';
 import { writeToRun } from '../engine/write-to-run.js';
-import { DEFAULT_KILL_GRACE_MS, stopProcessGroup } from '../os/kill-process-tree.js';
 import { withStore } from './cli-store.js';
 import { findRun } from './find-run.js';
 import { parseFlags } from './parse-flags.js';
@@ -21,17 +19,8 @@ export async function cancelCommand(args: string[]): Promise<number> {
     await findRun(store, runId);
     const written = await writeToRun(store, runId, (state) => cancelEvent(state, { by: userInfo().username, source: 'cli', reason: values.reason }));
     // A live engine kills its workers and gates when it sees the cancel; with none alive (it crashed,
-    // or the run was detached) their processes would run on, so we stop them here too, found by the
-    // identity the log recorded, gates by their pid files. Killing twice is harmless.
-    const { before } = written;
-    const graceMs = DEFAULT_KILL_GRACE_MS;
-    for (const [workerId, worker] of Object.entries(before.workers)) {
-      const proc = worker.context.process;
-      if (worker.value === 'running' && proc !== null) await stopProcessGroup(proc, { graceMs });
-      if (worker.value !== 'verifying') continue;
-      const gates = requiredGates(before.packets[workerId] as GreenContractPacket);
-      await stopGates(gates, { logDir: before.run.runDir, workerId, attempt: worker.context.attempt }, graceMs);
-    }
+    // or the run was detached) their processes would run on, so we stop them here too.
+    await stopRunProcesses(written.before);
     process.stderr.write(`overseer: run ${runId} cancelled\n`);
     return 0;
   });

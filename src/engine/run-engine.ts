@@ -12,15 +12,18 @@ import type { TrustResolver } from '../gates/trust-resolver.js';
 import type { WorkerDriver, WorkerExit } from '../workers/worker-driver.js';
 import type { Clock } from './clock.js';
 import { absorbStored, buildBatch, type Batch, type CommittedEvent } from '../fold/run-batch.js';
+import type { EffectType, EngineAction } from '../fold/run-batch.js';
+import type { ActionOf } from '../fold/machine-actions.js';
 import type { RunEvent } from '../fold/run-events.js';
-import type { MachineAction, RunState } from '../fold/run-state.js';
+import type { RunState } from '../fold/run-state.js';
 import { deriveRunStatus } from '../fold/run-status.js';
-import { packetCwd, packetOf, workerPacket, type PacketSpec } from '../fold/packet-spec.js';
 import type { RunLease } from './run-lease.js';
 import { SNAPSHOT_EVERY, saveRunSnapshot } from '../fold/run-snapshot.js';
-import { RunServices } from './run-services.js';
-import { bootstrapWithService, decideServiceTrust, planWithService, runServiceWorker, type ServiceEffectHost } from './service-effects.js';
-import { isServiceWorker } from '../fold/service-worker.js';
+import { RunServices } from '../workers/run-services.js';
+import { bootstrapWithService, planWithService, type ServiceEffectHost } from './service-effects.js';
+import { workerKindOf, workerView } from '../fold/worker-kind-of.js';
+import type { KindSession, WorkerHost, WorkerKind } from '../workers/kinds/worker-kind.js';
+import { defaultWorkerKinds, type WorkerKinds } from '../workers/kinds/worker-kinds.js';
 import { trustInput, trustResolverFor } from '../fold/run-trust.js';
 import { verifyWorker } from './verify-worker.js';
 
@@ -29,7 +32,10 @@ export type { CommittedEvent } from '../fold/run-batch.js';
 export interface EngineDeps {
   store: EventStore;
   clock: Clock;
+  /** The shell kind's processes (tests give a fake); used when `kinds` is not given. */
   driver: WorkerDriver;
+  /** The worker kinds this engine runs packets with; by default the service and shell kinds over `driver`. */
+  kinds?: WorkerKinds;
   /** Overrides the trust policy recorded with the run (tests that choose every decision). */
   trust?: TrustResolver;
   /** Seeds back-off jitter per worker; recorded in the log, so replays do not call it. */
@@ -39,6 +45,9 @@ export interface EngineDeps {
 }
 
 export type EngineListener = (events: readonly CommittedEvent[], state: RunState) => void;
+
+/** One handler per effect the machines ask of the engine: a new effect without one does not compile. */
+export type EngineEffects = { [T in EffectType]: (action: ActionOf<T>) => Promise<void> };
 
 const MAX_CONFLICT_RETRIES = 20;
 
@@ -56,6 +65,9 @@ export class RunEngine {
   private lease: RunLease | null = null;
   private snapshotVersion = 0;
   private servicesForRun: RunServices | null = null;
+  private readonly kinds: WorkerKinds;
+  /** Each worker kind's session for this run, opened on first use and stopped with the engine. */
+  private readonly sessions = new Map<WorkerKind, KindSession>();
   /** Per worker in verification: aborting it stops the gate that runs (the worker was cancelled). */
   private readonly verifications = new Map<string, AbortController>();
   readonly finished: Promise<RunState>;
@@ -65,6 +77,7 @@ export class RunEngine {
     initial: RunState,
   ) {
     this.state = initial;
+    this.kinds = deps.kinds ?? defaultWorkerKinds({ driver: deps.driver });
     this.status = deriveRunStatus(initial);
     this.finished = new Promise((resolve, reject) => {
       this.settle = { resolve, reject };
@@ -92,7 +105,7 @@ export class RunEngine {
   }
 
   /** Performs the given effects as if they had just been asked for: used at start and on resume. */
-  perform(actions: readonly MachineAction[]): void {
+  perform(actions: readonly EngineAction[]): void {
     for (const action of actions) this.performOne(action);
   }
 
@@ -124,19 +137,19 @@ export class RunEngine {
    */
   resumeEffects(): void {
     const workflow = this.state.workflow;
-    const own = (type: string, workerId: string | null = null): MachineAction => ({ machine: workerId === null ? 'workflow' : 'worker', workerId, type, params: {} });
+    const own = (type: 'runFinished' | 'startPlanning' | 'startBootstrap'): EngineAction => ({ machine: 'workflow', workerId: null, type, params: undefined });
+    const its = (type: 'decideTrust' | 'startProcess' | 'runGates', workerId: string): EngineAction => ({ machine: 'worker', workerId, type, params: undefined });
     if (workflow.status === 'done') this.perform([own('runFinished')]);
     else if (workflow.value === 'planning') this.perform([own('startPlanning')]);
     else if (workflow.value === 'bootstrapping') this.perform([own('startBootstrap')]);
     for (const [workerId, worker] of Object.entries(this.state.workers)) {
       if (worker.status !== 'active') continue;
-      if (worker.value === 'spawned') this.perform([own('decideTrust', workerId)]);
-      else if (worker.value === 'trusted') this.perform([own('startProcess', workerId)]);
-      else if (worker.value === 'verifying') this.perform([own('runGates', workerId)]);
+      if (worker.value === 'spawned') this.perform([its('decideTrust', workerId)]);
+      else if (worker.value === 'trusted') this.perform([its('startProcess', workerId)]);
+      else if (worker.value === 'verifying') this.perform([its('runGates', workerId)]);
       else if (worker.value === 'running' && worker.context.process !== null) {
-        // A worker service was this engine's child and died with it: its worker is lost.
-        const exit = isServiceWorker(this.state, workerId) ? Promise.resolve('lost' as const) : this.deps.driver.reattach(worker.context.process);
-        this.watchExit(workerId, exit);
+        const { session, host } = this.worker(workerId);
+        this.watchExit(workerId, session.reattach(host, worker.context.process));
       }
     }
     this.syncTimers();
@@ -159,11 +172,14 @@ export class RunEngine {
     const subscription = this.subscription;
     const lease = this.lease;
     const services = this.servicesForRun;
+    const sessions = [...this.sessions.values()];
     this.subscription = null;
     this.lease = null;
     this.servicesForRun = null;
+    this.sessions.clear();
     await subscription?.close();
     await services?.stop();
+    await Promise.all(sessions.map((session) => session.stop?.() ?? Promise.resolve()));
     // With the store gone (a serving process stopped) there is nothing to release: the lease expires by itself.
     await lease?.release().catch(() => undefined);
   }
@@ -184,7 +200,7 @@ export class RunEngine {
 
   private async commitNow(inputs: readonly RunEvent[]): Promise<void> {
     for (let attempt = 0; !this.failed; attempt++) {
-      const batch = buildBatch(this.state, inputs, new Date(this.deps.clock.now()), this.deps.random, this.trustFor);
+      const batch = buildBatch(this.state, inputs, new Date(this.deps.clock.now()), this.deps.random, this.trustFor, this.kinds);
       if (batch.events.length === 0) return;
       const status = deriveRunStatus(batch.state);
       try {
@@ -223,54 +239,50 @@ export class RunEngine {
     this.perform(batch.effects);
   }
 
-  private packet(taskId: string): PacketSpec {
-    return packetOf(this.state, taskId);
-  }
+  private readonly effects: EngineEffects = {
+    startPlanning: () => this.plan(),
+    startBootstrap: () => this.bootstrap(),
+    runFinished: () => this.finish(),
+    decideTrust: (action) => this.decideTrust(action.workerId),
+    startProcess: (action) => this.startProcess(action.workerId),
+    killProcess: (action) => this.killProcess(action.workerId, action.params.pid),
+    runGates: (action) => this.verify(action.workerId),
+  };
 
-  private performOne(action: MachineAction): void {
-    const run = async (): Promise<void> => {
-      switch (action.type) {
-        case 'startPlanning':
-          return this.plan();
-        case 'startBootstrap':
-          if (this.state.run.services.bootstrap !== null) return bootstrapWithService(this.serviceHost());
-          return this.commit([{ type: 'bootstrap.completed', machine: 'workflow', workerId: null, payload: { phases: [], artifacts: {} } }]);
-        case 'runFinished':
-          return this.finish();
-        case 'decideTrust':
-          if (isServiceWorker(this.state, action.workerId as string)) return decideServiceTrust(this.serviceHost(), action.workerId as string);
-          return this.decideTrust(action.workerId as string);
-        case 'startProcess':
-          if (isServiceWorker(this.state, action.workerId as string)) return runServiceWorker(this.serviceHost(), action.workerId as string);
-          return this.startProcess(action.workerId as string);
-        case 'killProcess': {
-          const workerId = action.workerId as string;
-          // A worker cancelled while its gates run: its own process has ended, its gate has not.
-          this.verifications.get(workerId)?.abort();
-          // A service worker's "process" is its attempt on the shared worker service: end the attempt's
-          // run_worker call, never the service, which other workers' calls are using.
-          if (isServiceWorker(this.state, workerId)) return this.servicesForRun?.endAttempt(workerId);
-          // The action names the pid alone; the worker's record adds its start time, so a process that
-          // ended (a worker cancelled while verifying or retrying) is told apart from a later one given its pid.
-          const recorded = this.state.workers[workerId]?.context.process ?? null;
-          return recorded !== null && recorded.pid === action.params['pid'] ? this.deps.driver.kill(recorded) : undefined;
-        }
-        case 'runGates':
-          return this.verify(action.workerId as string);
-        default:
-          throw new Error(`no effect for action ${action.type}`);
-      }
-    };
+  private performOne(action: EngineAction): void {
+    // The table's key is the action's own type, so its handler takes exactly this action.
+    const handler = this.effects[action.type] as (action: EngineAction) => Promise<void>;
     this.inFlight++;
-    run()
+    handler(action)
       .catch((error: unknown) => this.fail(error))
       .finally(() => this.inFlight--);
   }
 
-  /** The seed's services, started on first use; they live and die with this engine. */
+  /** The seed's planner and bootstrap services, started on first use; they live and die with this engine. */
   private serviceHost(): ServiceEffectHost {
     this.servicesForRun ??= new RunServices(this.state.run, this.deps.clock);
-    return { commit: (events) => this.commit(events), current: () => this.state, services: this.servicesForRun, trustFor: this.trustFor };
+    return { commit: (events) => this.commit(events), current: () => this.state, services: this.servicesForRun };
+  }
+
+  /** The kind that runs this worker, its session for this run (opened on first use), and what the engine lends it. */
+  private worker(workerId: string): { kind: WorkerKind; session: KindSession; host: WorkerHost } {
+    const kind = workerKindOf(this.state, workerId, this.kinds);
+    let session = this.sessions.get(kind);
+    if (session === undefined) {
+      session = kind.open(this.state.run, this.deps.clock);
+      this.sessions.set(kind, session);
+    }
+    const host: WorkerHost = {
+      view: () => {
+        const view = workerView(this.state, workerId);
+        if (view === null) throw new Error(`run ${this.runId} has no worker ${workerId}`);
+        return view;
+      },
+      report: (events) => this.commit(events.map((event) => ({ type: event.type, machine: 'worker', workerId, payload: event.payload }))),
+      watchExit: (exited) => this.watchExit(workerId, exited),
+      policyVerdict: () => this.trustFor(this.state)(trustInput(this.state, workerId, kind.name)),
+    };
+    return { kind, session, host };
   }
 
   private async plan(): Promise<void> {
@@ -281,6 +293,11 @@ export class RunEngine {
       return;
     }
     await this.commit([{ type: 'plan.ready', machine: 'workflow', workerId: null, payload: { packets } }]);
+  }
+
+  private async bootstrap(): Promise<void> {
+    if (this.state.run.services.bootstrap !== null) return bootstrapWithService(this.serviceHost());
+    await this.commit([{ type: 'bootstrap.completed', machine: 'workflow', workerId: null, payload: { phases: [], artifacts: {} } }]);
   }
 
   private async finish(): Promise<void> {
@@ -300,49 +317,35 @@ export class RunEngine {
   }
 
   private async decideTrust(workerId: string): Promise<void> {
-    const verdict = await this.trustFor(this.state)(trustInput(this.state, workerId, 'shell'));
-    await this.commit([{ type: 'trust.decided', machine: 'worker', workerId, payload: { decision: verdict.decision, source: verdict.source } }]);
+    const { session, host } = this.worker(workerId);
+    if (session.decideTrust !== undefined) return session.decideTrust(host);
+    const verdict = await host.policyVerdict();
+    await host.report([{ type: 'trust.decided', payload: { decision: verdict.decision, source: verdict.source } }]);
   }
 
   private async startProcess(workerId: string): Promise<void> {
-    const packet = this.packet(workerId);
-    const worker = this.state.workers[workerId];
-    const command = packet.command ?? this.state.run.workerCommand;
-    if (worker === undefined) return;
-    if (command === undefined || command === null) {
-      await this.commit([{ type: 'process.spawn_failed', machine: 'worker', workerId, payload: { error: 'the packet has no command and no --worker was given' } }]);
-      return;
-    }
-    const attempt = worker.context.attempt;
-    const logDir = this.state.run.runDir;
-    const earlier = await this.deps.driver.find({ workerId, attempt, logDir });
-    if (earlier !== null) {
-      await this.commit([{ type: 'process.started', machine: 'worker', workerId, payload: { ...earlier, attempt } }]);
-      this.watchExit(workerId, this.deps.driver.reattach(earlier));
-      return;
-    }
-    const started = await this.deps.driver.start({
-      runId: this.runId,
-      workerId,
-      attempt,
-      command,
-      cwd: packetCwd(this.state.run.cwd, packet),
-      env: packet.env ?? {},
-      packet: workerPacket(packet),
-      objective: packet.objective,
-      logDir,
-    });
-    if (!started.ok) {
-      await this.commit([{ type: 'process.spawn_failed', machine: 'worker', workerId, payload: { error: started.error } }]);
-      return;
-    }
-    await this.commit([{ type: 'process.started', machine: 'worker', workerId, payload: { ...started.process, attempt } }]);
-    this.watchExit(workerId, started.exited);
+    if (this.state.workers[workerId] === undefined) return;
+    const { session, host } = this.worker(workerId);
+    const prepared = (await session.prepare?.(host)) ?? { ok: true };
+    if (!prepared.ok) return host.report([{ type: 'process.spawn_failed', payload: { error: prepared.error } }]);
+    return session.start(host);
+  }
+
+  private async killProcess(workerId: string, pid: number | null): Promise<void> {
+    // A worker cancelled while its gates run: its own process has ended, its gate has not.
+    this.verifications.get(workerId)?.abort();
+    const { session, host } = this.worker(workerId);
+    await session.kill(host.view(), pid);
   }
 
   /** A live process is not an effect in flight: `idle()` must not wait for workers to finish. */
   private watchExit(workerId: string, exited: Promise<WorkerExit | 'lost'>): void {
     exited
+      .then(async (ended) => {
+        if (ended === 'lost') return ended;
+        const { session, host } = this.worker(workerId);
+        return session.finish === undefined ? ended : session.finish(host, ended);
+      })
       .then((exit) =>
         this.commit([
           exit === 'lost'

@@ -8,6 +8,7 @@ import type { RunStarted } from '../fold/run-events.js';
 import { newRunId } from './run-id.js';
 import { RunLease } from './run-lease.js';
 import { startRunState } from '../fold/run-state.js';
+import { isEffect } from '../fold/run-batch.js';
 
 export interface RunOptions {
   objective: string;
@@ -55,7 +56,7 @@ export async function startRun(deps: EngineDeps, options: RunOptions): Promise<R
     const engine = new RunEngine(deps, state);
     engine.hold(await RunLease.take(deps.store, runId));
     await engine.watchForeignEvents();
-    engine.perform(actions);
+    engine.perform(actions.filter(isEffect));
     return engine;
   }
 }

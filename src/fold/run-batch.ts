@@ -9,10 +9,12 @@ import type { NewEvent, StoredEvent } from '../store/event-store.js';
 import { requiredGates, type GreenContractPacket } from '../gates/quality-gates.js';
 import type { TrustResolver } from '../gates/trust-resolver.js';
 import { packetOf } from './packet-spec.js';
+import { defaultWorkerKinds, type WorkerKinds } from '../workers/kinds/worker-kinds.js';
 import { trustInput, trustResolverFor } from './run-trust.js';
-import { isServiceWorker } from './service-worker.js';
+import { workerKindOf } from './worker-kind-of.js';
 import { parseRunEvent, type RunEvent } from './run-events.js';
-import { applyEvent, cloneRunState, LogMismatchError, type MachineAction, type RunState } from './run-state.js';
+import type { ActionOf, ActionType, MachineAction } from './machine-actions.js';
+import { applyEvent, cloneRunState, LogMismatchError, type RunState } from './run-state.js';
 
 export interface CommittedEvent extends RunEvent {
   stateAfter: unknown;
@@ -24,10 +26,8 @@ export interface Batch {
   events: NewEvent[];
   committed: CommittedEvent[];
   /** Effects for the engine to perform once the batch is stored. */
-  effects: MachineAction[];
+  effects: EngineAction[];
 }
-
-const EXPANDED = new Set(['spawnWorkers', 'cancelWorkers', 'reportOutcome', 'announce']);
 
 /** How a batch decides trust: the run's recorded policy unless a caller overrides it. */
 export type TrustFor = (state: RunState) => TrustResolver;
@@ -37,10 +37,11 @@ const recordedPolicy: TrustFor = (state) => trustResolverFor(state.run);
  * A trust decision the resolver can make at once (a policy, a flag) is appended in the same batch as
  * the worker it concerns; one that needs a service (a promise) stays an effect.
  */
-function decideNow(action: MachineAction, state: RunState, trustFor: TrustFor): RunEvent[] | null {
-  const workerId = action.workerId as string;
-  if (isServiceWorker(state, workerId)) return null;
-  const verdict = trustFor(state)(trustInput(state, workerId, 'shell'));
+function decideNow(action: ActionOf<'decideTrust'>, state: RunState, trustFor: TrustFor, kinds: WorkerKinds): RunEvent[] | null {
+  const workerId = action.workerId;
+  const kind = workerKindOf(state, workerId, kinds);
+  if (kind.trust !== 'policy') return null;
+  const verdict = trustFor(state)(trustInput(state, workerId, kind.name));
   if (verdict instanceof Promise) return null;
   return [{ type: 'trust.decided', machine: 'worker', workerId, payload: { decision: verdict.decision, source: verdict.source } }];
 }
@@ -63,41 +64,82 @@ function spawnEvent(taskId: string, state: RunState, random: () => number): RunE
   };
 }
 
-function followUps(action: MachineAction, state: RunState, random: () => number): RunEvent[] {
-  switch (action.type) {
-    case 'spawnWorkers':
-      return (action.params['taskIds'] as string[]).map((taskId) => spawnEvent(taskId, state, random));
-    case 'cancelWorkers':
-      return (action.params['taskIds'] as string[])
-        .filter((id) => state.workers[id]?.status === 'active')
-        .map((id) => ({ type: 'worker.cancel', machine: 'worker', workerId: id, payload: { reason: 'the run stopped' } }));
-    case 'announce': {
-      const { type, ...payload } = action.params as { type: string | null } & Record<string, unknown>;
-      return type === null ? [] : [{ type, machine: action.machine, workerId: action.workerId, payload }];
-    }
-    case 'reportOutcome': {
-      const failure = action.workerId === null ? null : (state.workers[action.workerId]?.context.failure ?? null);
-      return [
-        {
-          type: 'task.finished',
-          machine: 'workflow',
-          workerId: null,
-          payload: {
-            taskId: action.workerId,
-            outcome: action.params['outcome'],
-            escalation: action.params['escalation'],
-            detail: failure === null ? null : `${failure.kind}: ${failure.detail}`,
-          },
+/** Events an action stands for, appended in the same batch as the event that asked for it. */
+export type FollowUp<T extends ActionType> = (action: ActionOf<T>, state: RunState, random: () => number) => RunEvent[];
+
+/** A place for every action the machines declare (see ACTION_ROUTES). */
+export type ActionRoutes = { [T in ActionType]: FollowUp<T> | 'effect' | 'context' };
+
+/**
+ * Where each action the machines declare is handled: expanded into events here (a function), performed
+ * by the engine once the batch is stored ('effect'), or nowhere outside the machine, because it only
+ * assigns to the machine's context inside the transition ('context'). Exhaustive: a new machine action
+ * does not compile until it is given a place, and an 'effect' until the engine has a handler for it.
+ */
+const ACTION_ROUTES = {
+  startPlanning: 'effect',
+  startBootstrap: 'effect',
+  runFinished: 'effect',
+  decideTrust: 'effect',
+  startProcess: 'effect',
+  killProcess: 'effect',
+  runGates: 'effect',
+  markDispatched: 'context',
+  recordFailure: 'context',
+  spawnWorkers: (action, state, random) => action.params.taskIds.map((taskId) => spawnEvent(taskId, state, random)),
+  cancelWorkers: (action, state) =>
+    action.params.taskIds
+      .filter((id) => state.workers[id]?.status === 'active')
+      .map((id) => ({ type: 'worker.cancel', machine: 'worker', workerId: id, payload: { reason: 'the run stopped' } })),
+  announce: (action) => {
+    const { type, ...payload } = action.params;
+    return type === null ? [] : [{ type, machine: action.machine, workerId: action.workerId, payload }];
+  },
+  reportOutcome: (action, state) => {
+    const failure = state.workers[action.workerId]?.context.failure ?? null;
+    return [
+      {
+        type: 'task.finished',
+        machine: 'workflow',
+        workerId: null,
+        payload: {
+          taskId: action.workerId,
+          outcome: action.params.outcome,
+          escalation: action.params.escalation,
+          detail: failure === null ? null : `${failure.kind}: ${failure.detail}`,
         },
-      ];
-    }
-    default:
-      return [];
-  }
+      },
+    ];
+  },
+} as const satisfies ActionRoutes;
+
+type Routes = typeof ACTION_ROUTES;
+/** The actions the engine performs (src/engine/run-engine.ts has one handler for each). */
+export type EffectType = { [T in ActionType]: Routes[T] extends 'effect' ? T : never }[ActionType];
+export type EngineAction = ActionOf<EffectType>;
+
+export function isEffect(action: MachineAction): action is EngineAction {
+  return ACTION_ROUTES[action.type] === 'effect';
 }
 
+/** The events an expanded action stands for; none for an effect (and for a context-only action, which never leaves its machine). */
+function followUps(action: MachineAction, state: RunState, random: () => number): RunEvent[] {
+  const route = ACTION_ROUTES[action.type];
+  // The table's key is the action's own type, so its handler takes exactly this action.
+  return typeof route === 'function' ? (route as (action: MachineAction, state: RunState, random: () => number) => RunEvent[])(action, state, random) : [];
+}
+
+const DEFAULT_KINDS = defaultWorkerKinds();
+
 /** Folds the inputs and their follow-ups; inputs that change nothing (a late timer) are dropped. */
-export function buildBatch(state: RunState, inputs: readonly RunEvent[], at: Date, random: () => number, trustFor: TrustFor = recordedPolicy): Batch {
+export function buildBatch(
+  state: RunState,
+  inputs: readonly RunEvent[],
+  at: Date,
+  random: () => number,
+  trustFor: TrustFor = recordedPolicy,
+  kinds: WorkerKinds = DEFAULT_KINDS,
+): Batch {
   const queue = [...inputs];
   // One copy per batch, then changed in place: the engine keeps its own state until the append succeeds.
   const batch: Batch = { state: cloneRunState(state), events: [], committed: [], effects: [] };
@@ -109,10 +151,10 @@ export function buildBatch(state: RunState, inputs: readonly RunEvent[], at: Dat
     batch.events.push({ ...event, stateAfter: applied.stateAfter, createdAt: at });
     batch.committed.push({ ...event, stateAfter: applied.stateAfter, at });
     for (const action of applied.actions) {
-      const decided = action.type === 'decideTrust' ? decideNow(action, batch.state, trustFor) : null;
+      const decided = action.type === 'decideTrust' ? decideNow(action, batch.state, trustFor, kinds) : null;
       if (decided !== null) queue.push(...decided);
-      else if (EXPANDED.has(action.type)) queue.push(...followUps(action, batch.state, random));
-      else batch.effects.push(action);
+      else if (isEffect(action)) batch.effects.push(action);
+      else queue.push(...followUps(action, batch.state, random));
     }
   }
   return batch;
@@ -127,7 +169,7 @@ export function absorbStored(state: RunState, stored: readonly StoredEvent[]): B
     if (applied === null) throw new LogMismatchError(`event ${String(event.position)} (${event.type}) written by another process does not fit this run`);
     batch.state = applied.state;
     batch.committed.push({ ...input, stateAfter: applied.stateAfter, at: event.createdAt });
-    batch.effects.push(...applied.actions.filter((a) => !EXPANDED.has(a.type)));
+    batch.effects.push(...applied.actions.filter(isEffect));
   }
   return batch;
 }

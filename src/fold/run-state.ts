@@ -10,6 +10,7 @@ import type { workflowMachine } from '../../machines/workflow.js';
 import type { MachineRegistry } from '../../machines/versions.js';
 import type { MachineKind } from '../store/event-store.js';
 import { machinesFor, migrateSnapshot, type MachineSet } from './machine-set.js';
+import type { MachineAction } from './machine-actions.js';
 import { isRecordEvent, workerInputSchema, type RunEvent, type RunStarted, runStartedSchema } from './run-events.js';
 import { OverseerError } from '../errors.js';
 
@@ -41,13 +42,7 @@ export interface RunState {
   serviceWorkers: Record<string, string | number>;
 }
 
-/** An effect a machine asked for, by name; the runtime performs it. */
-export interface MachineAction {
-  machine: MachineKind;
-  workerId: string | null;
-  type: string;
-  params: Record<string, unknown>;
-}
+export type { MachineAction } from './machine-actions.js';
 
 export interface Applied {
   state: RunState;
@@ -94,7 +89,8 @@ function absorbActions(
         delete next[key];
       }
     } else if (!action.type.startsWith('xstate.')) {
-      actions.push({ machine, workerId, type: action.type, params });
+      // The machines' own definitions name these actions and their params (machine-actions.ts).
+      actions.push({ machine, workerId, type: action.type, params } as MachineAction);
     }
   }
   return { timers: next, actions };

@@ -1,6 +1,5 @@
 /** Trust for a run: the resolver it was started with, and what a resolver is asked about a worker. */
 import { defaultTrustResolver, type TrustInput, type TrustResolver } from '../gates/trust-resolver.js';
-import type { WorkerKind } from '../planning/policy-rules.js';
 import { TrustPolicy } from '../planning/policy-rules.js';
 import { policyTrustResolver } from '../gates/trust-policy.js';
 import { packetOf } from './packet-spec.js';
@@ -21,7 +20,7 @@ export function trustResolverFor(run: RunStarted): TrustResolver {
   return resolver;
 }
 
-export function trustInput(state: RunState, workerId: string, workerKind: WorkerKind): TrustInput {
+export function trustInput(state: RunState, workerId: string, workerKind: string): TrustInput {
   const packet = packetOf(state, workerId);
   return { packet, autoApprove: state.run.autoApprove, cwd: state.run.cwd, workerKind };
 }

@@ -14,7 +14,6 @@
 import { isAbsolute, normalize, relative, resolve } from 'node:path';
 // The posix build: patterns and paths use `/` whatever the platform.
 import picomatch from 'picomatch/posix.js';
-import type { WorkerKind } from '../planning/policy-rules.js';
 import type { TrustInput } from './trust-resolver.js';
 
 /** A packet as the patterns see it; a missing field matches no pattern. */
@@ -26,7 +25,7 @@ export interface PolicySubject {
   cwd: string[];
   /** The forms of `scope_path`, empty when the packet has none. */
   scopePath: string[];
-  worker: WorkerKind;
+  worker: string;
 }
 
 export type SubjectTest = (subject: PolicySubject) => boolean;

@@ -3,7 +3,6 @@
  * and names the source of that decision (it is recorded on the `trust.decided` event).
  */
 import type { TrustDecision } from '../../machines/events.js';
-import type { WorkerKind } from '../planning/policy-rules.js';
 
 export interface TrustVerdict {
   decision: TrustDecision;
@@ -15,8 +14,11 @@ export interface TrustInput {
   autoApprove: boolean;
   /** The directory the run started from; a packet's relative `cwd` is resolved against it. */
   cwd?: string | undefined;
-  /** Which driver will run the worker; `shell` when not given (the only driver there was at first). */
-  workerKind?: WorkerKind | undefined;
+  /**
+   * The name of the worker kind that will run the worker (src/workers/kinds/); `shell` when not given
+   * (the only kind there was at first). A policy's `worker:` names one of WORKER_KINDS.
+   */
+  workerKind?: string | undefined;
 }
 
 export type TrustResolver = (input: TrustInput) => TrustVerdict | Promise<TrustVerdict>;

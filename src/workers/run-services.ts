@@ -13,11 +13,22 @@ import { ServiceClient } from '../rpc/service-client.js';
 import type { ServiceError, ServiceResult } from '../rpc/service-errors.js';
 import { bootstrapService, type BootstrapService } from '../planning/bootstrap-service.js';
 import { plannerService, type PlannerService } from '../planning/planner-service.js';
-import { workerService, type WorkerService } from '../workers/worker-service.js';
-import type { Clock } from './clock.js';
-import type { RunStarted } from '../fold/run-events.js';
+import { workerService, type ServiceWorkerId, type WorkerService } from './worker-service.js';
 
 export type ServiceName = 'planner' | 'bootstrap' | 'worker service';
+
+/** What of the run its services need (the run.started event has it all). */
+export interface ServicedRun {
+  runId: string;
+  cwd: string;
+  runDir: string;
+  services: { planner?: string | null; bootstrap?: string | null; workerService: string | null; callTimeoutMs: number };
+}
+
+/** Waits out a back-off: the engine's clock, so tests can fake it. */
+export interface ServiceTimer {
+  setTimer(fn: () => void, ms: number): unknown;
+}
 
 export interface ServiceFailure {
   service: ServiceName;
@@ -31,6 +42,18 @@ export interface ServiceFailure {
 /** Records each failed attempt (as a `service.error` event). */
 export type FailureReport = (failure: ServiceFailure) => Promise<void>;
 
+/** The payload of the `service.error` event that records one failed attempt. */
+export function serviceErrorPayload(failure: ServiceFailure) {
+  return {
+    service: failure.service,
+    method: failure.method,
+    attempt: failure.attempt,
+    code: failure.error.code,
+    message: failure.error.message,
+    retryInMs: failure.retryInMs,
+  };
+}
+
 export class RunServices {
   private readonly clients = new Map<ServiceName, ServiceClient>();
   // One facade for the run: it remembers whether the service has run_worker.
@@ -38,17 +61,17 @@ export class RunServices {
   /** The process (incarnation) of each service whose call timed out: replaced before the next call. */
   private readonly unfit = new Map<ServiceName, number>();
   /**
-   * The worker-service process (incarnation) that gave each worker its service worker id. Ids belong
-   * to one process; these processes die with the engine, so after a resume none is known.
+   * The worker-service process (incarnation) that gave each worker its service worker id, and the id.
+   * Ids belong to one process; these processes die with the engine, so after a resume none is known.
    */
-  private readonly workerIncarnations = new Map<string, number>();
+  private readonly workerIds = new Map<string, { incarnation: number; id: ServiceWorkerId }>();
   /** The worker attempts under way on the worker service, each with the signal that ends its calls. */
   private readonly attempts = new Map<string, AbortController>();
   private stopped = false;
 
   constructor(
-    private readonly run: RunStarted,
-    private readonly clock: Clock,
+    private readonly run: ServicedRun,
+    private readonly clock: ServiceTimer,
     private readonly recipe: RecoveryRecipe = DEFAULT_RECIPES.service_error,
   ) {}
 
@@ -75,14 +98,15 @@ export class RunServices {
     return { pid: client.pid ?? 0, logFile: client.logFile };
   }
 
-  /** Whether the worker-service process of `incarnation` is the one that spawned this worker. */
-  holdsWorker(workerId: string, incarnation: number): boolean {
-    return this.workerIncarnations.get(workerId) === incarnation;
+  /** This worker's id on the worker-service process of `incarnation`, if that process spawned it. */
+  workerIdOn(workerId: string, incarnation: number): ServiceWorkerId | null {
+    const known = this.workerIds.get(workerId);
+    return known?.incarnation === incarnation ? known.id : null;
   }
 
-  /** Notes that the worker-service process of `incarnation` spawned this worker. */
-  workerSpawned(workerId: string, incarnation: number): void {
-    this.workerIncarnations.set(workerId, incarnation);
+  /** Notes that the worker-service process of `incarnation` spawned this worker, as `id`. */
+  workerSpawned(workerId: string, incarnation: number, id: ServiceWorkerId): void {
+    this.workerIds.set(workerId, { incarnation, id });
   }
 
   /**
@@ -151,8 +175,8 @@ export class RunServices {
 
   private command(name: ServiceName): string | null {
     const services = this.run.services;
-    if (name === 'planner') return services.planner;
-    if (name === 'bootstrap') return services.bootstrap;
+    if (name === 'planner') return services.planner ?? null;
+    if (name === 'bootstrap') return services.bootstrap ?? null;
     return services.workerService;
   }
 
