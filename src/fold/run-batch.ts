@@ -45,7 +45,8 @@ function decideNow(action: MachineAction, state: RunState, trustFor: TrustFor): 
   return [{ type: 'trust.decided', machine: 'worker', workerId, payload: { decision: verdict.decision, source: verdict.source } }];
 }
 
-function spawnEvent(taskId: string, state: RunState, random: () => number): RunEvent {
+/** The event that creates a task's worker, as the workflow's `spawnWorkers` asks for it. */
+export function spawnEvent(taskId: string, state: RunState, random: () => number): RunEvent {
   const packet = packetOf(state, taskId);
   return {
     type: 'worker.spawned',
