@@ -95,6 +95,19 @@ describe.each(testBackends())('fork on $name', { timeout: 180_000 }, (backend) =
     expect(started[0]?.payload['logFile']).toContain(join('.overseer', 'runs', forkId));
   });
 
+  it('refuses a --concurrency too low for the history it keeps, and writes nothing', async () => {
+    await writeFile(join(cwd, 'pair.json'), JSON.stringify({ packets: [{ id: 'p', objective: 'one', command: 'true' }, { id: 'q', objective: 'two', command: 'true' }] }));
+    const run = await cli(['run', '--plan', 'pair.json', '--auto-approve', '--concurrency', '2', '--json']);
+    expect(run.code).toBe(0);
+    const source = (JSON.parse(run.stdout) as { runId: string }).runId;
+    const last = (await events(source)).at(-1)!.position;
+    const [runsBefore, eventsBefore] = [await count('runs'), await count('events')];
+    const fork = await cli(['fork', source, '--at', last, '--concurrency', '1']);
+    expect(fork.code).toBe(2);
+    expect(fork.stderr).toMatch(/^overseer fork: task q had started by then, which --concurrency 1 would not have allowed; fork with a larger --concurrency\n$/);
+    expect([await count('runs'), await count('events')]).toEqual([runsBefore, eventsBefore]);
+  });
+
   it('refuses a position that is not in the run: exit 2, one line, nothing written', async () => {
     const run = await startRun('short', [{ id: 's', objective: 'one', command: 'true' }]);
     expect(run.code).toBe(0);
