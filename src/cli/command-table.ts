@@ -108,6 +108,18 @@ export const COMMANDS = {
     args: [{ name: 'FILE', help: 'a log printed by export (or events --json): the run is loaded with its id, order, times and hashes' }],
     flags: { db, json },
   },
+  fork: {
+    args: [{ name: 'RUN_ID', help: 'the run to start from; its settings are kept unless a flag below overrides them' }],
+    flags: {
+      at: { type: 'string', value: 'POSITION', help: "the event (its global position, as events shows) whose state the new run starts from" },
+      'auto-approve': { type: 'boolean', help: "trust every packet the policy's deny rules do not refuse (default: as the run did)" },
+      policy: { type: 'string', value: 'FILE', help: "trust rules instead of the run's" },
+      concurrency: { type: 'string', value: 'N', help: "how many workers run at once (default: the run's)" },
+      db,
+      json,
+      detach: { type: 'boolean', help: 'exit 3 when the new run waits for a person instead of waiting too' },
+    },
+  },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;

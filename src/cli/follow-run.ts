@@ -9,6 +9,13 @@ export interface FollowOptions {
   json: boolean;
   detach: boolean;
   resumed?: boolean;
+  /** A run `overseer fork` made: announced as forked from its source. */
+  forkedFrom?: { runId: string; position: string };
+}
+
+function startLine(engine: RunEngine, options: FollowOptions): string {
+  if (options.forkedFrom !== undefined) return `forked from run ${options.forkedFrom.runId} at position ${options.forkedFrom.position}, carrying on at ${String(engine.current.workflow.value)}`;
+  return options.resumed === true ? `resumed at ${String(engine.current.workflow.value)}` : 'started';
 }
 
 function exitCodeFor(state: RunState): number {
@@ -20,7 +27,7 @@ function exitCodeFor(state: RunState): number {
 
 export async function followRun(engine: RunEngine, options: FollowOptions): Promise<number> {
   const startedAt = Date.now();
-  process.stderr.write(`overseer: run ${engine.runId} ${options.resumed === true ? `resumed at ${String(engine.current.workflow.value)}` : 'started'}\n`);
+  process.stderr.write(`overseer: run ${engine.runId} ${startLine(engine, options)}\n`);
   if (options.detach && deriveRunStatus(engine.current) === 'waiting') return finish(engine, engine.current, options, startedAt);
   const print = progressPrinter((line) => process.stderr.write(`${line}\n`), startedAt);
   let announcedWait = false;

@@ -18,6 +18,7 @@ const commands: Record<CommandName, (args: string[]) => Promise<number>> = {
   store: async (args) => (await import('./store-command.js')).storeCommand(args),
   export: async (args) => (await import('./export-command.js')).exportCommand(args),
   import: async (args) => (await import('./import-command.js')).importCommand(args),
+  fork: async (args) => (await import('./fork-command.js')).forkCommand(args),
 };
 
 export async function main(argv: string[]): Promise<number> {

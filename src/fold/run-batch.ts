@@ -46,7 +46,8 @@ function decideNow(action: ActionOf<'decideTrust'>, state: RunState, trustFor: T
   return [{ type: 'trust.decided', machine: 'worker', workerId, payload: { decision: verdict.decision, source: verdict.source } }];
 }
 
-function spawnEvent(taskId: string, state: RunState, random: () => number): RunEvent {
+/** The event that creates a task's worker, as the workflow's `spawnWorkers` asks for it. */
+export function spawnEvent(taskId: string, state: RunState, random: () => number): RunEvent {
   const packet = packetOf(state, taskId);
   return {
     type: 'worker.spawned',

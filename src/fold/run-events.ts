@@ -44,6 +44,8 @@ export const runStartedSchema = z.object({
     .default({ planner: null, bootstrap: null, workerService: null, callTimeoutMs: 30_000 }),
   /** Bootstrap phases in order (a plan's `bootstrap:`, else the seed's two when a bootstrap service is given). */
   bootstrap: z.array(z.looseObject({ phase: z.string() })).default([]),
+  /** Set on a run `overseer fork` made: the run and the global position (decimal) its state was taken at. */
+  forkedFrom: z.object({ runId: z.string(), position: z.string() }).optional(),
 });
 export type RunStarted = z.infer<typeof runStartedSchema>;
 
