@@ -156,7 +156,7 @@ export class RunServices {
       const result = started.ok ? await call(started.value.incarnation) : started;
       // Once the engine stops its services, nothing is reported or retried.
       if (result.ok || this.stopped || result.error.code === 'abandoned') return result;
-      // Stale only when another caller replaced the process since ready(): once round per restart.
+      // Stale only when another caller replaced the process since ready(): one more round per restart.
       if (result.error.code === 'stale_incarnation') continue;
       if (started.ok && result.error.code === 'timeout') this.unfit.set(name, started.value.incarnation);
       if (await this.failed({ name, method: result.error.method ?? method, attempt, attempts, error: result.error, report })) return result;
