@@ -15,9 +15,11 @@
  *   so every waiting call fails with `bad_reply` and the client is `broken` until `restart()`;
  * - the process exits: every waiting call fails (`exited`, or `spawn_failed` if it never answered
  *   a call), and so does every later call until `restart()`.
+ * A call bound to an incarnation (it names what that process gave out) that finds another process,
+ * or none, is not sent: `stale_incarnation`, which says nothing about the service.
  *
  * Starting is shared: callers that want the service at the same moment (`start`, `restart`, `ready`,
- * or a `call` made meanwhile) wait for one process and get one outcome. Each process is an
+ * or an unbound `call` made meanwhile) wait for one process and get one outcome. Each process is an
  * incarnation (1, 2, …): a caller replaces the process it found unfit by naming it, so it never
  * replaces one a sibling has already put in its place, and what a service handed out (a worker id)
  * can be tied to the process that gave it.
@@ -67,6 +69,13 @@ export interface CallOptions {
   timeoutMs?: number | null;
   /** Aborting it ends the call at once with `abandoned`, and a reply that comes later is dropped. */
   signal?: AbortSignal;
+  /**
+   * The process the call is for: one whose params name what that process handed out (a worker id),
+   * which any other process would take for something else or not know. Sent to that process only;
+   * when it is no longer the one that runs (replaced, restarting, gone), the call is not sent and
+   * fails at once with `stale_incarnation`. Unbound calls go to whichever process runs.
+   */
+  incarnation?: number;
 }
 
 /** What typed facades need from a client; tests may stand in for it. */
@@ -254,11 +263,15 @@ export class ServiceClient implements RpcCaller {
   }
 
   /**
-   * Sends one request and waits for its reply, its timeout, or the end of the service. A call made
-   * while the service starts or restarts is sent once it is up.
+   * Sends one request and waits for its reply, its timeout, or the end of the service. An unbound call
+   * made while the service starts or restarts is sent once it is up; a bound one never waits for a
+   * process other than its own.
    */
   call(method: string, params: unknown, options: CallOptions = {}): Promise<ServiceResult<unknown>> {
     const session = this.session;
+    const bound = options.incarnation;
+    // A stopped service says so (`stopped`), bound or not: the caller is shutting down, not to go again.
+    if (bound !== undefined && session?.incarnation !== bound && !this.stoppedByCaller) return Promise.resolve(failed(this.staleError(method, bound)));
     if (session === null) {
       if (this.transition !== null) return this.transition.then(() => this.call(method, params, options));
       if (this.stoppedByCaller) return Promise.resolve(failed(this.stoppedError(method, 'stopped')));
@@ -401,6 +414,11 @@ export class ServiceClient implements RpcCaller {
 
   private stoppedError(method: string, why: 'stopped' | 'restarted'): ServiceError {
     return new ServiceError(this.name, method, { code: 'stopped' }, `${this.name} was ${why} before it answered ${method}`);
+  }
+
+  private staleError(method: string, incarnation: number): ServiceError {
+    const message = `${this.name}: ${method} was meant for process ${String(incarnation)}, which no longer runs; not sent`;
+    return new ServiceError(this.name, method, { code: 'stale_incarnation', incarnation }, message);
   }
 
   private abandonedError(method: string): ServiceError {

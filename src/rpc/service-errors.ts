@@ -6,7 +6,7 @@
 import { OverseerError } from '../errors.js';
 import type { RpcErrorObject } from './rpc-messages.js';
 
-export const SERVICE_ERROR_CODES = ['spawn_failed', 'exited', 'timeout', 'bad_reply', 'error_reply', 'stopped', 'abandoned'] as const;
+export const SERVICE_ERROR_CODES = ['spawn_failed', 'exited', 'timeout', 'bad_reply', 'error_reply', 'stopped', 'abandoned', 'stale_incarnation'] as const;
 export type ServiceErrorCode = (typeof SERVICE_ERROR_CODES)[number];
 
 /** Why a line from the service was not an acceptable reply. */
@@ -41,7 +41,12 @@ export type ServiceErrorDetail =
   /** The client was stopped (or restarted) while the call waited. */
   | { code: 'stopped' }
   /** The caller stopped waiting (its `signal` was aborted): nothing is said about the service. */
-  | { code: 'abandoned' };
+  | { code: 'abandoned' }
+  /**
+   * The call was for the process of `incarnation` (it names what that process gave out, a worker id),
+   * and another process runs now, or none: it was not sent. Nothing is said about the service.
+   */
+  | { code: 'stale_incarnation'; incarnation: number };
 
 export class ServiceError extends OverseerError<ServiceErrorCode> {
   override readonly name = 'ServiceError';

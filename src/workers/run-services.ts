@@ -139,6 +139,8 @@ export class RunServices {
    * moment), restarted when it exited, broke or a call outlasted its per-call limit. `call` is told
    * which process (incarnation) it talks to. Worker calls pass 1: the worker machine's recipe retries
    * them as durable attempts instead. A call its caller abandoned is returned as it is: nothing failed.
+   * A call bound to a process another caller has replaced meanwhile (`stale_incarnation`) was not
+   * sent, so nothing failed either: it goes again, on the process that runs now, as the same attempt.
    */
   async withRetries<T>(
     name: ServiceName,
@@ -148,13 +150,17 @@ export class RunServices {
     attempts = this.recipe.maxAttempts,
   ): Promise<ServiceResult<T>> {
     const client = this.client(name);
-    for (let attempt = 1; ; attempt++) {
+    let attempt = 1;
+    for (;;) {
       const started = await client.ready(this.unfit.get(name));
       const result = started.ok ? await call(started.value.incarnation) : started;
       // Once the engine stops its services, nothing is reported or retried.
       if (result.ok || this.stopped || result.error.code === 'abandoned') return result;
+      // Stale only when another caller replaced the process since ready(): one more round per restart.
+      if (result.error.code === 'stale_incarnation') continue;
       if (started.ok && result.error.code === 'timeout') this.unfit.set(name, started.value.incarnation);
       if (await this.failed({ name, method: result.error.method ?? method, attempt, attempts, error: result.error, report })) return result;
+      attempt += 1;
     }
   }
 

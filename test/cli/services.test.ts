@@ -44,6 +44,24 @@ async function requestsByProcess(file: string): Promise<RecordedRequest[][]> {
   return [...byPid.values()];
 }
 
+/**
+ * The calls of one recording-worker process that named a worker id it had not given out yet: it
+ * numbers `worker_1`, `worker_2`, … in the order packets are first spawned on it.
+ */
+function namedBeforeGiven(process: RecordedRequest[]): string[] {
+  const packets: string[] = [];
+  const wrong: string[] = [];
+  for (const [index, request] of process.entries()) {
+    if (request.method === 'spawn_worker') {
+      const packet = (request.params['task_packet'] as { id: string }).id;
+      if (!packets.includes(packet)) packets.push(packet);
+    } else if (!packets.some((_, n) => request.params['worker_id'] === `worker_${String(n + 1)}`)) {
+      wrong.push(`#${String(index)} ${request.method} ${JSON.stringify(request.params['worker_id'])}`);
+    }
+  }
+  return wrong;
+}
+
 async function requests(file: string): Promise<Request[]> {
   return (await readFile(file, 'utf8'))
     .trim()
@@ -277,6 +295,9 @@ describe.runIf(first !== undefined)('worker ids after the worker service restart
 
     const processes = await requestsByProcess(calls);
     expect(processes).toHaveLength(2);
+    // No call reached a process before that process gave out the worker id it named, however the
+    // exit, the restart and the workers' calls interleaved.
+    expect(processes.map(namedBeforeGiven)).toEqual([[], []]);
     const second = processes[1] ?? [];
     const events = await eventsOf(result.runId);
     for (const packet of ['p1', 'p2', 'p3']) {
@@ -287,7 +308,7 @@ describe.runIf(first !== undefined)('worker ids after the worker service restart
       const newId = events.filter((e) => e.type === 'service.worker_spawned' && e.workerId === packet).at(-1)?.payload['serviceWorkerId'];
       const used = second.flatMap((r, index) => (r.params['worker_id'] === newId ? [{ index, method: r.method }] : []));
       expect(used.map((u) => u.method).slice(-2)).toEqual(['mark_trusted', 'run_worker']);
-      expect(Math.min(...used.map((u) => u.index))).toBeGreaterThan(spawnedAt);
+      expect(Math.min(...used.map((u) => u.index)), `${packet}'s id ${JSON.stringify(newId)} used only after it was spawned`).toBeGreaterThan(spawnedAt);
     }
     // No call reached a process that had not given out the worker id it named.
     expect(events.filter((e) => e.type === 'service.error' && /no worker/.test(String(e.payload['message'])))).toEqual([]);

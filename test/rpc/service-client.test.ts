@@ -338,3 +338,35 @@ describe('many callers at once', () => {
     expect(await starts(client)).toBe(2);
   });
 });
+
+// What a service hands out (a worker id) means something to the process that gave it only: a call
+// naming it is bound to that process, and must never reach another one, however the two interleave.
+describe('calls bound to an incarnation', () => {
+  it('a call bound to the process being restarted is never sent to the new one: stale_incarnation at once', async () => {
+    const sent: string[] = [];
+    const client = await started(peerCommand('echo'), { trace: (direction, line) => direction === 'sent' && sent.push(line) });
+    const restarting = client.restart(1);
+    expect(client.state).toBe('starting');
+    const error = failure(await client.call('check_trust', { worker_id: 'worker_1' }, { incarnation: 1 }));
+    expect(error.code).toBe('stale_incarnation');
+    expect(error.detail).toEqual({ code: 'stale_incarnation', incarnation: 1 });
+    expect(error.message).toBe('peer: check_trust was meant for process 1, which no longer runs; not sent');
+    expect(value(await restarting)).toMatchObject({ incarnation: 2 });
+    // Once process 2 is up, a call bound to 1 still goes nowhere, and one bound to 2 is answered by it.
+    expect(failure(await client.call('check_trust', { worker_id: 'worker_1' }, { incarnation: 1 })).code).toBe('stale_incarnation');
+    expect(value(await client.call('check_trust', { worker_id: 'worker_2' }, { incarnation: 2 }))).toEqual({ method: 'check_trust', params: { worker_id: 'worker_2' } });
+    expect(sent.filter((line) => line.includes('check_trust')).map((line) => (JSON.parse(line) as { params: unknown }).params)).toEqual([{ worker_id: 'worker_2' }]);
+  });
+
+  it('a call bound to a process that exited fails as that exit; once another runs, as stale_incarnation; once stopped, as stopped', async () => {
+    const client = await started(peerCommand('exit-mid-call'));
+    expect(value(await client.call('ping', {}, { incarnation: 1 }))).toMatchObject({ pong: true });
+    expect(failure(await client.call('decompose', {}, { incarnation: 1 })).code).toBe('exited');
+    // Its own process is gone: that is the service's failure, as for any call.
+    expect(failure(await client.call('ping', {}, { incarnation: 1 })).code).toBe('exited');
+    expect(value(await client.ready())).toMatchObject({ incarnation: 2 });
+    expect(failure(await client.call('ping', {}, { incarnation: 1 })).code).toBe('stale_incarnation');
+    await client.stop();
+    expect(failure(await client.call('ping', {}, { incarnation: 2 })).code).toBe('stopped');
+  });
+});

@@ -30,7 +30,7 @@ class ServiceSession implements KindSession {
    */
   async decideTrust(worker: WorkerHost): Promise<void> {
     const service = this.services.worker();
-    const checked = await this.withServiceWorker(worker, 'check_trust', (id) => service.checkTrust(id));
+    const checked = await this.withServiceWorker(worker, 'check_trust', (id, on) => service.checkTrust(id, on));
     if (!checked.ok) {
       // Trust could not be checked: nothing runs without a yes, so a person decides.
       const method = checked.error.method ?? 'check_trust';
@@ -71,18 +71,24 @@ class ServiceSession implements KindSession {
     const { attempt, trustSource } = worker.view();
     const approvalSource = trustSource ?? 'overseer';
     const service = this.services.worker();
+    let started = false;
     // One try per attempt: the worker's service_error recipe retries the attempt, durably, with its back-off.
     const ran = await this.withServiceWorker(
       worker,
       'run_worker',
-      async (id) => {
-        const marked = await service.markTrusted(id, approvalSource);
+      async (id, on) => {
+        const marked = await service.markTrusted(id, approvalSource, on);
         if (!marked.ok) return marked;
-        const { pid, logFile } = this.services.workerProcess();
-        await worker.report([{ type: 'process.started', payload: { pid, processStartTime: null, logFile, statusFile: '', attempt } }]);
+        // Once per attempt: when the process is replaced before run_worker is sent, the attempt goes on
+        // on the new one, and the machine, already running, takes no second start.
+        if (!started) {
+          started = true;
+          const { pid, logFile } = this.services.workerProcess();
+          await worker.report([{ type: 'process.started', payload: { pid, processStartTime: null, logFile, statusFile: '', attempt } }]);
+        }
         // A run lasts as long as the work: no per-call limit. The packet's timeout, the machine's attempt
         // timer, ends the attempt and with it this call, so it is the worker's timeout, not a hung service.
-        return service.runWorker(id, { timeoutMs: null, signal: attemptEnded });
+        return service.runWorker(id, { ...on, timeoutMs: null, signal: attemptEnded });
       },
       1,
     );
@@ -107,25 +113,36 @@ class ServiceSession implements KindSession {
    * gave it: one from an earlier process (before a restart, or before the engine resumed, when
    * services start afresh) is replaced by spawning the worker again on this one, with the same packet,
    * and the new id is recorded. The request is recorded first, so the log shows one a crash left
-   * unanswered; the same task_packet (same id) goes out every time (see docs/protocol.md).
+   * unanswered; the same task_packet (same id) goes out every time (see docs/protocol.md). The spawn
+   * is bound to that process too, so the id is recorded with the process that really gave it.
    */
   private async serviceWorkerOn(worker: WorkerHost, incarnation: number): Promise<ServiceResult<ServiceWorkerId>> {
     const { workerId } = worker.view();
     const known = this.services.workerIdOn(workerId, incarnation);
     if (known !== null) return succeeded(known);
     await worker.report([{ type: 'service.spawn_requested', payload: { packetId: workerId } }]);
-    const spawned = await this.services.worker().spawnWorker(servicePacket(worker));
+    const spawned = await this.services.worker().spawnWorker(servicePacket(worker), { incarnation });
     if (!spawned.ok) return spawned;
     await worker.report([{ type: 'service.worker_spawned', payload: { serviceWorkerId: spawned.value.worker_id } }]);
     this.services.workerSpawned(workerId, incarnation, spawned.value.worker_id);
     return succeeded(spawned.value.worker_id);
   }
 
-  /** `call` with the worker's id on the worker service as it runs now, spawning the worker there first when it holds none. */
-  private withServiceWorker<T>(worker: WorkerHost, method: string, call: (id: ServiceWorkerId) => Promise<ServiceResult<T>>, attempts?: number): Promise<ServiceResult<T>> {
+  /**
+   * `call` with the worker's id on the worker service as it runs now, spawning the worker there first
+   * when it holds none. `call` passes `on` to every call naming the id, binding it to the process that
+   * gave the id: if that process is replaced meanwhile, the call is not sent, and the worker is spawned
+   * again on the new one and the call made there, as after any restart.
+   */
+  private withServiceWorker<T>(
+    worker: WorkerHost,
+    method: string,
+    call: (id: ServiceWorkerId, on: { incarnation: number }) => Promise<ServiceResult<T>>,
+    attempts?: number,
+  ): Promise<ServiceResult<T>> {
     const onProcess = async (incarnation: number): Promise<ServiceResult<T>> => {
       const id = await this.serviceWorkerOn(worker, incarnation);
-      return id.ok ? call(id.value) : id;
+      return id.ok ? call(id.value, { incarnation }) : id;
     };
     return this.services.withRetries('worker service', method, onProcess, reporter(worker), attempts);
   }
