@@ -92,7 +92,7 @@ export function* replaySteps(events: Iterable<StoredEvent>): Generator<ReplaySte
     const workflowBefore = state?.workflow;
     const workerBefore = event.workerId === null ? undefined : state?.workers[event.workerId];
     const timersBefore = state?.timers ?? {};
-    const applied: Applied = state === null ? foldFirst(event) : foldNext(state, event, { inPlace: true });
+    const applied: Applied = state === null ? foldFirst(event) : foldNext(state, event);
     checkRecordedState(event, applied);
     const next: RunState = applied.state;
     const step: ReplayStep = {

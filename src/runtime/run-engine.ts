@@ -10,7 +10,7 @@ import { ConcurrencyError } from '../store/store-errors.js';
 import type { TrustResolver } from '../gates/trust-resolver.js';
 import type { WorkerDriver, WorkerExit } from '../workers/worker-driver.js';
 import type { Clock } from './clock.js';
-import { absorbStored, buildBatch, type Batch, type CommittedEvent } from './run-batch.js';
+import { absorbStored, adoptBatch, buildBatches, type Batch, type CommittedEvent } from './run-batch.js';
 import type { RunEvent } from './run-events.js';
 import type { MachineAction, RunState } from './run-state.js';
 import { deriveRunStatus } from './run-status.js';
@@ -34,14 +34,27 @@ export interface EngineDeps {
   random: () => number;
 }
 
+/**
+ * Called after each commit with its events and the state after them. The engine's states share one
+ * workers object (copying it per commit made runs quadratic): a state is whole until the next commit,
+ * so read it, or persist it (`persistRunState`), before then.
+ */
 export type EngineListener = (events: readonly CommittedEvent[], state: RunState) => void;
 
 const MAX_CONFLICT_RETRIES = 20;
+
+interface PendingCommit {
+  inputs: readonly RunEvent[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
 
 export class RunEngine {
   private state: RunState;
   private status: RunStatus;
   private chain: Promise<void> = Promise.resolve();
+  /** Commits asked for while an append was in flight: they go into the next append together. */
+  private pending: PendingCommit[] = [];
   private readonly armed = new Map<string, unknown>();
   private readonly listeners = new Set<EngineListener>();
   private settle!: { resolve: (s: RunState) => void; reject: (e: unknown) => void };
@@ -80,9 +93,16 @@ export class RunEngine {
     return () => this.listeners.delete(listener);
   }
 
-  /** Appends the events (and the follow-ups the machines derive from them in the same batch), then acts. */
+  /**
+   * Appends the events (and the follow-ups the machines derive from them in the same batch), then acts.
+   * Commits asked for while an append is in flight are folded one after the other, in the order they
+   * were asked for, and stored together in the next append: one round trip for what arose together.
+   */
   commit(events: RunEvent[]): Promise<void> {
-    return this.enqueue(() => this.commitNow(events));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ inputs: events, resolve, reject });
+      if (this.pending.length === 1) this.enqueue(() => this.commitPending()).catch(() => undefined);
+    });
   }
 
   /** Performs the given effects as if they had just been asked for: used at start and on resume. */
@@ -176,9 +196,21 @@ export class RunEngine {
     this.settle.reject(error);
   }
 
-  private async commitNow(inputs: readonly RunEvent[]): Promise<void> {
+  private async commitPending(): Promise<void> {
+    const taken = this.pending;
+    this.pending = [];
+    try {
+      await this.commitNow(taken.map((commit) => commit.inputs));
+    } catch (error) {
+      for (const commit of taken) commit.reject(error);
+      throw error;
+    }
+    for (const commit of taken) commit.resolve();
+  }
+
+  private async commitNow(commits: readonly (readonly RunEvent[])[]): Promise<void> {
     for (let attempt = 0; !this.failed; attempt++) {
-      const batch = buildBatch(this.state, inputs, new Date(this.deps.clock.now()), this.deps.random, this.trustFor);
+      const batch = buildBatches(this.state, commits, new Date(this.deps.clock.now()), this.deps.random, this.trustFor);
       if (batch.events.length === 0) return;
       const status = deriveRunStatus(batch.state);
       try {
@@ -195,10 +227,15 @@ export class RunEngine {
     }
   }
 
-  /** Every SNAPSHOT_EVERY events, and when the run ends, so rebuilding a long run stays cheap. */
+  /**
+   * Every SNAPSHOT_EVERY events — or, for a plan of more tasks than that, every as many events as it
+   * has tasks, since a snapshot costs the size of the run and must not be paid on every few events
+   * of a large one — and when the run ends, so rebuilding a long run stays cheap.
+   */
   private async snapshotIfDue(): Promise<void> {
     const state = this.state;
-    if (state.version - this.snapshotVersion < SNAPSHOT_EVERY && state.workflow.status !== 'done') return;
+    const every = Math.max(SNAPSHOT_EVERY, state.workflow.context.tasks.size);
+    if (state.version - this.snapshotVersion < every && state.workflow.status !== 'done') return;
     this.snapshotVersion = state.version;
     await saveRunSnapshot(this.deps.store, state);
   }
@@ -210,7 +247,7 @@ export class RunEngine {
   }
 
   private adopt(batch: Batch): void {
-    this.state = batch.state;
+    this.state = adoptBatch(batch);
     this.status = deriveRunStatus(batch.state);
     this.syncTimers();
     for (const listener of this.listeners) listener(batch.committed, batch.state);

@@ -1,13 +1,15 @@
 /**
  * The fold: a run's state is its events applied in order to the real machines with xstate's pure
- * `initialTransition`/`transition`. The live engine and `rebuildRun` both go through `applyEvent`, so
- * a rebuilt run is the live run, timers included (they are derived from the actions in the log).
+ * transitions (see pure-transition.ts). The live engine and `rebuildRun` both go through `applyEvent`,
+ * so a rebuilt run is the live run, timers included (they are derived from the actions in the log).
  */
-import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import type { PlannedTask } from '../../machines/events.js';
+import { TaskTable, type TaskEntry } from '../../machines/task-graph.js';
 import { workerMachine } from '../../machines/worker.js';
 import { workflowMachine } from '../../machines/workflow.js';
+import type { SnapshotFrom } from 'xstate';
 import type { MachineKind } from '../store/event-store.js';
+import { initialStep, step } from './pure-transition.js';
 import { isRecordEvent, workerInputSchema, type RunEvent, type RunStarted, runStartedSchema } from './run-events.js';
 
 export type WorkflowSnapshot = SnapshotFrom<typeof workflowMachine>;
@@ -34,6 +36,12 @@ export interface RunState {
   artifacts: Record<string, unknown>;
   /** The worker service's id for each worker it spawned. */
   serviceWorkers: Record<string, string | number>;
+  /**
+   * Derived, never persisted: workers not in a final state, and how many of those are held for a
+   * person (at a trust gate, or escalated). The run's status needs them after every commit.
+   */
+  activeWorkers: number;
+  heldWorkers: number;
 }
 
 /** An effect a machine asked for, by name; the runtime performs it. */
@@ -97,44 +105,77 @@ function absorbActions(
 
 export function startRunState(event: RunEvent, at: Date): Applied {
   const run = runStartedSchema.parse(event.payload);
-  const [workflow, raw] = initialTransition(workflowMachine, { runId: run.runId, concurrency: run.concurrency });
-  const absorbed = absorbActions({}, raw, 'workflow', null, at.getTime());
-  const state: RunState = { run, version: 1, packets: {}, workflow, workers: {}, timers: absorbed.timers, artifacts: {}, serviceWorkers: {} };
+  const [workflow, raw] = initialStep(workflowMachine, { runId: run.runId, concurrency: run.concurrency });
+  const absorbed = absorbActions({}, raw as XstateAction[], 'workflow', null, at.getTime());
+  const state: RunState = {
+    run,
+    version: 1,
+    packets: {},
+    workflow,
+    workers: {},
+    timers: absorbed.timers,
+    artifacts: {},
+    serviceWorkers: {},
+    activeWorkers: 0,
+    heldWorkers: 0,
+  };
   return { state, actions: absorbed.actions, stateAfter: workflow.value };
 }
 
-/** A copy that `applyEvent(…, { inPlace: true })` may change without touching the original. */
-export function cloneRunState(state: RunState): RunState {
-  return { ...state, workers: { ...state.workers } };
+/**
+ * The worker snapshots a batch replaced, with what they were before (undefined: the batch created
+ * the worker). See run-batch.ts: a batch changes the shared workers object and puts it back.
+ */
+export type WorkerJournal = Map<string, WorkerSnapshot | undefined>;
+
+function isHeld(worker: WorkerSnapshot): boolean {
+  return worker.value === 'awaitingTrust' || worker.value === 'escalated';
+}
+
+/** Keeps the derived worker counts as one worker changes from `before` to `after`. */
+function countWorker(state: RunState, before: WorkerSnapshot | undefined, after: WorkerSnapshot): void {
+  if (before !== undefined && before.status === 'active') {
+    state.activeWorkers -= 1;
+    if (isHeld(before)) state.heldWorkers -= 1;
+  }
+  if (after.status === 'active') {
+    state.activeWorkers += 1;
+    if (isHeld(after)) state.heldWorkers += 1;
+  }
 }
 
 /**
- * The state after a change: a new object, or — in place — the same one changed, for callers that own
- * their state (a fold, a batch on its own copy). Copying every worker per event made folding a run of
- * thousands of workers quadratic.
+ * Changes the state in place: folds own the state they build, and a batch works on its own shallow
+ * copy (whose workers object is shared, so each worker it replaces goes into the journal first).
+ * Copying every worker per event, or per batch, made a run quadratic in its workers.
  */
-function changed(state: RunState, inPlace: boolean, patch: Partial<RunState>, worker?: [string, WorkerSnapshot]): RunState {
-  const next = inPlace ? Object.assign(state, patch) : { ...state, ...patch, workers: worker === undefined ? state.workers : { ...state.workers } };
-  if (worker !== undefined) next.workers[worker[0]] = worker[1];
-  return next;
+function changed(state: RunState, patch: Partial<RunState>, worker?: [string, WorkerSnapshot], journal?: WorkerJournal): RunState {
+  Object.assign(state, patch);
+  if (worker !== undefined) {
+    const [workerId, snapshot] = worker;
+    const before = state.workers[workerId];
+    if (journal !== undefined && !journal.has(workerId)) journal.set(workerId, before);
+    countWorker(state, before, snapshot);
+    state.workers[workerId] = snapshot;
+  }
+  return state;
 }
 
 /**
  * Applies one event; returns null when the event changes nothing (a late timer, an exit after a
  * timeout) — the live engine does not record such events, so in a log they mean a mismatch.
- * With `inPlace` the given state is changed and returned (only for a state the caller owns).
+ * The given state is changed and returned: only for a state the caller owns (see `changed`).
  */
-export function applyEvent(state: RunState, event: RunEvent, at: Date, options: { inPlace?: boolean } = {}): Applied | null {
+export function applyEvent(state: RunState, event: RunEvent, at: Date, journal?: WorkerJournal): Applied | null {
   const atMs = at.getTime();
-  const inPlace = options.inPlace === true;
   const version = state.version + 1;
   if (event.type === 'worker.spawned') {
     const workerId = event.workerId;
     if (workerId === null || workerId in state.workers) return null;
     const input = workerInputSchema.parse(event.payload['input']);
-    const [snapshot, raw] = initialTransition(workerMachine, input);
-    const absorbed = absorbActions(state.timers, raw, 'worker', workerId, atMs);
-    return { state: changed(state, inPlace, { version, timers: absorbed.timers }, [workerId, snapshot]), actions: absorbed.actions, stateAfter: snapshot.value };
+    const [snapshot, raw] = initialStep(workerMachine, input);
+    const absorbed = absorbActions(state.timers, raw as XstateAction[], 'worker', workerId, atMs);
+    return { state: changed(state, { version, timers: absorbed.timers }, [workerId, snapshot], journal), actions: absorbed.actions, stateAfter: snapshot.value };
   }
 
   if (isRecordEvent(event.type)) {
@@ -144,7 +185,7 @@ export function applyEvent(state: RunState, event: RunEvent, at: Date, options: 
     if (event.type === 'service.worker_spawned' && event.workerId !== null) {
       patch.serviceWorkers = { ...state.serviceWorkers, [event.workerId]: event.payload['serviceWorkerId'] as string | number };
     }
-    return { state: changed(state, inPlace, patch), actions: [], stateAfter: machineState };
+    return { state: changed(state, patch), actions: [], stateAfter: machineState };
   }
 
   let timers = state.timers;
@@ -164,20 +205,20 @@ export function applyEvent(state: RunState, event: RunEvent, at: Date, options: 
   const artifacts = event.type === 'bootstrap.completed' ? (event.payload['artifacts'] as Record<string, unknown>) : state.artifacts;
 
   if (event.machine === 'workflow') {
-    const [workflow, raw] = transition(workflowMachine, state.workflow, machineEvent as Parameters<typeof transition<typeof workflowMachine>>[2]);
+    const [workflow, raw] = step(workflowMachine, state.workflow, machineEvent as Parameters<typeof step<typeof workflowMachine>>[2]);
     if (workflow === state.workflow) return null;
-    const absorbed = absorbActions(timers, raw, 'workflow', null, atMs);
-    return { state: changed(state, inPlace, { version, packets, artifacts, workflow, timers: absorbed.timers }), actions: absorbed.actions, stateAfter: workflow.value };
+    const absorbed = absorbActions(timers, raw as XstateAction[], 'workflow', null, atMs);
+    return { state: changed(state, { version, packets, artifacts, workflow, timers: absorbed.timers }), actions: absorbed.actions, stateAfter: workflow.value };
   }
 
   const workerId = event.workerId;
   const current = workerId === null ? undefined : state.workers[workerId];
   if (workerId === null || current === undefined) return null;
-  const [worker, raw] = transition(workerMachine, current, machineEvent as Parameters<typeof transition<typeof workerMachine>>[2]);
+  const [worker, raw] = step(workerMachine, current, machineEvent as Parameters<typeof step<typeof workerMachine>>[2]);
   if (worker === current) return null;
-  const absorbed = absorbActions(timers, raw, 'worker', workerId, atMs);
+  const absorbed = absorbActions(timers, raw as XstateAction[], 'worker', workerId, atMs);
   return {
-    state: changed(state, inPlace, { version, timers: absorbed.timers }, [workerId, worker]),
+    state: changed(state, { version, timers: absorbed.timers }, [workerId, worker], journal),
     actions: absorbed.actions,
     stateAfter: worker.value,
   };
@@ -194,16 +235,50 @@ export interface PersistedRunState {
   timers: Record<string, PendingTimer>;
 }
 
+interface PersistedWorkflow {
+  context: { tasks: TaskEntry[] } & Record<string, unknown>;
+}
+
 /** Plain JSON of a run's state: for snapshots, for comparing a rebuilt run with the live one, for output. */
 export function persistRunState(state: RunState): PersistedRunState {
+  const workflow = workflowMachine.getPersistedSnapshot(state.workflow) as unknown as PersistedWorkflow;
   return {
     run: state.run,
     artifacts: state.artifacts,
     serviceWorkers: state.serviceWorkers,
     version: state.version,
     packets: state.packets,
-    workflow: workflowMachine.getPersistedSnapshot(state.workflow),
+    // The task table persists as its plain list of entries (its JSON), whatever it is in memory.
+    workflow: { ...workflow, context: { ...workflow.context, tasks: state.workflow.context.tasks.entries() } },
     workers: Object.fromEntries(Object.entries(state.workers).map(([id, s]) => [id, workerMachine.getPersistedSnapshot(s)])),
     timers: state.timers,
   };
+}
+
+/** A run's state again from its persisted JSON; the task table's indexes and the worker counts are derived. */
+export function restoreRunState(persisted: PersistedRunState): RunState {
+  const saved = persisted.workflow as PersistedWorkflow;
+  // A raw JSON snapshot throws inside `transition`: xstate must resolve it first (FACTS.md).
+  const workflow = workflowMachine.resolveState({
+    ...saved,
+    context: { ...saved.context, tasks: TaskTable.fromEntries(saved.context.tasks) },
+  } as unknown as Parameters<typeof workflowMachine.resolveState>[0]);
+  const state: RunState = {
+    run: persisted.run,
+    version: persisted.version,
+    packets: persisted.packets,
+    workflow,
+    workers: {},
+    timers: persisted.timers,
+    artifacts: persisted.artifacts,
+    serviceWorkers: persisted.serviceWorkers,
+    activeWorkers: 0,
+    heldWorkers: 0,
+  };
+  for (const [id, json] of Object.entries(persisted.workers)) {
+    const worker = workerMachine.resolveState(json as Parameters<typeof workerMachine.resolveState>[0]);
+    countWorker(state, undefined, worker);
+    state.workers[id] = worker;
+  }
+  return state;
 }

@@ -5,9 +5,8 @@ import type { RunState } from './run-state.js';
 export function deriveRunStatus(state: RunState): RunStatus {
   const value = state.workflow.value;
   if (value === 'completed' || value === 'failed' || value === 'cancelled') return value;
-  const active = Object.values(state.workers).filter((w) => w.status === 'active');
   // Nothing can move until a person answers: a trust gate, or a failure escalated to a human.
-  if (active.length > 0 && active.every((w) => w.value === 'awaitingTrust' || w.value === 'escalated')) return 'waiting';
+  if (state.activeWorkers > 0 && state.heldWorkers === state.activeWorkers) return 'waiting';
   return 'running';
 }
 
@@ -30,8 +29,8 @@ export interface RunSummary {
 }
 
 export function summarizeRun(state: RunState): RunSummary {
-  const tasks: { total: number } & Record<string, number> = { total: state.workflow.context.tasks.length };
-  for (const task of state.workflow.context.tasks) tasks[task.status] = (tasks[task.status] ?? 0) + 1;
+  const tasks: { total: number } & Record<string, number> = { total: state.workflow.context.tasks.size };
+  for (const task of state.workflow.context.tasks.entries()) tasks[task.status] = (tasks[task.status] ?? 0) + 1;
   return {
     runId: state.run.runId,
     status: deriveRunStatus(state),
