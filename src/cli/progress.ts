@@ -34,14 +34,17 @@ function describe(event: CommittedEvent, state: RunState): string {
   return `${event.workerId ?? ''} ${String(event.stateAfter)}${detail}`;
 }
 
-export function progressPrinter(write: (line: string) => void, startedAt: number) {
+/** Calls `write` once per commit with its lines (one write per line was most of a busy run's output cost). */
+export function progressPrinter(write: (lines: string) => void, startedAt: number) {
   const lastState = new Map<string, unknown>();
   return (events: readonly CommittedEvent[], state: RunState): void => {
+    const lines: string[] = [];
     for (const event of events) {
       const key = event.workerId ?? 'workflow';
       if (lastState.get(key) === event.stateAfter) continue;
       lastState.set(key, event.stateAfter);
-      write(`[${elapsed(event.at.getTime() - startedAt)}] ${describe(event, state)}  [${counts(state)}]`);
+      lines.push(`[${elapsed(event.at.getTime() - startedAt)}] ${describe(event, state)}  [${counts(state)}]`);
     }
+    if (lines.length > 0) write(lines.join('\n'));
   };
 }

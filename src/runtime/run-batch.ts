@@ -43,10 +43,16 @@ export type TrustFor = (state: RunState) => TrustResolver;
 const recordedPolicy: TrustFor = (state) => trustResolverFor(state.run);
 
 /**
- * A trust decision the resolver can make at once (a policy, a flag) is appended in the same batch as
- * the worker it concerns; one that needs a service (a promise) stays an effect.
+ * Effects whose outcome is known at once go in the same batch as what asked for them, instead of one
+ * append each: a trust decision the resolver can make at once (a policy, a flag), and a bootstrap with
+ * no bootstrap service. One that needs a service (a promise) stays an effect.
  */
-function decideNow(action: MachineAction, state: RunState, trustFor: TrustFor): RunEvent[] | null {
+function settleNow(action: MachineAction, state: RunState, trustFor: TrustFor): RunEvent[] | null {
+  if (action.type === 'startBootstrap') {
+    if (state.run.services.bootstrap !== null) return null;
+    return [{ type: 'bootstrap.completed', machine: 'workflow', workerId: null, payload: { phases: [], artifacts: {} } }];
+  }
+  if (action.type !== 'decideTrust') return null;
   const workerId = action.workerId as string;
   if (isServiceWorker(state, workerId)) return null;
   const verdict = trustFor(state)(trustInput(state, workerId, 'shell'));
@@ -145,8 +151,8 @@ export function buildBatches(state: RunState, commits: readonly (readonly RunEve
         batch.events.push({ ...event, stateAfter: applied.stateAfter, createdAt: at });
         batch.committed.push({ ...event, stateAfter: applied.stateAfter, at });
         for (const action of applied.actions) {
-          const decided = action.type === 'decideTrust' ? decideNow(action, batch.state, trustFor) : null;
-          if (decided !== null) queue.push(...decided);
+          const settled = settleNow(action, batch.state, trustFor);
+          if (settled !== null) queue.push(...settled);
           else if (EXPANDED.has(action.type)) queue.push(...followUps(action, batch.state, random));
           else batch.effects.push(action);
         }

