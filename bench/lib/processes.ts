@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { OVERSEER_BIN } from './overseer-bin.js';
-import { RSS_LINE } from './rss-probe.js';
+import { RSS_LINE } from './rss-line.js';
 
 export interface Exited {
   code: number | null;

@@ -62,14 +62,15 @@ export type ShellWorkerStart = StartedShellWorker | ShellWorkerSpawnFailed;
  * starts besides the command is paid on every task (`cut` and two `mv`s were most of a `true`
  * task's cost). Each file is written by one short write(2), so a reader finds it absent, empty (the
  * wrapper is between creating and writing it, as good as absent) or whole. The command runs in a
- * child shell, not `eval`, so an `exit` inside it cannot skip the status write. If the whole group is
+ * subshell (a fork of the wrapper, without starting another shell program), with no positional
+ * parameters, so an `exit` or `exec` inside it cannot skip the status write. If the whole group is
  * signalled the wrapper dies too and writes nothing: the engine that sent the signal knows why the
  * worker ended.
  */
 const WRAPPER = `start=null
 if read -r stat < /proc/$$/stat 2>/dev/null; then set -- "$1" "$2" "$3" \${stat##*) }; [ -n "\${23:-}" ] && start="\\"\${23}\\""; fi
 printf '{"pid":%s,"processStartTime":%s}\\n' "$$" "$start" > "$3" || exit 125
-/bin/sh -c "$1"
+(cmd=$1; set --; eval "$cmd")
 code=$?
 printf '%s\\n' "$code" > "$2"
 exit "$code"`;
