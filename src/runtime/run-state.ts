@@ -10,7 +10,7 @@ import { workflowMachine } from '../../machines/workflow.js';
 import type { SnapshotFrom } from 'xstate';
 import type { MachineKind } from '../store/event-store.js';
 import { initialStep, step } from './pure-transition.js';
-import { isRecordEvent, workerInputSchema, type RunEvent, type RunStarted, runStartedSchema } from './run-events.js';
+import { isRecordEvent, type RunEvent, type RunStarted, runStartedSchema, type WorkerInput } from './run-events.js';
 
 export type WorkflowSnapshot = SnapshotFrom<typeof workflowMachine>;
 export type WorkerSnapshot = SnapshotFrom<typeof workerMachine>;
@@ -162,7 +162,7 @@ function changed(state: RunState, patch: Partial<RunState>, worker?: [string, Wo
 }
 
 /**
- * Applies one event; returns null when the event changes nothing (a late timer, an exit after a
+ * Applies one event, parsed by parseRunEvent; returns null when the event changes nothing (a late timer, an exit after a
  * timeout) — the live engine does not record such events, so in a log they mean a mismatch.
  * The given state is changed and returned: only for a state the caller owns (see `changed`).
  */
@@ -172,7 +172,8 @@ export function applyEvent(state: RunState, event: RunEvent, at: Date, journal?:
   if (event.type === 'worker.spawned') {
     const workerId = event.workerId;
     if (workerId === null || workerId in state.workers) return null;
-    const input = workerInputSchema.parse(event.payload['input']);
+    // Parsed with the event (parseRunEvent), which checks `input` against workerInputSchema.
+    const input = event.payload['input'] as WorkerInput;
     const [snapshot, raw] = initialStep(workerMachine, input);
     const absorbed = absorbActions(state.timers, raw as XstateAction[], 'worker', workerId, atMs);
     return { state: changed(state, { version, timers: absorbed.timers }, [workerId, snapshot], journal), actions: absorbed.actions, stateAfter: snapshot.value };
