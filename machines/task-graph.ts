@@ -47,6 +47,13 @@ export class TaskTable {
   /** Every pending task with nothing left to wait on, by plan position; its front is always one. */
   readonly #ready: ReadyQueue;
   readonly #counts: Counts;
+  /**
+   * The last `ready` answer and the queue without the entries it looked at: the workflow asks twice
+   * per event (what to spawn, then what to mark dispatched) and then dispatches exactly those, so
+   * `with` can start from the rest instead of taking them off the queue a second and third time.
+   * A cache of a pure function of this table, not part of its value.
+   */
+  #readyMemo: { limit: number; ids: string[]; positions: number[]; rest: ReadyQueue } | undefined;
 
   private constructor(plan: PlanIndex, status: PersistentVector<TaskStatus>, waitingOn: PersistentVector<number>, ready: ReadyQueue, counts: Counts) {
     this.#plan = plan;
@@ -101,22 +108,28 @@ export class TaskTable {
 
   /** Up to `limit` pending tasks whose dependencies are all done, in plan order. */
   ready(limit: number): string[] {
-    const out: string[] = [];
-    const seen = new Set<number>();
-    for (let queue = this.#ready; out.length < limit; queue = pop(queue)) {
-      const position = peek(queue);
-      if (position === undefined) break;
-      if (this.#isReady(position) && !seen.has(position)) out.push(this.#plan.ids[position] as string);
-      seen.add(position);
+    if (this.#readyMemo?.limit !== limit) {
+      const positions: number[] = [];
+      const seen = new Set<number>();
+      let queue = this.#ready;
+      for (let position = peek(queue); position !== undefined && positions.length < limit; position = peek(queue)) {
+        if (this.#isReady(position) && !seen.has(position)) positions.push(position);
+        seen.add(position);
+        queue = pop(queue);
+      }
+      this.#readyMemo = { limit, ids: positions.map((p) => this.#plan.ids[p] as string), positions, rest: queue };
     }
-    return out;
+    return [...this.#readyMemo.ids];
   }
 
   /** A new version with the given statuses; ids the plan does not have are ignored. Always a new object. */
   with(changes: Iterable<readonly [string, TaskStatus]>): TaskTable {
     let status = this.#status;
     let waitingOn = this.#waitingOn;
-    let ready = this.#ready;
+    // Pushes below go onto this queue: the memo's rest when the changes take every task it answered
+    // out of pending (see #readyMemo), which `status` tells once they are applied.
+    const memo = this.#readyMemo;
+    const pushed: number[] = [];
     const counts = { ...this.#counts };
     for (const [id, next] of changes) {
       const position = this.#plan.positions.get(id);
@@ -132,11 +145,14 @@ export class TaskTable {
         for (const dependent of this.#plan.dependents[position] ?? []) {
           const waits = waitingOn.get(dependent) + step;
           waitingOn = waitingOn.set(dependent, waits);
-          if (waits === 0 && status.get(dependent) === 'pending') ready = push(ready, dependent);
+          if (waits === 0 && status.get(dependent) === 'pending') pushed.push(dependent);
         }
       }
-      if (next === 'pending' && waitingOn.get(position) === 0) ready = push(ready, position);
+      if (next === 'pending' && waitingOn.get(position) === 0) pushed.push(position);
     }
+    const answeredAll = memo !== undefined && memo.positions.every((p) => status.get(p) !== 'pending');
+    let ready = answeredAll ? memo.rest : this.#ready;
+    for (const position of pushed) ready = push(ready, position);
     const table = new TaskTable(this.#plan, status, waitingOn, ready, counts);
     return table.#withReadyFront();
   }
