@@ -250,16 +250,16 @@ export class RunEngine {
   }
 
   /**
-   * Every SNAPSHOT_EVERY events, or SNAPSHOT_EVENTS_PER_TASK per task of a larger plan, and when the
-   * run ends, so rebuilding a long run stays cheap. The state is
-   * persisted at once; storing it (a large row: hundreds of ms for a run of thousands of workers)
-   * goes on beside the commits, one at a time, and a run ends only once its snapshots are stored.
+   * Every SNAPSHOT_EVERY events, or SNAPSHOT_EVENTS_PER_TASK per task of a larger plan, so rebuilding
+   * a run, running or over, folds at most that many events after its latest snapshot. (Not also when
+   * the run ends: that cost every run a snapshot on its way out and bounded nothing the rule does not.)
+   * The state is persisted at once; storing it (a large row: hundreds of ms for a run of thousands
+   * of workers) goes on beside the commits, one at a time, and a run ends once its snapshots are stored.
    */
   private snapshotIfDue(): void {
     const state = this.state;
-    const ended = state.workflow.status === 'done';
     const every = Math.max(SNAPSHOT_EVERY, SNAPSHOT_EVENTS_PER_TASK * state.workflow.context.tasks.size);
-    if (!ended && (state.version - this.snapshotVersion < every || this.snapshotsInFlight > 0)) return;
+    if (state.version - this.snapshotVersion < every || this.snapshotsInFlight > 0) return;
     this.snapshotVersion = state.version;
     this.snapshotsInFlight++;
     const stored = saveRunSnapshot(this.deps.store, state)
