@@ -48,6 +48,8 @@ const MAX_CONFLICT_RETRIES = 20;
  * half the queries of a busy run; one written while it appends shows up as a conflict anyway.
  */
 const FOREIGN_READ_MS = 50;
+/** How long a process's start may wait to share an append (see queueCommit). */
+const START_LINGER_MS = 5;
 /**
  * A run's snapshot costs about its size to store (a few hundred ms for a thousand workers), so a
  * large run takes one only every so many events per task: amortised, a small cost per event, and
@@ -67,6 +69,9 @@ export class RunEngine {
   private chain: Promise<void> = Promise.resolve();
   /** Commits asked for while an append was in flight: they go into the next append together. */
   private pending: PendingCommit[] = [];
+  /** An append is in the chain and has not taken the pending commits yet. */
+  private appendQueued = false;
+  private lingering: NodeJS.Timeout | undefined;
   private readonly armed = new Map<string, unknown>();
   private readonly listeners = new Set<EngineListener>();
   private settle!: { resolve: (s: RunState) => void; reject: (e: unknown) => void };
@@ -114,10 +119,31 @@ export class RunEngine {
    * were asked for, and stored together in the next append: one round trip for what arose together.
    */
   commit(events: RunEvent[]): Promise<void> {
+    return this.queueCommit(events, 0);
+  }
+
+  /**
+   * A commit that nothing waits on may wait up to `lingerMs` for company: the next commit, or the
+   * next append already due, takes it along. (A process's start: a short task's exit usually comes
+   * within that time, and then both are one append instead of two in a row.)
+   */
+  private queueCommit(events: RunEvent[], lingerMs: number): Promise<void> {
     return new Promise((resolve, reject) => {
       this.pending.push({ inputs: events, resolve, reject });
-      if (this.pending.length === 1) this.enqueue(() => this.commitPending()).catch(() => undefined);
+      this.scheduleAppend(lingerMs);
     });
+  }
+
+  private scheduleAppend(lingerMs: number): void {
+    if (this.appendQueued) return;
+    if (lingerMs > 0) {
+      this.lingering ??= setTimeout(() => this.scheduleAppend(0), lingerMs);
+      return;
+    }
+    clearTimeout(this.lingering);
+    this.lingering = undefined;
+    this.appendQueued = true;
+    this.enqueue(() => this.commitPending()).catch(() => undefined);
   }
 
   /** Performs the given effects as if they had just been asked for: used at start and on resume. */
@@ -175,12 +201,14 @@ export class RunEngine {
   /** Resolves once no commit is queued, no effect is running and no snapshot is being stored (timers and live processes aside). */
   async idle(): Promise<void> {
     for (;;) {
+      // A lingering commit is not worth waiting for here: append it now.
+      if (this.pending.length > 0) this.scheduleAppend(0);
       const chain = this.chain;
       const snapshots = this.snapshotsStored;
       await chain;
       await snapshots;
       await new Promise((resolve) => setImmediate(resolve));
-      if (chain === this.chain && snapshots === this.snapshotsStored && this.inFlight === 0) return;
+      if (chain === this.chain && snapshots === this.snapshotsStored && this.inFlight === 0 && this.pending.length === 0) return;
     }
   }
 
@@ -188,6 +216,7 @@ export class RunEngine {
   async stop(): Promise<void> {
     for (const handle of this.armed.values()) this.deps.clock.clearTimer(handle);
     this.armed.clear();
+    if (this.pending.length > 0) this.scheduleAppend(0);
     await this.snapshotsStored;
     const subscription = this.subscription;
     const lease = this.lease;
@@ -219,6 +248,7 @@ export class RunEngine {
     // One turn of the event loop first: commits that arise from the same I/O (several workers'
     // starts or exits read in one go) join this append instead of waiting for the next.
     await new Promise((resolve) => setImmediate(resolve));
+    this.appendQueued = false;
     const taken = this.pending;
     this.pending = [];
     try {
@@ -384,8 +414,11 @@ export class RunEngine {
       await this.commit([{ type: 'process.spawn_failed', machine: 'worker', workerId, payload: { error: started.error } }]);
       return;
     }
-    await this.commit([{ type: 'process.started', machine: 'worker', workerId, payload: { ...started.process, attempt } }]);
+    // Its exit is watched before its start is stored: the start lingers for company (see
+    // queueCommit), and the exit, if it comes first, is committed after it all the same.
+    const recorded = this.queueCommit([{ type: 'process.started', machine: 'worker', workerId, payload: { ...started.process, attempt } }], START_LINGER_MS);
     this.watchExit(workerId, started.exited);
+    await recorded;
   }
 
   /** A live process is not an effect in flight: `idle()` must not wait for workers to finish. */
