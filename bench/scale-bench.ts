@@ -12,7 +12,7 @@ import { foldEvents } from '../src/runtime/rebuild-run.js';
 import { persistRunState } from '../src/runtime/run-state.js';
 import type { EventStore } from '../src/store/event-store.js';
 import { median, msPerCall } from './lib/measure.js';
-import { driveRun } from './rebuild-bench.js';
+import { driveRun, type RecordedRun } from './rebuild-bench.js';
 
 export interface SizeFigures {
   tasks: number;
@@ -33,24 +33,28 @@ export interface ScaleFigures {
   rebuildRatio: number;
 }
 
-async function measureSize(store: EventStore, workDir: string, tasks: number, options: ScaleOptions): Promise<SizeFigures> {
-  const run = await driveRun(store, workDir, tasks, options.concurrency, options.lanes);
-  let matchesLive: boolean | undefined;
-  const perRound: number[] = [];
-  for (let round = 0; round < options.rounds; round += 1) {
-    perRound.push(
-      await msPerCall(async () => {
-        const rebuilt = foldEvents(await store.readStream(run.runId));
-        matchesLive ??= isDeepStrictEqual(persistRunState(rebuilt), run.live);
-      }, 300),
-    );
-  }
+interface Driven {
+  run: RecordedRun;
+  /** Microseconds per event of each full rebuild round (read the stream, fold every event). */
+  rebuilds: number[];
+  matchesLive: boolean | undefined;
+}
+
+async function rebuildRound(store: EventStore, driven: Driven): Promise<void> {
+  const ms = await msPerCall(async () => {
+    const rebuilt = foldEvents(await store.readStream(driven.run.runId));
+    driven.matchesLive ??= isDeepStrictEqual(persistRunState(rebuilt), driven.run.live);
+  }, 300);
+  driven.rebuilds.push((ms * 1000) / driven.run.log.length);
+}
+
+function figures(driven: Driven, runMs: number): SizeFigures {
   return {
-    tasks,
-    events: run.log.length,
-    runMsPerTask: run.driveMs / tasks,
-    rebuildUsPerEvent: (median(perRound) * 1000) / run.log.length,
-    matchesLive: matchesLive ?? false,
+    tasks: driven.run.tasks,
+    events: driven.run.log.length,
+    runMsPerTask: runMs / driven.run.tasks,
+    rebuildUsPerEvent: median(driven.rebuilds),
+    matchesLive: driven.matchesLive ?? false,
   };
 }
 
@@ -62,10 +66,30 @@ export interface ScaleOptions {
   rounds: number;
 }
 
+/**
+ * The small plan is driven before and after the large one (its figure is the mean of both), and the
+ * rebuild rounds alternate between the two sizes, so a machine that gets busier or quieter during the
+ * large run does not pass for a change of cost with size.
+ */
 export async function benchScale(store: EventStore, workDir: string, options: ScaleOptions, log: (line: string) => void): Promise<ScaleFigures> {
-  log(`${String(options.small)}-task run and rebuild`);
-  const small = await measureSize(store, workDir, options.small, options);
-  log(`${String(options.large)}-task run and rebuild`);
-  const large = await measureSize(store, workDir, options.large, options);
-  return { small, large, runRatio: large.runMsPerTask / small.runMsPerTask, rebuildRatio: large.rebuildUsPerEvent / small.rebuildUsPerEvent };
+  const drive = (tasks: number) => driveRun(store, workDir, tasks, options.concurrency, options.lanes);
+  log(`${String(options.small)}-task run`);
+  const before = await drive(options.small);
+  log(`${String(options.large)}-task run`);
+  const large: Driven = { run: await drive(options.large), rebuilds: [], matchesLive: undefined };
+  log(`${String(options.small)}-task run again`);
+  const small: Driven = { run: await drive(options.small), rebuilds: [], matchesLive: undefined };
+  log('rebuilds of both, alternating');
+  for (let round = 0; round < options.rounds; round += 1) {
+    await rebuildRound(store, round % 2 === 0 ? small : large);
+    await rebuildRound(store, round % 2 === 0 ? large : small);
+  }
+  const smallFigures = figures(small, (before.driveMs + small.run.driveMs) / 2);
+  const largeFigures = figures(large, large.run.driveMs);
+  return {
+    small: smallFigures,
+    large: largeFigures,
+    runRatio: largeFigures.runMsPerTask / smallFigures.runMsPerTask,
+    rebuildRatio: largeFigures.rebuildUsPerEvent / smallFigures.rebuildUsPerEvent,
+  };
 }
