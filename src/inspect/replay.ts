@@ -78,7 +78,7 @@ function diffTimers(before: Record<string, PendingTimer>, after: Record<string, 
 }
 
 function checkRecordedState(event: StoredEvent, applied: Applied): void {
-  if (isDeepStrictEqual(event.stateAfter ?? null, applied.stateAfter ?? null)) return;
+  if (event.stateAfter === applied.stateAfter || isDeepStrictEqual(event.stateAfter ?? null, applied.stateAfter ?? null)) return;
   throw new LogMismatchError(
     `event ${String(event.position)} (${event.type}, version ${String(event.version)}) recorded the state ${JSON.stringify(event.stateAfter)} but the machines reach ${JSON.stringify(applied.stateAfter)}`,
   );
