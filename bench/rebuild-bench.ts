@@ -57,15 +57,22 @@ export interface RecordedRun {
   log: NewEvent[];
 }
 
-/** Runs `tasks` independent packets through the real engine on `store`, and reads its log back. */
-export async function driveRun(store: EventStore, workDir: string, tasks: number, concurrency: number): Promise<RecordedRun> {
-  const runsDir = join(workDir, 'runs');
-  await mkdir(runsDir, { recursive: true });
-  const packets = Array.from({ length: tasks }, (_, index) => ({
-    id: `task-${String(index + 1)}`,
+/** Packets of `true`; with `lanes`, each depends on the one `lanes` places before it (that many chains, interleaved). */
+export function benchPackets(tasks: number, lanes?: number): { id: string; objective: string; command: string; dependsOn: string[] }[] {
+  const id = (index: number) => `task-${String(index + 1)}`;
+  return Array.from({ length: tasks }, (_, index) => ({
+    id: id(index),
     objective: `bench task ${String(index + 1)}`,
     command: 'true',
+    dependsOn: lanes !== undefined && index >= lanes ? [id(index - lanes)] : [],
   }));
+}
+
+/** Runs `tasks` packets (`benchPackets`) through the real engine on `store`, and reads its log back. */
+export async function driveRun(store: EventStore, workDir: string, tasks: number, concurrency: number, lanes?: number): Promise<RecordedRun> {
+  const runsDir = join(workDir, 'runs');
+  await mkdir(runsDir, { recursive: true });
+  const packets = benchPackets(tasks, lanes);
   const started = Date.now();
   const engine = await startRun(
     { store, clock: systemClock, driver: instantWorkerDriver(), trust: defaultTrustResolver, random: Math.random },

@@ -1,22 +1,22 @@
 /**
- * `npm run bench`: Overseer against raw Postgres (and bare processes) doing the same work, on each
- * store backend, printed as ratios measured side by side in this one run.
+ * `npm run bench`: Overseer against raw Postgres, bare processes and a peer engine doing the same
+ * work, on each store, printed as ratios measured side by side in this one run (see README.md).
  *
  * The Postgres server is `OVERSEER_BENCH_DATABASE_URL`, else `OVERSEER_TEST_DATABASE_URL`, else
- * postgres://postgres@127.0.0.1:5432/postgres; a fresh database is created on it and dropped at the
- * end. If it cannot be reached the Postgres table is skipped with a note. The PGlite store is a fresh
- * folder under the system temp folder, removed at the end.
+ * postgres://postgres@127.0.0.1:5432/postgres; fresh databases are created on it and dropped at the
+ * end. If it cannot be reached its table is skipped with a note. The embedded store is a fresh folder
+ * under the system temp folder (`--db <folder>`), removed at the end.
  */
-import { createRequire } from 'node:module';
 import { cpus, platform, release } from 'node:os';
-import { dirname, join } from 'node:path';
 import { benchAppends, RAW_TABLE_DDL } from './append-bench.js';
-import { benchProcessesInChild } from './cli-bench.js';
-import { formatTable, ms, perSec, type Row } from './lib/report.js';
-import { Cleanup, pgliteTarget, postgresTarget, withClient, type BenchTarget } from './lib/targets.js';
+import { formatTable, misses, ms, per, perSec, type Row } from './lib/report.js';
+import { Cleanup, embeddedTarget, postgresTarget, withClient, type BenchTarget, type RawDb } from './lib/targets.js';
 import { SNAPSHOT_EVERY } from '../src/fold/run-snapshot.js';
+import type { EventStore } from '../src/store/event-store.js';
+import { benchProcessesInChild, type ProcessBenchResult } from './process-bench.js';
 import { benchRebuild, driveRun, replayRun, tasksForEvents, type RecordedRun } from './rebuild-bench.js';
 import { benchReplay } from './replay-bench.js';
+import { benchScale, type ScaleFigures } from './scale-bench.js';
 
 const SETTINGS = {
   // On the Postgres server every autocommit INSERT waits for its WAL flush (~2 ms here), on both sides.
@@ -26,8 +26,12 @@ const SETTINGS = {
   rebuildEvents: 10_000,
   rebuildConcurrency: 8,
   rebuildRounds: 3,
-  cliRun: { tasks: 200, concurrency: 8, rounds: 3 },
+  spawnRun: { tasks: 500, concurrency: 16, rounds: 3 },
+  sleepRun: { tasks: 200, concurrency: 8, rounds: 3 },
   startupRounds: 5,
+  rssRun: { tasks: 2000, concurrency: 16 },
+  scale: { small: 1000, large: 10_000, concurrency: 16, lanes: 8, rounds: 3 },
+  rssTargetMiB: 150,
 } as const;
 
 const benchStarted = Date.now();
@@ -38,13 +42,23 @@ function log(line: string): void {
   process.stderr.write(`bench [${((Date.now() - benchStarted) / 1000).toFixed(0).padStart(3)} s]: ${line}\n`);
 }
 
-async function benchBackend(target: BenchTarget, recorded: { run?: RecordedRun }): Promise<{ rows: Row[]; notes: string[] }> {
-  const notes: string[] = [];
-  const started = Date.now();
-  const store = await target.openStore();
-  const raw = await target.openRaw();
-  await raw.query(RAW_TABLE_DDL);
+const NOT_MEASURED = Number.NaN;
 
+/** Rows 1-3b and 6: Overseer's store against raw SQL on the same database. */
+async function storeRows(target: BenchTarget, store: EventStore, raw: RawDb | null, recorded: { run?: RecordedRun }, notes: string[]): Promise<Row[]> {
+  const unmeasured = (id: string, measure: string, target: number): Row => ({ id, measure, overseer: 'n/a', baseline: 'n/a', ratio: NOT_MEASURED, direction: 'higher', target });
+  if (raw === null) {
+    notes.push('1-3b, 6: not measured: this store offers no raw SQL connection to compare with (`overseer store status --json` names no server socket)');
+    return [
+      unmeasured('1', 'single append (1 event/call)', 0.5),
+      unmeasured('2', `batch append (${String(SETTINGS.batch.perCall)} events/call), events`, 0.5),
+      unmeasured('3', 'rebuild run (full fold), runs', 0.25),
+      unmeasured('3b', `rebuild via snapshot + ${String(SNAPSHOT_EVERY / 2)}-event tail, runs`, 0.25),
+      unmeasured('6', 'replay run step by step, events', 0.25),
+    ];
+  }
+  await raw.query('drop table if exists raw_events');
+  await raw.query(RAW_TABLE_DDL);
   log(`${target.name}: single appends`);
   const single = await benchAppends(store, raw, SETTINGS.single);
   log(`${target.name}: batch appends`);
@@ -65,46 +79,29 @@ async function benchBackend(target: BenchTarget, recorded: { run?: RecordedRun }
   } else {
     log(`${target.name}: writing the ${String(built.log.length)} events of run ${built.runId} through the store; rebuilding`);
     await replayRun(store, built);
-    notes.push(`rebuild run: the same ${String(built.log.length)}-event log the engine wrote on the first backend, written here through startRun/append`);
+    notes.push(`rebuild run: the same ${String(built.log.length)}-event log the engine wrote on the first store, written here through startRun/append`);
   }
-  const table = await target.prepareRawEvents(store, raw, built.runId);
+  // Both sides read the store's own table.
+  const table = 'events';
   const rebuild = await benchRebuild(store, raw, table, built, SETTINGS.rebuildRounds, { kind: 'full' });
   notes.push(
-    `${rebuild.matchesLive ? 'the full fold gives exactly the engine\'s live final state' : 'WARNING: the full fold differs from the engine\'s live final state'};` +
+    `${rebuild.matchesLive ? "the full fold gives exactly the engine's live final state" : "WARNING: the full fold differs from the engine's live final state"};` +
       ` one full rebuild = readStream ${ms(rebuild.readMs)} + fold ~${ms(rebuild.foldMs)} (raw SELECT ${ms(1000 / rebuild.rawPerSec)})`,
   );
   const tail = SNAPSHOT_EVERY / 2;
   const fromSnapshot = await benchRebuild(store, raw, table, built, SETTINGS.rebuildRounds, { kind: 'snapshot', tail });
   notes.push(
-    `3b: rebuildRun from a snapshot ${String(tail)} events before the end (the engine snapshots every ${String(SNAPSHOT_EVERY)} events);` +
+    `3b: rebuildRun from a snapshot ${String(tail)} events before the end (the engine snapshots every ${String(SNAPSHOT_EVERY)} events, or 4 per task of a larger plan);` +
       ` ${fromSnapshot.matchesLive ? "gives exactly the engine's live final state" : 'WARNING: differs from the live state'}`,
   );
-
   log(`${target.name}: replay`);
   const replay = await benchReplay(store, raw, table, built, SETTINGS.rebuildRounds);
   notes.push(
     `6: replay steps through every event with what it changed (overseer replay before printing); ${replay.matchesLive ? "its last step is exactly the engine's live final state" : 'WARNING: its last step differs from the live state'};` +
       ` one replay = readStream ${ms(replay.readMs)} + steps ~${ms(replay.stepMs)}`,
   );
-
-  // The CLI must own an embedded store itself, as it does for a user: let go of it first.
-  await store.close();
-  await raw.close();
-
-  log(`${target.name}: processes`);
-  const { run, startup } = await benchProcessesInChild({ db: target.db, workDir: target.workDir, run: SETTINGS.cliRun, startupRounds: SETTINGS.startupRounds });
-  log(`${target.name}: done in ${String(Math.round((Date.now() - started) / 1000))} s`);
-
-  const rows: Row[] = [
-    {
-      id: '1',
-      measure: 'single append (1 event/call)',
-      overseer: perSec(single.overseerPerSec),
-      baseline: perSec(single.rawPerSec),
-      ratio: single.ratio,
-      direction: 'higher',
-      target: 0.5,
-    },
+  return [
+    { id: '1', measure: 'single append (1 event/call)', overseer: perSec(single.overseerPerSec), baseline: perSec(single.rawPerSec), ratio: single.ratio, direction: 'higher', target: 0.5 },
     {
       id: '2',
       measure: `batch append (${String(SETTINGS.batch.perCall)} events/call), events`,
@@ -125,32 +122,12 @@ async function benchBackend(target: BenchTarget, recorded: { run?: RecordedRun }
     },
     {
       id: '3b',
-      measure: `rebuild via snapshot + ${String(SNAPSHOT_EVERY / 2)}-event tail, runs`,
+      measure: `rebuild via snapshot + ${String(tail)}-event tail, runs`,
       overseer: perSec(fromSnapshot.overseerPerSec),
       baseline: perSec(fromSnapshot.rawPerSec),
       ratio: fromSnapshot.ratio,
       direction: 'higher',
       target: 0.25,
-    },
-    {
-      id: '4',
-      measure: `${String(run.tasks)} x sleep 0.1, conc. ${String(SETTINGS.cliRun.concurrency)}, tasks`,
-      overseer: perSec(run.overseerPerSec),
-      baseline: perSec(run.barePerSec),
-      ratio: run.ratio,
-      direction: 'lower',
-      target: 1.3,
-    },
-    {
-      id: '5',
-      measure: `start-up: status vs node -e 0`,
-      overseer: ms(startup.overseerMs),
-      baseline: ms(startup.nodeMs),
-      ratio: startup.ratio,
-      direction: 'lower',
-      target: 5,
-      // The target is for the embedded store; against a server it is printed for reference.
-      ...(target.name === 'postgres' ? { reference: true } : {}),
     },
     {
       id: '6',
@@ -162,17 +139,133 @@ async function benchBackend(target: BenchTarget, recorded: { run?: RecordedRun }
       target: 0.25,
     },
   ];
-  return { rows, notes };
 }
 
-function pgliteVersion(): string {
-  try {
-    const require = createRequire(import.meta.url);
-    const packageJson = join(dirname(require.resolve('@electric-sql/pglite')), '..', 'package.json');
-    return (require(packageJson) as { version?: string }).version ?? 'unknown';
-  } catch {
-    return 'unknown';
+/** Rows 4, 5, 7, 8: whole processes through the CLI. */
+function processRows(target: BenchTarget, result: ProcessBenchResult, notes: string[]): Row[] {
+  const { sleepRun, startup, spawnRun, rss } = result;
+  const spawnMeasure = `${String(spawnRun.tasks)} x true, conc. ${String(spawnRun.concurrency)}`;
+  if (spawnRun.dbosMsPerTask === null) notes.push('7b, 7c: no DBOS side here: DBOS needs a Postgres server beside the store (it runs on the Postgres table)');
+  notes.push(`8: peak RSS of the engine (the CLI process) over a ${String(rss.tasks)}-task run of true, which took ${rss.seconds.toFixed(1)} s`);
+  return [
+    {
+      id: '4',
+      measure: `${String(sleepRun.tasks)} x sleep 0.1, conc. ${String(SETTINGS.sleepRun.concurrency)}, tasks`,
+      overseer: perSec(sleepRun.overseerPerSec),
+      baseline: perSec(sleepRun.barePerSec),
+      ratio: sleepRun.ratio,
+      direction: 'lower',
+      target: 1.3,
+    },
+    {
+      id: '5',
+      measure: 'start-up: status vs node -e 0',
+      overseer: ms(startup.overseerMs),
+      baseline: ms(startup.nodeMs),
+      ratio: startup.ratio,
+      direction: 'lower',
+      target: 5,
+      // The target is for the embedded store; against a server it is printed for reference.
+      ...(target.name === 'postgres' ? { reference: true } : {}),
+    },
+    {
+      id: '7',
+      measure: `${spawnMeasure}: engine vs bare pool`,
+      overseer: per(spawnRun.engineMsPerTask, 'ms', 'task'),
+      baseline: per(spawnRun.bareMsPerTask, 'ms', 'task'),
+      ratio: spawnRun.engineVsBare,
+      direction: 'lower',
+      target: 2,
+    },
+    {
+      id: '7b',
+      measure: `${spawnMeasure}: engine vs DBOS Transact`,
+      overseer: per(spawnRun.engineMsPerTask, 'ms', 'task'),
+      baseline: per(spawnRun.dbosMsPerTask, 'ms', 'task'),
+      ratio: spawnRun.engineVsDbos ?? NOT_MEASURED,
+      direction: 'lower',
+      target: 1,
+    },
+    {
+      id: '7c',
+      measure: `${spawnMeasure}: DBOS Transact vs bare pool`,
+      overseer: per(spawnRun.dbosMsPerTask, 'ms', 'task'),
+      baseline: per(spawnRun.bareMsPerTask, 'ms', 'task'),
+      ratio: spawnRun.dbosVsBare ?? NOT_MEASURED,
+      direction: 'lower',
+      target: null,
+    },
+    {
+      id: '8',
+      measure: `peak RSS, ${String(rss.tasks)} x true, conc. ${String(SETTINGS.rssRun.concurrency)}`,
+      overseer: `${rss.peakRssMiB.toFixed(0)} MiB`,
+      baseline: '-',
+      ratio: rss.peakRssMiB,
+      direction: 'lower',
+      target: SETTINGS.rssTargetMiB,
+      unit: 'MiB',
+    },
+  ];
+}
+
+/** Rows 9-10: cost per task and per event at 1,000 and 10,000 tasks (reference: linear is ~1x). */
+function scaleRows(scale: ScaleFigures, notes: string[]): Row[] {
+  const { small, large } = scale;
+  notes.push(
+    `9-10: plans of ${String(small.tasks)} and ${String(large.tasks)} tasks in ${String(SETTINGS.scale.lanes)} interleaved chains, run through the engine with workers that exit at once` +
+      ` (${String(small.events)} and ${String(large.events)} events), then rebuilt by a full fold;` +
+      ` ${small.matchesLive && large.matchesLive ? "both rebuilds give exactly the engine's live final state" : 'WARNING: a rebuild differs from the live state'}`,
+  );
+  return [
+    {
+      id: '9',
+      measure: `run: ${String(large.tasks)} vs ${String(small.tasks)} tasks, per task`,
+      overseer: per(large.runMsPerTask, 'ms', 'task'),
+      baseline: per(small.runMsPerTask, 'ms', 'task'),
+      ratio: scale.runRatio,
+      direction: 'lower',
+      target: null,
+    },
+    {
+      id: '10',
+      measure: `rebuild: ${String(large.events)} vs ${String(small.events)} events, per event`,
+      overseer: per(large.rebuildUsPerEvent, 'us', 'event'),
+      baseline: per(small.rebuildUsPerEvent, 'us', 'event'),
+      ratio: scale.rebuildRatio,
+      direction: 'lower',
+      target: null,
+    },
+  ];
+}
+
+async function benchTarget(target: BenchTarget, shared: { run?: RecordedRun; scaled: boolean }): Promise<{ rows: Row[]; notes: string[] }> {
+  const notes: string[] = [];
+  const started = Date.now();
+  const store = await target.openStore();
+  const raw = await target.openRaw();
+  const rows = await storeRows(target, store, raw, shared, notes);
+  // Scale is the engine's own cost: measured once, on the first store.
+  if (!shared.scaled) {
+    shared.scaled = true;
+    rows.push(...scaleRows(await benchScale(store, target.workDir, SETTINGS.scale, (line) => log(`${target.name}: ${line}`)), notes));
   }
+  // The CLI opens the store itself, as it does for a user: let go of ours first.
+  await store.close();
+  await raw?.close();
+
+  log(`${target.name}: processes`);
+  const result = await benchProcessesInChild({
+    db: target.db,
+    workDir: target.workDir,
+    sleepRun: SETTINGS.sleepRun,
+    startupRounds: SETTINGS.startupRounds,
+    spawnRun: { ...SETTINGS.spawnRun, dbosUrl: await target.peerDatabaseUrl() },
+    rssRun: SETTINGS.rssRun,
+  });
+  rows.push(...processRows(target, result, notes));
+  rows.sort((a, b) => Number.parseInt(a.id, 10) - Number.parseInt(b.id, 10) || a.id.localeCompare(b.id));
+  log(`${target.name}: done in ${String(Math.round((Date.now() - started) / 1000))} s`);
+  return { rows, notes };
 }
 
 async function serverVersion(adminUrl: string): Promise<string | null> {
@@ -221,37 +314,37 @@ async function main(): Promise<number> {
     'Overseer benchmark',
     `date      ${new Date().toISOString()}`,
     `node      ${process.version} on ${platform()} ${release()}, ${String(cpu.length)} x ${cpu[0]?.model.trim() ?? 'cpu'}`,
-    `postgres  ${server === null ? `unreachable at ${redact(adminUrl)} (table skipped)` : `${server} at ${redact(adminUrl)} (fresh database per bench)`}`,
-    `pglite    ${pgliteVersion()} (fresh folder per bench)`,
+    `postgres  ${server === null ? `unreachable at ${redact(adminUrl)} (table skipped)` : `${server} at ${redact(adminUrl)} (fresh databases per bench)`}`,
+    'embedded  the store `--db <folder>` opens (a fresh folder per bench)',
     '',
-    'Ratios: rows 1-3 and 6 are Overseer throughput / raw throughput (higher is better; >1 means Overseer is faster).',
-    '        rows 4-5 are Overseer wall time / bare wall time (lower is better; 1 means no overhead).',
-    'Each ratio is the median of per-round ratios over rounds that interleave both sides; figures are medians.',
-    `Rounds: single ${String(SETTINGS.single.rounds)} x ${String(SETTINGS.single.calls)} calls; batch ${String(SETTINGS.batch.rounds)} x ${String(SETTINGS.batch.calls)} calls;` +
-      ` rebuild ${String(SETTINGS.rebuildRounds)}; CLI run ${String(SETTINGS.cliRun.rounds)}; start-up ${String(SETTINGS.startupRounds)}.`,
+    'Ratios: rows 1-3b and 6 are Overseer throughput / raw throughput (higher is better; >1 means Overseer is faster).',
+    '        rows 4-5 and 7 are Overseer wall time / the other side\'s (lower is better; 1 means no overhead).',
+    '        row 8 is the engine\'s peak RSS; rows 9-10 compare cost per unit at two sizes (1 means linear).',
+    'Each ratio is the median of per-round ratios over rounds that interleave the sides; figures are medians.',
+    'Rows without a target are for reference: printed, never judged.',
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 
-  let misses = 0;
+  let missed = 0;
   try {
     const targets: (() => Promise<BenchTarget>)[] = [];
-    // OVERSEER_BENCH_ONLY=pglite|postgres runs one backend (for working on the bench itself).
+    // OVERSEER_BENCH_ONLY=embedded|postgres runs one store (for working on the bench itself).
     const only = process.env.OVERSEER_BENCH_ONLY;
-    if (server !== null && only !== 'pglite') targets.push(() => postgresTarget(adminUrl, cleanup));
-    if (only !== 'postgres') targets.push(() => pgliteTarget(cleanup));
-    const recorded: { run?: RecordedRun } = {};
+    if (server !== null && only !== 'embedded') targets.push(() => postgresTarget(adminUrl, cleanup));
+    if (only !== 'postgres') targets.push(() => embeddedTarget(cleanup));
+    const shared: { run?: RecordedRun; scaled: boolean } = { scaled: false };
     for (const makeTarget of targets) {
       const target = await makeTarget();
-      const { rows, notes } = await benchBackend(target, recorded);
-      misses += rows.filter((row) => row.reference !== true && (row.direction === 'higher' ? row.ratio < row.target : row.ratio > row.target)).length;
-      const title = target.name === 'postgres' ? 'Postgres (pg.Pool, one connection on the raw side)' : 'PGlite (embedded; raw side: a second PGlite folder)';
+      const { rows, notes } = await benchTarget(target, shared);
+      missed += rows.filter(misses).length;
+      const title = target.name === 'postgres' ? 'Postgres server (raw side: pg.Pool, one connection)' : 'Embedded store (--db <folder>)';
       process.stdout.write(`${formatTable(title, rows)}\n${notes.map((note) => `  note: ${note}\n`).join('')}\n`);
     }
   } finally {
     await cleanup.runAll();
   }
-  process.stdout.write(`${misses === 0 ? 'all targets met' : `${String(misses)} target(s) missed`}; bench took ${String(Math.round((Date.now() - benchStarted) / 1000))} s\n`);
+  process.stdout.write(`${missed === 0 ? 'all targets met' : `${String(missed)} target(s) missed`}; bench took ${String(Math.round((Date.now() - benchStarted) / 1000))} s\n`);
   // A missed target is a finding, not a crash: the bench itself succeeded.
   return 0;
 }

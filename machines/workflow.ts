@@ -4,7 +4,7 @@
  * performs what it asks for (planning, bootstrap phases, spawning and cancelling workers).
  */
 import { assign, setup } from 'xstate';
-import { activeTaskIds, allDone, allSettled, markDispatched, readyTasks, recordOutcome, type TaskTable } from './task-graph.js';
+import { activeTaskIds, allDone, allSettled, markDispatched, readyTasks, recordOutcome, TaskTable, unfinishedCount } from './task-graph.js';
 import type { WorkflowEvent } from './events.js';
 
 export interface WorkflowInput {
@@ -41,7 +41,7 @@ export const workflowMachine = setup({
   },
 }).createMachine({
   id: 'workflow',
-  context: ({ input }) => ({ runId: input.runId, concurrency: input.concurrency, tasks: [], reason: null }),
+  context: ({ input }) => ({ runId: input.runId, concurrency: input.concurrency, tasks: TaskTable.fromEntries([]), reason: null }),
   initial: 'planning',
   on: {
     'run.cancel': {
@@ -56,7 +56,7 @@ export const workflowMachine = setup({
         'plan.ready': {
           target: 'bootstrapping',
           actions: assign({
-            tasks: ({ event }) => event.packets.map((t) => ({ id: t.id, dependsOn: [...t.dependsOn], status: 'pending' as const })),
+            tasks: ({ event }) => TaskTable.fromEntries(event.packets.map((t) => ({ id: t.id, dependsOn: [...t.dependsOn], status: 'pending' as const }))),
           }),
         },
         'plan.failed': { target: 'failed', actions: assign({ reason: ({ event }) => `planning failed: ${event.reason}` }) },
@@ -103,7 +103,7 @@ export const workflowMachine = setup({
         {
           target: 'failed',
           actions: assign(({ context }) => ({
-            reason: `${String(context.tasks.filter((t) => t.status !== 'done').length)} of ${String(context.tasks.length)} tasks did not complete`,
+            reason: `${String(unfinishedCount(context.tasks))} of ${String(context.tasks.size)} tasks did not complete`,
           })),
         },
       ],

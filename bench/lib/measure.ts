@@ -71,3 +71,18 @@ export async function interleave(
 export function medianRatio(a: readonly number[], b: readonly number[]): number {
   return median(a.map((value, index) => value / (b[index] ?? Number.NaN)));
 }
+
+/**
+ * Like `interleave`, for any number of sides: each round runs every side once, starting with a
+ * different one each round, and returns what each side returned, per round.
+ */
+export async function interleaveAll(rounds: number, sides: readonly ((round: number) => Promise<number>)[]): Promise<number[][]> {
+  const results: number[][] = sides.map(() => []);
+  for (let round = 0; round < rounds; round += 1) {
+    for (let offset = 0; offset < sides.length; offset += 1) {
+      const side = (round + offset) % sides.length;
+      results[side]?.push(await (sides[side] as (round: number) => Promise<number>)(round));
+    }
+  }
+  return results;
+}

@@ -1,29 +1,24 @@
 /**
- * The two backends the bench measures, each with a raw client of the same driver kind beside the
- * Overseer store, and everything they create registered for cleanup.
+ * The two stores the bench measures, each with a raw SQL client beside it where one can be had, and
+ * everything they create registered for cleanup. Overseer's side always goes through the generic
+ * `openStore(db)` and the CLI's `--db`, whatever the store is behind them.
  *
- * - Postgres: a fresh database `overseer_bench_<random>` on the server, created here and dropped
- *   (with force) at the end. Overseer opens it with `openStore(url, { owner: true })` (its own pg.Pool
- *   plus a LISTEN connection); the raw side is a `pg.Pool` with ONE connection to the same database.
- *   Appends are timed one call at a time, so the store's pool also uses one connection for them.
- * - PGlite: a fresh temp folder. Overseer opens `<tmp>/store` with `openStore(dir, { owner: true })`
- *   (as `overseer run` does: it also serves the folder on a socket). The store exposes no raw client,
- *   and two PGlite instances must never share a folder, so the raw side is a SECOND PGlite instance
- *   in `<tmp>/raw`, opened with the same PGlite version and the same int8 parser the store uses, and
- *   queried through PGlite's own `query(text, params)` — the call Kysely's PGlite dialect makes.
+ * - postgres: a fresh database `overseer_bench_<random>` on the server, created here and dropped
+ *   (with force) at the end. The raw side is a `pg.Pool` with ONE connection to the same database.
+ * - embedded: a fresh store folder (`--db <folder>`), removed at the end. Its raw side is a `pg.Pool`
+ *   with one connection to the embedded server, found with `overseer store status --json`; a store
+ *   that names no server socket there has no raw side, and the rows that need one say so.
+ *   `overseer store stop` is asked to stop its server at the end.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { PGlite, types } from '@electric-sql/pglite';
-import { Kysely } from 'kysely';
-import { PGliteDialect } from 'kysely-pglite-dialect';
+import { basename, dirname, join } from 'node:path';
 import pg from 'pg';
 import type { EventStore } from '../../src/store/event-store.js';
-import { migrateToLatest } from '../../src/store/migrate.js';
 import { openStore } from '../../src/store/open-store.js';
-import type { StoreDatabase } from '../../src/store/schema.js';
+import { OVERSEER_BIN } from './overseer-bin.js';
 
 /** A raw SQL client: the baseline Overseer is compared against. */
 export interface RawDb {
@@ -32,23 +27,17 @@ export interface RawDb {
 }
 
 export interface BenchTarget {
-  /** `postgres` or `pglite`. */
-  readonly name: 'postgres' | 'pglite';
+  readonly name: 'postgres' | 'embedded';
   /** What `--db` and `openStore` take. */
   readonly db: string;
   /** A folder for the CLI's working directory, plan files and logs. */
   readonly workDir: string;
-  /** Opens the Overseer store (closed by the caller, and again at dispose if left open). */
+  /** Opens the Overseer store (closed by the caller, and again at cleanup if left open). */
   openStore(): Promise<EventStore>;
-  /** Opens the raw client (closed by the caller, and again at dispose if left open). */
-  openRaw(): Promise<RawDb>;
-  /**
-   * Where the raw side of the rebuild reads a run's events from: the store's own `events` table for
-   * Postgres; for PGlite a copy of the run's rows in an identically defined `events` table in the raw
-   * instance (the store's folder is held by the store). Returns the table name to select from.
-   */
-  prepareRawEvents(store: EventStore, raw: RawDb, runId: string): Promise<string>;
-  dispose(): Promise<void>;
+  /** A raw client on the store's own database, or null when this store offers no way in. */
+  openRaw(): Promise<RawDb | null>;
+  /** A Postgres URL for a peer (DBOS) beside this store, on the same server; null when there is none. */
+  peerDatabaseUrl(): Promise<string | null>;
 }
 
 /** Closes and removes everything the bench created, newest first; safe to call twice. */
@@ -72,11 +61,9 @@ export class Cleanup {
   }
 }
 
-const pgliteParsers = { [types.INT8]: (value: string) => BigInt(value) };
-
 function trackStores(cleanup: Cleanup) {
   return async (db: string): Promise<EventStore> => {
-    const store = await openStore(db, { owner: true });
+    const store = await openStore(db);
     // Closing an already closed store returns the same promise: harmless.
     cleanup.add(`close store ${db}`, () => store.close());
     return store;
@@ -89,93 +76,86 @@ async function newWorkDir(cleanup: Cleanup, prefix: string): Promise<string> {
   return dir;
 }
 
-export async function postgresTarget(adminUrl: string, cleanup: Cleanup): Promise<BenchTarget> {
-  const name = `overseer_bench_${randomBytes(6).toString('hex')}`;
+function rawPool(config: pg.PoolConfig, cleanup: Cleanup): RawDb {
+  const pool = new pg.Pool({ ...config, max: 1 });
+  pool.on('error', () => undefined);
+  let closed: Promise<void> | undefined;
+  const raw: RawDb = {
+    query: async (text, params) => (await pool.query(text, params)).rows as unknown[],
+    close: () => (closed ??= pool.end()),
+  };
+  cleanup.add('close raw pg pool', () => raw.close());
+  return raw;
+}
+
+async function createDatabase(adminUrl: string, name: string, cleanup: Cleanup): Promise<string> {
   await withClient(adminUrl, (client) => client.query(`create database ${name}`));
   cleanup.add(`drop database ${name}`, () => withClient(adminUrl, (client) => client.query(`drop database if exists ${name} with (force)`)));
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  const db = url.toString();
+  return url.toString();
+}
+
+export async function postgresTarget(adminUrl: string, cleanup: Cleanup): Promise<BenchTarget> {
+  const name = `overseer_bench_${randomBytes(6).toString('hex')}`;
+  const db = await createDatabase(adminUrl, name, cleanup);
   const workDir = await newWorkDir(cleanup, 'overseer-bench-pg-');
   const open = trackStores(cleanup);
+  let peer: Promise<string> | undefined;
   return {
     name: 'postgres',
     db,
     workDir,
     openStore: () => open(db),
-    openRaw() {
-      const pool = new pg.Pool({ connectionString: db, max: 1 });
-      pool.on('error', () => undefined);
-      let closed: Promise<void> | undefined;
-      const raw: RawDb = {
-        query: async (text, params) => (await pool.query(text, params)).rows as unknown[],
-        close: () => (closed ??= pool.end()),
-      };
-      cleanup.add('close raw pg pool', () => raw.close());
-      return Promise.resolve(raw);
-    },
-    // Same database: read the store's own table.
-    prepareRawEvents: () => Promise.resolve('events'),
-    dispose: () => Promise.resolve(),
+    openRaw: () => Promise.resolve(rawPool({ connectionString: db }, cleanup)),
+    // A database of its own: DBOS migrates its system tables into it.
+    peerDatabaseUrl: () => (peer ??= createDatabase(adminUrl, `${name}_dbos`, cleanup)),
   };
 }
 
-export async function pgliteTarget(cleanup: Cleanup): Promise<BenchTarget> {
-  const root = await newWorkDir(cleanup, 'overseer-bench-pglite-');
+export async function embeddedTarget(cleanup: Cleanup): Promise<BenchTarget> {
+  const root = await newWorkDir(cleanup, 'overseer-bench-embedded-');
   const db = join(root, 'store');
-  const rawDir = join(root, 'raw');
   const workDir = join(root, 'work');
   await mkdir(workDir);
+  // Registered after the folder's removal, so it runs before it: a server must not outlive its folder.
+  cleanup.add(`stop the store server of ${db}`, () => runOverseer(['store', 'stop', '--db', db], workDir));
   const open = trackStores(cleanup);
   return {
-    name: 'pglite',
+    name: 'embedded',
     db,
     workDir,
     openStore: () => open(db),
     async openRaw() {
-      const pglite = await PGlite.create({ dataDir: rawDir, parsers: pgliteParsers });
-      // The same migrations as the store, so the raw side reads a table exactly like `events`.
-      await migrateToLatest(new Kysely<StoreDatabase>({ dialect: new PGliteDialect(pglite) }), { serialize: false });
-      let closed: Promise<void> | undefined;
-      const raw: RawDb = {
-        query: async (text, params) => (await pglite.query(text, params)).rows,
-        close: () => (closed ??= pglite.close()),
-      };
-      cleanup.add('close raw PGlite', () => raw.close());
-      return raw;
+      const socket = await serverSocket(db, workDir);
+      if (socket === null) return null;
+      return rawPool({ host: dirname(socket), port: Number(basename(socket).split('.').pop()), user: 'postgres', database: 'postgres' }, cleanup);
     },
-    async prepareRawEvents(store, raw, runId) {
-      const events = await store.readStream(runId);
-      const columns = 10;
-      for (let offset = 0; offset < events.length; offset += 500) {
-        const slice = events.slice(offset, offset + 500);
-        const params: unknown[] = [];
-        const tuples = slice.map((event, index) => {
-          params.push(
-            event.streamId,
-            event.version,
-            event.type,
-            JSON.stringify(event.payload),
-            event.machine,
-            event.workerId,
-            event.stateAfter === null ? null : JSON.stringify(event.stateAfter),
-            event.createdAt,
-            event.hash,
-            event.prevHash,
-          );
-          const base = index * columns;
-          return `(${Array.from({ length: columns }, (_, column) => `$${String(base + column + 1)}`).join(', ')})`;
-        });
-        await raw.query(
-          `insert into events (stream_id, version, type, payload, machine, worker_id, state_after, created_at, hash, prev_hash) values ${tuples.join(', ')}`,
-          params,
-        );
-      }
-      await raw.query('vacuum analyze events');
-      return 'events';
-    },
-    dispose: () => Promise.resolve(),
+    peerDatabaseUrl: () => Promise.resolve(null),
   };
+}
+
+/** Where the embedded store's server listens, as `overseer store status --json` says; null if it says nothing of the kind. */
+async function serverSocket(db: string, cwd: string): Promise<string | null> {
+  const { code, stdout } = await runOverseer(['store', 'status', '--db', db, '--json'], cwd);
+  if (code !== 0) return null;
+  try {
+    const status = JSON.parse(stdout) as { server?: { socket?: unknown } | null };
+    return typeof status.server?.socket === 'string' ? status.server.socket : null;
+  } catch {
+    return null;
+  }
+}
+
+function runOverseer(args: readonly string[], cwd: string): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [OVERSEER_BIN, ...args], { cwd, stdio: ['ignore', 'pipe', 'ignore'] });
+    let stdout = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => (stdout += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout }));
+  });
 }
 
 export async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {

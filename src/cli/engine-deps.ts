@@ -5,7 +5,7 @@ import type { EventStore } from '../store/event-store.js';
 import { forkServerLauncher } from '../os/process-launcher.js';
 import { createShellDriver } from '../workers/shell-driver.js';
 
-/** Workers start through a fork server: an engine hosting PGlite is too big to fork cheaply. Close the driver when done. */
+/** Workers start through a fork server (see process-launcher.ts). Close the driver when done. */
 export function engineDeps(store: EventStore): EngineDeps {
   return { store, clock: systemClock, driver: createShellDriver({ launcher: forkServerLauncher() }), random: Math.random };
 }

@@ -9,10 +9,9 @@ function elapsed(ms: number): string {
 
 function counts(state: RunState): string {
   const tasks = state.workflow.context.tasks;
-  const by = (status: string) => tasks.filter((t) => t.status === status).length;
-  const parts = [`${String(by('done'))}/${String(tasks.length)} done`];
+  const parts = [`${String(tasks.count('done'))}/${String(tasks.size)} done`];
   for (const status of ['dispatched', 'failed', 'skipped', 'denied', 'cancelled'] as const) {
-    const n = by(status);
+    const n = tasks.count(status);
     if (n > 0) parts.push(`${String(n)} ${status === 'dispatched' ? 'active' : status}`);
   }
   return parts.join(', ');
@@ -35,16 +34,17 @@ function describe(event: CommittedEvent, state: RunState): string {
   return `${event.workerId ?? ''} ${String(event.stateAfter)}${detail}`;
 }
 
-export function progressPrinter(write: (line: string) => void, startedAt: number) {
-  let lastState = new Map<string, unknown>();
+/** Calls `write` once per commit with its lines (one write per line was most of a busy run's output cost). */
+export function progressPrinter(write: (lines: string) => void, startedAt: number) {
+  const lastState = new Map<string, unknown>();
   return (events: readonly CommittedEvent[], state: RunState): void => {
-    const next = new Map(lastState);
+    const lines: string[] = [];
     for (const event of events) {
       const key = event.workerId ?? 'workflow';
-      if (next.get(key) === event.stateAfter) continue;
-      next.set(key, event.stateAfter);
-      write(`[${elapsed(event.at.getTime() - startedAt)}] ${describe(event, state)}  [${counts(state)}]`);
+      if (lastState.get(key) === event.stateAfter) continue;
+      lastState.set(key, event.stateAfter);
+      lines.push(`[${elapsed(event.at.getTime() - startedAt)}] ${describe(event, state)}  [${counts(state)}]`);
     }
-    lastState = next;
+    if (lines.length > 0) write(lines.join('\n'));
   };
 }

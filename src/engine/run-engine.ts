@@ -11,7 +11,7 @@ import { ConcurrencyError } from '../store/store-errors.js';
 import type { TrustResolver } from '../gates/trust-resolver.js';
 import type { WorkerDriver, WorkerExit } from '../workers/worker-driver.js';
 import type { Clock } from './clock.js';
-import { absorbStored, buildBatch, type Batch, type CommittedEvent } from '../fold/run-batch.js';
+import { absorbStored, adoptBatch, buildBatches, type Batch, type CommittedEvent } from '../fold/run-batch.js';
 import type { EffectType, EngineAction } from '../fold/run-batch.js';
 import type { ActionOf } from '../fold/machine-actions.js';
 import type { RunEvent } from '../fold/run-events.js';
@@ -44,17 +44,47 @@ export interface EngineDeps {
   machines?: MachineRegistry;
 }
 
+/**
+ * Called after each commit with its events and the state after them. The engine's states share one
+ * workers object (copying it per commit made runs quadratic): a state is whole until the next commit,
+ * so read it, or persist it (`persistRunState`), before then.
+ */
 export type EngineListener = (events: readonly CommittedEvent[], state: RunState) => void;
 
 /** One handler per effect the machines ask of the engine: a new effect without one does not compile. */
 export type EngineEffects = { [T in EffectType]: (action: ActionOf<T>) => Promise<void> };
 
 const MAX_CONFLICT_RETRIES = 20;
+/**
+ * How often at most the engine reads the log for events other processes wrote (an approval, a
+ * cancel). Each of its own appends wakes that read too, and reading them back once per append was
+ * half the queries of a busy run; one written while it appends shows up as a conflict anyway.
+ */
+const FOREIGN_READ_MS = 50;
+/** How long a report that may share an append waits for company (a process's start, see queueCommit). */
+const START_LINGER_MS = 5;
+/**
+ * A run's snapshot costs about its size to store (a few hundred ms for a thousand workers), so a
+ * large run takes one only every so many events per task: amortised, a small cost per event, and
+ * the tail a rebuild folds after it (a task makes about five events) stays short.
+ */
+const SNAPSHOT_EVENTS_PER_TASK = 4;
+
+interface PendingCommit {
+  inputs: readonly RunEvent[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
 
 export class RunEngine {
   private state: RunState;
   private status: RunStatus;
   private chain: Promise<void> = Promise.resolve();
+  /** Commits asked for while an append was in flight: they go into the next append together. */
+  private pending: PendingCommit[] = [];
+  /** An append is in the chain and has not taken the pending commits yet. */
+  private appendQueued = false;
+  private lingering: NodeJS.Timeout | undefined;
   private readonly armed = new Map<string, unknown>();
   private readonly listeners = new Set<EngineListener>();
   private settle!: { resolve: (s: RunState) => void; reject: (e: unknown) => void };
@@ -64,6 +94,9 @@ export class RunEngine {
   private readonly trustFor = (state: RunState): TrustResolver => this.deps.trust ?? trustResolverFor(state.run);
   private lease: RunLease | null = null;
   private snapshotVersion = 0;
+  /** Snapshots being stored: beside the commits, never in their way (see `snapshotIfDue`). */
+  private snapshotsInFlight = 0;
+  private snapshotsStored: Promise<void> = Promise.resolve();
   private servicesForRun: RunServices | null = null;
   private readonly kinds: WorkerKinds;
   /** Each worker kind's session for this run, opened on first use and stopped with the engine. */
@@ -99,9 +132,37 @@ export class RunEngine {
     return () => this.listeners.delete(listener);
   }
 
-  /** Appends the events (and the follow-ups the machines derive from them in the same batch), then acts. */
+  /**
+   * Appends the events (and the follow-ups the machines derive from them in the same batch), then acts.
+   * Commits asked for while an append is in flight are folded one after the other, in the order they
+   * were asked for, and stored together in the next append: one round trip for what arose together.
+   */
   commit(events: RunEvent[]): Promise<void> {
-    return this.enqueue(() => this.commitNow(events));
+    return this.queueCommit(events, 0);
+  }
+
+  /**
+   * A commit that nothing waits on may wait up to `lingerMs` for company: the next commit, or the
+   * next append already due, takes it along. (A process's start: a short task's exit usually comes
+   * within that time, and then both are one append instead of two in a row.)
+   */
+  private queueCommit(events: RunEvent[], lingerMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ inputs: events, resolve, reject });
+      this.scheduleAppend(lingerMs);
+    });
+  }
+
+  private scheduleAppend(lingerMs: number): void {
+    if (this.appendQueued) return;
+    if (lingerMs > 0) {
+      this.lingering ??= setTimeout(() => this.scheduleAppend(0), lingerMs);
+      return;
+    }
+    clearTimeout(this.lingering);
+    this.lingering = undefined;
+    this.appendQueued = true;
+    this.enqueue(() => this.commitPending()).catch(() => undefined);
   }
 
   /** Performs the given effects as if they had just been asked for: used at start and on resume. */
@@ -127,7 +188,8 @@ export class RunEngine {
       (events) => {
         if (events.some((e) => e.version > this.state.version)) void this.enqueue(() => this.catchUp()).catch(() => undefined);
       },
-      { streamId: this.runId, onError: (error) => this.fail(error) },
+      // Mostly it hears our own appends: one read per FOREIGN_READ_MS at most while they go on.
+      { streamId: this.runId, coalesceMs: FOREIGN_READ_MS, onError: (error) => this.fail(error) },
     );
   }
 
@@ -155,13 +217,17 @@ export class RunEngine {
     this.syncTimers();
   }
 
-  /** Resolves once no commit is queued and no effect is running (timers and live processes aside). */
+  /** Resolves once no commit is queued, no effect is running and no snapshot is being stored (timers and live processes aside). */
   async idle(): Promise<void> {
     for (;;) {
+      // A lingering commit is not worth waiting for here: append it now.
+      if (this.pending.length > 0) this.scheduleAppend(0);
       const chain = this.chain;
+      const snapshots = this.snapshotsStored;
       await chain;
+      await snapshots;
       await new Promise((resolve) => setImmediate(resolve));
-      if (chain === this.chain && this.inFlight === 0) return;
+      if (chain === this.chain && snapshots === this.snapshotsStored && this.inFlight === 0 && this.pending.length === 0) return;
     }
   }
 
@@ -169,6 +235,8 @@ export class RunEngine {
   async stop(): Promise<void> {
     for (const handle of this.armed.values()) this.deps.clock.clearTimer(handle);
     this.armed.clear();
+    if (this.pending.length > 0) this.scheduleAppend(0);
+    await this.snapshotsStored;
     const subscription = this.subscription;
     const lease = this.lease;
     const services = this.servicesForRun;
@@ -198,9 +266,25 @@ export class RunEngine {
     this.settle.reject(error);
   }
 
-  private async commitNow(inputs: readonly RunEvent[]): Promise<void> {
+  private async commitPending(): Promise<void> {
+    // One turn of the event loop first: commits that arise from the same I/O (several workers'
+    // starts or exits read in one go) join this append instead of waiting for the next.
+    await new Promise((resolve) => setImmediate(resolve));
+    this.appendQueued = false;
+    const taken = this.pending;
+    this.pending = [];
+    try {
+      await this.commitNow(taken.map((commit) => commit.inputs));
+    } catch (error) {
+      for (const commit of taken) commit.reject(error);
+      throw error;
+    }
+    for (const commit of taken) commit.resolve();
+  }
+
+  private async commitNow(commits: readonly (readonly RunEvent[])[]): Promise<void> {
     for (let attempt = 0; !this.failed; attempt++) {
-      const batch = buildBatch(this.state, inputs, new Date(this.deps.clock.now()), this.deps.random, this.trustFor, this.kinds);
+      const batch = buildBatches(this.state, commits, new Date(this.deps.clock.now()), this.deps.random, this.trustFor, this.kinds);
       if (batch.events.length === 0) return;
       const status = deriveRunStatus(batch.state);
       try {
@@ -212,17 +296,31 @@ export class RunEngine {
         continue;
       }
       this.adopt(batch);
-      await this.snapshotIfDue();
+      this.snapshotIfDue();
       return;
     }
   }
 
-  /** Every SNAPSHOT_EVERY events, and when the run ends, so rebuilding a long run stays cheap. */
-  private async snapshotIfDue(): Promise<void> {
+  /**
+   * Every SNAPSHOT_EVERY events, or SNAPSHOT_EVENTS_PER_TASK per task of a larger plan, so rebuilding
+   * a running run folds at most that many events after its latest snapshot; and when the run ends, so
+   * a finished run's snapshot is at its last event (a log that no longer reaches it has lost events:
+   * truncated-log.ts). The state is persisted at once; storing it (a large row: hundreds of ms for a
+   * run of thousands of workers) goes on beside the commits, and a run ends once its snapshots are
+   * stored. The store never lets an older snapshot replace a newer one, so the final one may overlap
+   * one still being stored.
+   */
+  private snapshotIfDue(): void {
     const state = this.state;
-    if (state.version - this.snapshotVersion < SNAPSHOT_EVERY && state.workflow.status !== 'done') return;
+    const ended = state.workflow.status === 'done';
+    const every = Math.max(SNAPSHOT_EVERY, SNAPSHOT_EVENTS_PER_TASK * state.workflow.context.tasks.size);
+    if (!ended && (state.version - this.snapshotVersion < every || this.snapshotsInFlight > 0)) return;
     this.snapshotVersion = state.version;
-    await saveRunSnapshot(this.deps.store, state);
+    this.snapshotsInFlight++;
+    const stored = saveRunSnapshot(this.deps.store, state)
+      .catch((error: unknown) => this.fail(error))
+      .finally(() => this.snapshotsInFlight--);
+    this.snapshotsStored = Promise.all([this.snapshotsStored, stored]).then(() => undefined);
   }
 
   private async catchUp(): Promise<void> {
@@ -232,7 +330,7 @@ export class RunEngine {
   }
 
   private adopt(batch: Batch): void {
-    this.state = batch.state;
+    this.state = adoptBatch(batch);
     this.status = deriveRunStatus(batch.state);
     this.syncTimers();
     for (const listener of this.listeners) listener(batch.committed, batch.state);
@@ -278,7 +376,11 @@ export class RunEngine {
         if (view === null) throw new Error(`run ${this.runId} has no worker ${workerId}`);
         return view;
       },
-      report: (events) => this.commit(events.map((event) => ({ type: event.type, machine: 'worker', workerId, payload: event.payload }))),
+      report: (events, options) =>
+        this.queueCommit(
+          events.map((event) => ({ type: event.type, machine: 'worker', workerId, payload: event.payload })),
+          options?.shareAppend === true ? START_LINGER_MS : 0,
+        ),
       watchExit: (exited) => this.watchExit(workerId, exited),
       policyVerdict: () => this.trustFor(this.state)(trustInput(this.state, workerId, kind.name)),
     };
@@ -297,11 +399,13 @@ export class RunEngine {
 
   private async bootstrap(): Promise<void> {
     if (this.state.run.services.bootstrap !== null) return bootstrapWithService(this.serviceHost());
+    // Without a bootstrap service a batch completes the bootstrap itself (run-batch.ts): this is a resume.
     await this.commit([{ type: 'bootstrap.completed', machine: 'workflow', workerId: null, payload: { phases: [], artifacts: {} } }]);
   }
 
   private async finish(): Promise<void> {
     await this.chain;
+    await this.snapshotsStored;
     await this.stop();
     this.settle.resolve(this.state);
   }

@@ -26,9 +26,17 @@ export function workerPacket(packet: Record<string, unknown>): Record<string, un
   return rest;
 }
 
+// A run's packets never change once planned: each is read once, not on every trust decision and spawn.
+const parsed = new WeakMap<object, PacketSpec>();
+
 /** The runtime's reading of one of the run's packets. */
 export function packetOf(state: { packets: Record<string, unknown> }, taskId: string): PacketSpec {
-  return packetSpecSchema.parse(state.packets[taskId]);
+  const packet = state.packets[taskId];
+  const known = typeof packet === 'object' && packet !== null ? parsed.get(packet) : undefined;
+  if (known !== undefined) return known;
+  const spec = Object.freeze(packetSpecSchema.parse(packet));
+  if (typeof packet === 'object' && packet !== null) parsed.set(packet, spec);
+  return spec;
 }
 
 /** Where a packet's command and gates run: its `cwd` under the run's directory, or that directory. */

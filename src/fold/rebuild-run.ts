@@ -33,11 +33,12 @@ export function foldFirst(first: StoredEvent | undefined, registry?: MachineRegi
 }
 
 /**
- * One more stored event folded in. Every stored event must change the machines it reaches: one that
- * does not means the log and the machine definitions disagree, and we refuse rather than guess.
+ * One more stored event folded into `state`, which is changed in place (the caller owns it). Every
+ * stored event must change the machines it reaches: one that does not means the log and the
+ * machine definitions disagree, and we refuse rather than guess.
  */
-export function foldNext(state: RunState, event: StoredEvent, options: { inPlace?: boolean } = {}): Applied {
-  const applied = applyEvent(state, toRunEvent(event), event.createdAt, options);
+export function foldNext(state: RunState, event: StoredEvent): Applied {
+  const applied = applyEvent(state, toRunEvent(event), event.createdAt);
   if (applied === null) {
     throw new LogMismatchError(
       `event ${String(event.position)} (${event.type}, version ${String(event.version)}) does not fit the machines: ${machineWhere(state, event.workerId)}`,
@@ -55,9 +56,8 @@ function machineWhere(state: RunState, workerId: string | null): string {
 /** Folds stored events into a run state, through the same fold the live engine uses. */
 export function foldEvents(events: readonly StoredEvent[], registry?: MachineRegistry): RunState {
   const [first, ...rest] = events;
-  // The fold owns the state it builds, so each event may change it in place.
   let state = foldFirst(first, registry).state;
-  for (const event of rest) state = foldNext(state, event, { inPlace: true }).state;
+  for (const event of rest) state = foldNext(state, event).state;
   return state;
 }
 
@@ -69,7 +69,7 @@ export async function rebuildRun(store: EventStore, runId: string, registry?: Ma
   const cached = await loadRunSnapshot(store, runId, registry);
   if (cached !== undefined) {
     let state = cached.snapshot;
-    for (const event of cached.tail) state = foldNext(state, event, { inPlace: true }).state;
+    for (const event of cached.tail) state = foldNext(state, event).state;
     return state;
   }
   const events = await store.readStream(runId);

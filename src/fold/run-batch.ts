@@ -14,15 +14,24 @@ import { trustInput, trustResolverFor } from './run-trust.js';
 import { workerKindOf } from './worker-kind-of.js';
 import { parseRunEvent, type RunEvent } from './run-events.js';
 import type { ActionOf, ActionType, MachineAction } from './machine-actions.js';
-import { applyEvent, cloneRunState, LogMismatchError, type RunState } from './run-state.js';
+import { applyEvent, LogMismatchError, type RunState, type WorkerJournal, type WorkerSnapshot } from './run-state.js';
 
 export interface CommittedEvent extends RunEvent {
   stateAfter: unknown;
   at: Date;
 }
 
+/**
+ * What a batch folded, before it is stored. A batch works on a shallow copy of the state, so the
+ * state it was built from stays as it was until the batch is adopted — but for the workers: copying
+ * every worker per batch made a run quadratic in its workers, so the batch changes the shared workers
+ * object while it folds and then puts it back (`settle`), keeping its own snapshots in `workers`.
+ */
 export interface Batch {
+  /** The state after the batch, except its workers object: that one holds `workers` only once adopted. */
   state: RunState;
+  /** The worker snapshots the batch created or changed. */
+  workers: Map<string, WorkerSnapshot>;
   events: NewEvent[];
   committed: CommittedEvent[];
   /** Effects for the engine to perform once the batch is stored. */
@@ -34,10 +43,16 @@ export type TrustFor = (state: RunState) => TrustResolver;
 const recordedPolicy: TrustFor = (state) => trustResolverFor(state.run);
 
 /**
- * A trust decision the resolver can make at once (a policy, a flag) is appended in the same batch as
- * the worker it concerns; one that needs a service (a promise) stays an effect.
+ * Effects whose outcome is known at once go in the same batch as what asked for them, instead of one
+ * append each: a trust decision the resolver can make at once (a policy, a flag), and a bootstrap with
+ * no bootstrap service. One that needs a service (a promise) stays an effect.
  */
-function decideNow(action: ActionOf<'decideTrust'>, state: RunState, trustFor: TrustFor, kinds: WorkerKinds): RunEvent[] | null {
+function settleNow(action: MachineAction, state: RunState, trustFor: TrustFor, kinds: WorkerKinds): RunEvent[] | null {
+  if (action.type === 'startBootstrap') {
+    if (state.run.services.bootstrap !== null) return null;
+    return [{ type: 'bootstrap.completed', machine: 'workflow', workerId: null, payload: { phases: [], artifacts: {} } }];
+  }
+  if (action.type !== 'decideTrust') return null;
   const workerId = action.workerId;
   const kind = workerKindOf(state, workerId, kinds);
   if (kind.trust !== 'policy') return null;
@@ -132,7 +147,67 @@ function followUps(action: MachineAction, state: RunState, random: () => number)
 
 const DEFAULT_KINDS = defaultWorkerKinds();
 
-/** Folds the inputs and their follow-ups; inputs that change nothing (a late timer) are dropped. */
+/** A batch over a shallow copy of `state`, and the journal of the workers it replaces. */
+function draft(state: RunState): { batch: Batch; journal: WorkerJournal } {
+  return { batch: { state: { ...state }, workers: new Map(), events: [], committed: [], effects: [] }, journal: new Map() };
+}
+
+/** Puts the shared workers object back as it was and keeps the batch's own workers aside. */
+function settle(batch: Batch, journal: WorkerJournal): void {
+  const workers = batch.state.workers;
+  for (const [workerId, before] of journal) {
+    batch.workers.set(workerId, workers[workerId] as WorkerSnapshot);
+    if (before === undefined) delete workers[workerId];
+    else workers[workerId] = before;
+  }
+}
+
+/**
+ * The whole state after a stored batch: its workers written into the shared workers object. From
+ * then on that object is this state's: the state the batch was built from is superseded.
+ */
+export function adoptBatch(batch: Batch): RunState {
+  for (const [workerId, worker] of batch.workers) batch.state.workers[workerId] = worker;
+  return batch.state;
+}
+
+/**
+ * Folds each commit's inputs and their follow-ups, one commit after the other, into one batch (one
+ * append); inputs that change nothing (a late timer) are dropped.
+ */
+export function buildBatches(
+  state: RunState,
+  commits: readonly (readonly RunEvent[])[],
+  at: Date,
+  random: () => number,
+  trustFor: TrustFor = recordedPolicy,
+  kinds: WorkerKinds = DEFAULT_KINDS,
+): Batch {
+  const { batch, journal } = draft(state);
+  try {
+    for (const inputs of commits) {
+      const queue = [...inputs];
+      for (let next = 0; next < queue.length; next++) {
+        const event = parseRunEvent(queue[next] as RunEvent);
+        const applied = applyEvent(batch.state, event, at, journal);
+        if (applied === null) continue;
+        batch.events.push({ ...event, stateAfter: applied.stateAfter, createdAt: at });
+        batch.committed.push({ ...event, stateAfter: applied.stateAfter, at });
+        for (const action of applied.actions) {
+          const settled = settleNow(action, batch.state, trustFor, kinds);
+          if (settled !== null) queue.push(...settled);
+          else if (isEffect(action)) batch.effects.push(action);
+          else queue.push(...followUps(action, batch.state, random));
+        }
+      }
+    }
+  } finally {
+    settle(batch, journal);
+  }
+  return batch;
+}
+
+/** Folds the inputs and their follow-ups, as one commit (see buildBatches). */
 export function buildBatch(
   state: RunState,
   inputs: readonly RunEvent[],
@@ -141,36 +216,22 @@ export function buildBatch(
   trustFor: TrustFor = recordedPolicy,
   kinds: WorkerKinds = DEFAULT_KINDS,
 ): Batch {
-  const queue = [...inputs];
-  // One copy per batch, then changed in place: the engine keeps its own state until the append succeeds.
-  const batch: Batch = { state: cloneRunState(state), events: [], committed: [], effects: [] };
-  while (queue.length > 0) {
-    const event = parseRunEvent(queue.shift() as RunEvent);
-    const applied = applyEvent(batch.state, event, at, { inPlace: true });
-    if (applied === null) continue;
-    batch.state = applied.state;
-    batch.events.push({ ...event, stateAfter: applied.stateAfter, createdAt: at });
-    batch.committed.push({ ...event, stateAfter: applied.stateAfter, at });
-    for (const action of applied.actions) {
-      const decided = action.type === 'decideTrust' ? decideNow(action, batch.state, trustFor, kinds) : null;
-      if (decided !== null) queue.push(...decided);
-      else if (isEffect(action)) batch.effects.push(action);
-      else queue.push(...followUps(action, batch.state, random));
-    }
-  }
-  return batch;
+  return buildBatches(state, [inputs], at, random, trustFor, kinds);
 }
 
 /** Folds events another process stored; their follow-ups are already among them. */
 export function absorbStored(state: RunState, stored: readonly StoredEvent[]): Batch {
-  const batch: Batch = { state: cloneRunState(state), events: [], committed: [], effects: [] };
-  for (const event of stored) {
-    const input = parseRunEvent({ type: event.type, payload: event.payload as Record<string, unknown>, machine: event.machine, workerId: event.workerId });
-    const applied = applyEvent(batch.state, input, event.createdAt, { inPlace: true });
-    if (applied === null) throw new LogMismatchError(`event ${String(event.position)} (${event.type}) written by another process does not fit this run`);
-    batch.state = applied.state;
-    batch.committed.push({ ...input, stateAfter: applied.stateAfter, at: event.createdAt });
-    batch.effects.push(...applied.actions.filter(isEffect));
+  const { batch, journal } = draft(state);
+  try {
+    for (const event of stored) {
+      const input = parseRunEvent({ type: event.type, payload: event.payload as Record<string, unknown>, machine: event.machine, workerId: event.workerId });
+      const applied = applyEvent(batch.state, input, event.createdAt, journal);
+      if (applied === null) throw new LogMismatchError(`event ${String(event.position)} (${event.type}) written by another process does not fit this run`);
+      batch.committed.push({ ...input, stateAfter: applied.stateAfter, at: event.createdAt });
+      batch.effects.push(...applied.actions.filter(isEffect));
+    }
+  } finally {
+    settle(batch, journal);
   }
   return batch;
 }

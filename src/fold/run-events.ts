@@ -57,6 +57,8 @@ export const workerInputSchema = z.object({
   seed: z.number().int(),
 });
 
+export type WorkerInput = z.infer<typeof workerInputSchema>;
+
 const lifecycleSchemas = {
   'run.started': runStartedSchema,
   'worker.spawned': z.object({ input: workerInputSchema }),

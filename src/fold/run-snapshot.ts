@@ -7,7 +7,7 @@
 import type { MachineRegistry } from '../../machines/versions.js';
 import type { EventStore, StoredEvent } from '../store/event-store.js';
 import { machinesFor, MachineVersionError, type MachineSet } from './machine-set.js';
-import { persistRunState, type PersistedRunState, type RunState } from './run-state.js';
+import { persistRunState, restoreRunState, type PersistedRunState, type RunState } from './run-state.js';
 
 /** How many events may pile up after the latest snapshot before the engine writes a new one. */
 export const SNAPSHOT_EVERY = 500;
@@ -35,7 +35,7 @@ export async function loadRunSnapshot(store: EventStore, runId: string, registry
   if (machines === undefined) return undefined;
   const [own, ...tail] = await store.readStream(runId, { fromVersion: snapshot.version });
   if (own?.version !== snapshot.version) return undefined;
-  return { snapshot: restore(snapshot.state as PersistedRunState, machines), tail };
+  return { snapshot: restoreRunState(snapshot.state as PersistedRunState, machines), tail };
 }
 
 function knownMachines(version: string, registry: MachineRegistry | undefined): MachineSet | undefined {
@@ -46,23 +46,4 @@ function knownMachines(version: string, registry: MachineRegistry | undefined): 
     if (error instanceof MachineVersionError) return undefined;
     throw error;
   }
-}
-
-function restore(persisted: PersistedRunState, machines: MachineSet): RunState {
-  // A raw JSON snapshot throws inside xstate's `transition`: `resolveState` must rebuild it first.
-  const workflow = machines.workflow.resolveState(persisted.workflow as Parameters<typeof machines.workflow.resolveState>[0]);
-  const workers = Object.fromEntries(
-    Object.entries(persisted.workers).map(([id, s]) => [id, machines.worker.resolveState(s as Parameters<typeof machines.worker.resolveState>[0])]),
-  );
-  return {
-    run: persisted.run,
-    machines,
-    version: persisted.version,
-    packets: persisted.packets,
-    workflow,
-    workers,
-    timers: persisted.timers,
-    artifacts: persisted.artifacts,
-    serviceWorkers: persisted.serviceWorkers,
-  };
 }

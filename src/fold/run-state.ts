@@ -1,17 +1,21 @@
 /**
  * The fold: a run's state is its events applied in order to the real machines with xstate's pure
- * `initialTransition`/`transition`. The live engine and `rebuildRun` both go through `applyEvent`, so
- * a rebuilt run is the live run, timers included (they are derived from the actions in the log).
+ * transitions (see pure-transition.ts). The live engine and `rebuildRun` both go through `applyEvent`,
+ * so a rebuilt run is the live run, timers included (they are derived from the actions in the log).
  */
-import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import type { PlannedTask } from '../../machines/events.js';
+import { isWaitingWorkerState } from '../../machines/state-sets.js';
+import { TaskTable, type TaskEntry } from '../../machines/task-graph.js';
 import type { workerMachine } from '../../machines/worker.js';
 import type { workflowMachine } from '../../machines/workflow.js';
 import type { MachineRegistry } from '../../machines/versions.js';
+import type { SnapshotFrom } from 'xstate';
 import type { MachineKind } from '../store/event-store.js';
 import { machinesFor, migrateSnapshot, type MachineSet } from './machine-set.js';
 import type { MachineAction } from './machine-actions.js';
-import { isRecordEvent, workerInputSchema, type RunEvent, type RunStarted, runStartedSchema } from './run-events.js';
+import { initialStep, step } from './pure-transition.js';
+import { isRecordEvent, type RunEvent, type RunStarted, runStartedSchema, type WorkerInput } from './run-events.js';
+import { stateText } from './state-value.js';
 import { OverseerError } from '../errors.js';
 
 export type WorkflowSnapshot = SnapshotFrom<typeof workflowMachine>;
@@ -40,6 +44,12 @@ export interface RunState {
   artifacts: Record<string, unknown>;
   /** The worker service's id for each worker it spawned. */
   serviceWorkers: Record<string, string | number>;
+  /**
+   * Derived, never persisted: workers not in a final state, and how many of those are held for a
+   * person (at a trust gate, or escalated). The run's status needs them after every commit.
+   */
+  activeWorkers: number;
+  heldWorkers: number;
 }
 
 export type { MachineAction } from './machine-actions.js';
@@ -100,44 +110,80 @@ function absorbActions(
 export function startRunState(event: RunEvent, at: Date, registry?: MachineRegistry): Applied {
   const run = runStartedSchema.parse(event.payload);
   const machines = machinesFor(run.machineVersion, registry);
-  const [workflow, raw] = initialTransition(machines.workflow, { runId: run.runId, concurrency: run.concurrency });
-  const absorbed = absorbActions({}, raw, 'workflow', null, at.getTime());
-  const state: RunState = { run, machines, version: 1, packets: {}, workflow, workers: {}, timers: absorbed.timers, artifacts: {}, serviceWorkers: {} };
+  const [workflow, raw] = initialStep(machines.workflow, { runId: run.runId, concurrency: run.concurrency });
+  const absorbed = absorbActions({}, raw as XstateAction[], 'workflow', null, at.getTime());
+  const state: RunState = {
+    run,
+    machines,
+    version: 1,
+    packets: {},
+    workflow,
+    workers: {},
+    timers: absorbed.timers,
+    artifacts: {},
+    serviceWorkers: {},
+    activeWorkers: 0,
+    heldWorkers: 0,
+  };
   return { state, actions: absorbed.actions, stateAfter: workflow.value };
 }
 
-/** A copy that `applyEvent(…, { inPlace: true })` may change without touching the original. */
-export function cloneRunState(state: RunState): RunState {
-  return { ...state, workers: { ...state.workers } };
-}
-
 /**
- * The state after a change: a new object, or — in place — the same one changed, for callers that own
- * their state (a fold, a batch on its own copy). Copying every worker per event made folding a run of
- * thousands of workers quadratic.
+ * The worker snapshots a batch replaced, with what they were before (undefined: the batch created
+ * the worker). See run-batch.ts: a batch changes the shared workers object and puts it back.
  */
-function changed(state: RunState, inPlace: boolean, patch: Partial<RunState>, worker?: [string, WorkerSnapshot]): RunState {
-  const next = inPlace ? Object.assign(state, patch) : { ...state, ...patch, workers: worker === undefined ? state.workers : { ...state.workers } };
-  if (worker !== undefined) next.workers[worker[0]] = worker[1];
-  return next;
+export type WorkerJournal = Map<string, WorkerSnapshot | undefined>;
+
+/** The worker waits for a person (a trust gate, a failure escalated to a human): see machines/state-sets.ts. */
+function isHeld(worker: WorkerSnapshot): boolean {
+  return isWaitingWorkerState(stateText(worker.value));
+}
+
+/** Keeps the derived worker counts as one worker changes from `before` to `after`. */
+function countWorker(state: RunState, before: WorkerSnapshot | undefined, after: WorkerSnapshot): void {
+  if (before !== undefined && before.status === 'active') {
+    state.activeWorkers -= 1;
+    if (isHeld(before)) state.heldWorkers -= 1;
+  }
+  if (after.status === 'active') {
+    state.activeWorkers += 1;
+    if (isHeld(after)) state.heldWorkers += 1;
+  }
 }
 
 /**
- * Applies one event; returns null when the event changes nothing (a late timer, an exit after a
+ * Changes the state in place: folds own the state they build, and a batch works on its own shallow
+ * copy (whose workers object is shared, so each worker it replaces goes into the journal first).
+ * Copying every worker per event, or per batch, made a run quadratic in its workers.
+ */
+function changed(state: RunState, patch: Partial<RunState>, worker?: [string, WorkerSnapshot], journal?: WorkerJournal): RunState {
+  Object.assign(state, patch);
+  if (worker !== undefined) {
+    const [workerId, snapshot] = worker;
+    const before = state.workers[workerId];
+    if (journal !== undefined && !journal.has(workerId)) journal.set(workerId, before);
+    countWorker(state, before, snapshot);
+    state.workers[workerId] = snapshot;
+  }
+  return state;
+}
+
+/**
+ * Applies one event, parsed by parseRunEvent; returns null when the event changes nothing (a late timer, an exit after a
  * timeout) — the live engine does not record such events, so in a log they mean a mismatch.
- * With `inPlace` the given state is changed and returned (only for a state the caller owns).
+ * The given state is changed and returned: only for a state the caller owns (see `changed`).
  */
-export function applyEvent(state: RunState, event: RunEvent, at: Date, options: { inPlace?: boolean } = {}): Applied | null {
+export function applyEvent(state: RunState, event: RunEvent, at: Date, journal?: WorkerJournal): Applied | null {
   const atMs = at.getTime();
-  const inPlace = options.inPlace === true;
   const version = state.version + 1;
   if (event.type === 'worker.spawned') {
     const workerId = event.workerId;
     if (workerId === null || workerId in state.workers) return null;
-    const input = workerInputSchema.parse(event.payload['input']);
-    const [snapshot, raw] = initialTransition(state.machines.worker, input);
-    const absorbed = absorbActions(state.timers, raw, 'worker', workerId, atMs);
-    return { state: changed(state, inPlace, { version, timers: absorbed.timers }, [workerId, snapshot]), actions: absorbed.actions, stateAfter: snapshot.value };
+    // Parsed with the event (parseRunEvent), which checks `input` against workerInputSchema.
+    const input = event.payload['input'] as WorkerInput;
+    const [snapshot, raw] = initialStep(state.machines.worker, input);
+    const absorbed = absorbActions(state.timers, raw as XstateAction[], 'worker', workerId, atMs);
+    return { state: changed(state, { version, timers: absorbed.timers }, [workerId, snapshot], journal), actions: absorbed.actions, stateAfter: snapshot.value };
   }
 
   if (isRecordEvent(event.type)) {
@@ -147,12 +193,16 @@ export function applyEvent(state: RunState, event: RunEvent, at: Date, options: 
     if (event.type === 'service.worker_spawned' && event.workerId !== null) {
       patch.serviceWorkers = { ...state.serviceWorkers, [event.workerId]: event.payload['serviceWorkerId'] as string | number };
     }
-    return { state: changed(state, inPlace, patch), actions: [], stateAfter: machineState };
+    return { state: changed(state, patch), actions: [], stateAfter: machineState };
   }
 
   if (event.type === 'machines.migrated') {
     const migrated = migrateRun(state, String(event.payload['from']), String(event.payload['to']));
-    return migrated === null ? null : { state: changed(state, inPlace, { ...migrated, version }), actions: [], stateAfter: migrated.workflow.value };
+    if (migrated === null) return null;
+    changed(state, { machines: migrated.machines, workflow: migrated.workflow, version });
+    // One worker at a time, like any other change, so the journal and the worker counts follow.
+    for (const [workerId, worker] of Object.entries(migrated.workers)) changed(state, {}, [workerId, worker], journal);
+    return { state, actions: [], stateAfter: migrated.workflow.value };
   }
 
   let timers = state.timers;
@@ -172,20 +222,20 @@ export function applyEvent(state: RunState, event: RunEvent, at: Date, options: 
   const artifacts = event.type === 'bootstrap.completed' ? (event.payload['artifacts'] as Record<string, unknown>) : state.artifacts;
 
   if (event.machine === 'workflow') {
-    const [workflow, raw] = transition(state.machines.workflow, state.workflow, machineEvent as Parameters<typeof transition<typeof workflowMachine>>[2]);
+    const [workflow, raw] = step(state.machines.workflow, state.workflow, machineEvent as Parameters<typeof step<typeof workflowMachine>>[2]);
     if (workflow === state.workflow) return null;
-    const absorbed = absorbActions(timers, raw, 'workflow', null, atMs);
-    return { state: changed(state, inPlace, { version, packets, artifacts, workflow, timers: absorbed.timers }), actions: absorbed.actions, stateAfter: workflow.value };
+    const absorbed = absorbActions(timers, raw as XstateAction[], 'workflow', null, atMs);
+    return { state: changed(state, { version, packets, artifacts, workflow, timers: absorbed.timers }), actions: absorbed.actions, stateAfter: workflow.value };
   }
 
   const workerId = event.workerId;
   const current = workerId === null ? undefined : state.workers[workerId];
   if (workerId === null || current === undefined) return null;
-  const [worker, raw] = transition(state.machines.worker, current, machineEvent as Parameters<typeof transition<typeof workerMachine>>[2]);
+  const [worker, raw] = step(state.machines.worker, current, machineEvent as Parameters<typeof step<typeof workerMachine>>[2]);
   if (worker === current) return null;
-  const absorbed = absorbActions(timers, raw, 'worker', workerId, atMs);
+  const absorbed = absorbActions(timers, raw as XstateAction[], 'worker', workerId, atMs);
   return {
-    state: changed(state, inPlace, { version, timers: absorbed.timers }, [workerId, worker]),
+    state: changed(state, { version, timers: absorbed.timers }, [workerId, worker], journal),
     actions: absorbed.actions,
     stateAfter: worker.value,
   };
@@ -201,7 +251,7 @@ function migrateRun(state: RunState, from: string, to: string): Pick<RunState, '
   if (from !== state.machines.version) return null;
   const source = state.machines;
   const target = machinesFor(to, source.registry);
-  const workflow = migrateSnapshot(source.registry, 'workflow', source.versions.workflow, target.versions.workflow, source.workflow.getPersistedSnapshot(state.workflow));
+  const workflow = migrateSnapshot(source.registry, 'workflow', source.versions.workflow, target.versions.workflow, persistWorkflow(source, state.workflow));
   if (workflow === undefined) return null;
   const workers: Record<string, WorkerSnapshot> = {};
   for (const [id, snapshot] of Object.entries(state.workers)) {
@@ -209,7 +259,7 @@ function migrateRun(state: RunState, from: string, to: string): Pick<RunState, '
     if (worker === undefined) return null;
     workers[id] = target.worker.resolveState(worker as Parameters<typeof target.worker.resolveState>[0]);
   }
-  return { machines: target, workflow: target.workflow.resolveState(workflow as Parameters<typeof target.workflow.resolveState>[0]), workers };
+  return { machines: target, workflow: resolveWorkflow(target, workflow as PersistedWorkflow), workers };
 }
 
 export interface PersistedRunState {
@@ -223,6 +273,25 @@ export interface PersistedRunState {
   timers: Record<string, PendingTimer>;
 }
 
+interface PersistedWorkflow {
+  context: { tasks: TaskEntry[] } & Record<string, unknown>;
+}
+
+/** The workflow's plain JSON: its task table as the list of entries (the table's JSON), whatever it is in memory. */
+function persistWorkflow(machines: MachineSet, workflow: WorkflowSnapshot): PersistedWorkflow {
+  const persisted = machines.workflow.getPersistedSnapshot(workflow) as unknown as PersistedWorkflow;
+  return { ...persisted, context: { ...persisted.context, tasks: workflow.context.tasks.entries() } };
+}
+
+/** A workflow snapshot from its JSON under the given definitions; the task table derives its indexes again. */
+function resolveWorkflow(machines: MachineSet, persisted: PersistedWorkflow): WorkflowSnapshot {
+  // A raw JSON snapshot throws inside `transition`: xstate must resolve it first (FACTS.md).
+  return machines.workflow.resolveState({
+    ...persisted,
+    context: { ...persisted.context, tasks: TaskTable.fromEntries(persisted.context.tasks) },
+  } as unknown as Parameters<typeof machines.workflow.resolveState>[0]);
+}
+
 /** Plain JSON of a run's state: for snapshots, for comparing a rebuilt run with the live one, for output. */
 export function persistRunState(state: RunState): PersistedRunState {
   return {
@@ -231,8 +300,34 @@ export function persistRunState(state: RunState): PersistedRunState {
     serviceWorkers: state.serviceWorkers,
     version: state.version,
     packets: state.packets,
-    workflow: state.machines.workflow.getPersistedSnapshot(state.workflow),
+    workflow: persistWorkflow(state.machines, state.workflow),
     workers: Object.fromEntries(Object.entries(state.workers).map(([id, s]) => [id, state.machines.worker.getPersistedSnapshot(s)])),
     timers: state.timers,
   };
+}
+
+/**
+ * A run's state again from its persisted JSON, under the definitions it was persisted with; the task
+ * table's indexes and the worker counts are derived.
+ */
+export function restoreRunState(persisted: PersistedRunState, machines: MachineSet): RunState {
+  const state: RunState = {
+    run: persisted.run,
+    machines,
+    version: persisted.version,
+    packets: persisted.packets,
+    workflow: resolveWorkflow(machines, persisted.workflow as PersistedWorkflow),
+    workers: {},
+    timers: persisted.timers,
+    artifacts: persisted.artifacts,
+    serviceWorkers: persisted.serviceWorkers,
+    activeWorkers: 0,
+    heldWorkers: 0,
+  };
+  for (const [id, json] of Object.entries(persisted.workers)) {
+    const worker = machines.worker.resolveState(json as Parameters<typeof machines.worker.resolveState>[0]);
+    countWorker(state, undefined, worker);
+    state.workers[id] = worker;
+  }
+  return state;
 }

@@ -8,9 +8,9 @@ export function deriveRunStatus(state: RunState): RunStatus {
   const value = stateText(state.workflow.value);
   // An ended run's status is the workflow's final state (test/machines/state-sets.test.ts holds them to RUN_STATUSES).
   if (isFinalWorkflowState(value)) return value as RunStatus;
-  const active = Object.values(state.workers).filter((w) => w.status === 'active');
-  // Nothing can move until a person answers: a trust gate, or a failure escalated to a human.
-  if (active.length > 0 && active.every((w) => isWaitingWorkerState(stateText(w.value)))) return 'waiting';
+  // Nothing can move until a person answers: a trust gate, or a failure escalated to a human
+  // (the fold keeps both counts as workers change, see run-state.ts).
+  if (state.activeWorkers > 0 && state.heldWorkers === state.activeWorkers) return 'waiting';
   return 'running';
 }
 
@@ -38,8 +38,8 @@ export function waitingWorkers(summary: RunSummary): string[] {
 }
 
 export function summarizeRun(state: RunState): RunSummary {
-  const tasks: { total: number } & Record<string, number> = { total: state.workflow.context.tasks.length };
-  for (const task of state.workflow.context.tasks) tasks[task.status] = (tasks[task.status] ?? 0) + 1;
+  const tasks: { total: number } & Record<string, number> = { total: state.workflow.context.tasks.size };
+  for (const task of state.workflow.context.tasks.entries()) tasks[task.status] = (tasks[task.status] ?? 0) + 1;
   return {
     runId: state.run.runId,
     status: deriveRunStatus(state),

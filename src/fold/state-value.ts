@@ -12,5 +12,6 @@ export function stateLeaves(value: unknown): string[] {
 }
 
 export function stateText(value: unknown): string {
-  return stateLeaves(value).join(', ');
+  // Flat machines have string values: the common case, asked for on every step of a replay.
+  return typeof value === 'string' ? value : stateLeaves(value).join(', ');
 }

@@ -15,7 +15,7 @@ import type { MachineRegistry } from '../../machines/versions.js';
 import { OverseerError } from '../errors.js';
 import { migrationEvent } from '../fold/machine-set.js';
 import { RunNotFoundError } from '../fold/rebuild-run.js';
-import { buildBatch, spawnEvent } from '../fold/run-batch.js';
+import { adoptBatch, buildBatch, spawnEvent } from '../fold/run-batch.js';
 import { parseRunEvent, runStartedSchema, type RunStarted } from '../fold/run-events.js';
 import { applyEvent, startRunState, type RunState } from '../fold/run-state.js';
 import { deriveRunStatus } from '../fold/run-status.js';
@@ -85,13 +85,13 @@ function forkStarted(source: StoredEvent, runId: string, position: bigint, overr
 /** Folds a kept event into the fork; refuses one the fork's settings make a different history of. */
 function copyInto(state: RunState, event: StoredEvent, at: Date): NewEvent {
   const input = parseRunEvent({ type: event.type, payload: event.payload as Record<string, unknown>, machine: event.machine, workerId: event.workerId });
-  const task = event.workerId === null ? undefined : state.workflow.context.tasks.find((t) => t.id === event.workerId);
+  const status = event.workerId === null ? undefined : state.workflow.context.tasks.statusOf(event.workerId);
   // Fewer slots than the source had can leave a finished task still pending in the fork: running it
   // again would do finished work twice, so the fork is refused instead.
-  if (event.type === 'worker.spawned' && task?.status !== 'dispatched') {
+  if (event.type === 'worker.spawned' && status !== 'dispatched') {
     throw new ForkError(`task ${String(event.workerId)} had started by then, which --concurrency ${String(state.run.concurrency)} would not have allowed; fork with a larger --concurrency`);
   }
-  const applied = applyEvent(state, input, at, { inPlace: true });
+  const applied = applyEvent(state, input, at);
   if (applied === null) throw new ForkError(`event ${event.position.toString()} (${event.type}) does not fit the fork's settings`);
   return { ...input, stateAfter: applied.stateAfter, createdAt: at };
 }
@@ -106,13 +106,13 @@ function forkLog(prefix: readonly StoredEvent[], started: RunStarted, options: F
   const kept = finishedWork(prefix);
   for (const event of kept) events.push(copyInto(state, event, at));
   const migration = migrationEvent(state.machines);
-  const restarted = state.workflow.status === 'active' ? state.workflow.context.tasks.filter((t) => t.status === 'dispatched' && !(t.id in state.workers)).map((t) => t.id) : [];
+  const restarted = state.workflow.status === 'active' ? state.workflow.context.tasks.entries().filter((t) => t.status === 'dispatched' && !(t.id in state.workers)).map((t) => t.id) : [];
   if (migration !== null || restarted.length > 0) {
     // Migrated first, so the workers started afresh are created by the current definitions.
     const spawns = restarted.map((id) => spawnEvent(id, state, options.random));
     const batch = buildBatch(state, migration === null ? spawns : [migration, ...spawns], at, options.random);
     events.push(...batch.events);
-    state = batch.state;
+    state = adoptBatch(batch);
   }
   return { events, state, copied: kept.length, restarted };
 }

@@ -1,7 +1,7 @@
 /**
  * The exit status a worker's wrapper leaves behind, so a supervisor that crashed and restarted can
- * learn how a process that outlived it ended. The wrapper writes the code to `<file>.tmp` and renames
- * it, so the file is either absent or whole.
+ * learn how a process that outlived it ended. The wrapper writes the code with one short write(2), so
+ * the file is absent, empty (not written yet: the wrapper is still alive) or whole.
  */
 import { readFileSync } from 'node:fs';
 

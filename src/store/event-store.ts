@@ -84,6 +84,11 @@ export interface SubscribeOptions {
   streamId?: string;
   /** Polling fallback in ms, for notifications lost or not delivered across processes. */
   pollMs?: number;
+  /**
+   * Wake-ups within this many ms of the last read are served by one read at the end of that time
+   * (default 0: every wake-up reads at once). For a subscriber that mostly hears its own appends.
+   */
+  coalesceMs?: number;
   onError?: (error: unknown) => void;
 }
 

@@ -114,8 +114,9 @@ export class KyselyEventStore implements EventStore {
         if (expected === 'any' && attempt < CONFLICT_RETRIES) continue;
         throw new ConcurrencyError(streamId, expected, (await this.#readHead(streamId))?.version ?? null);
       }
+      // No local wake-up here: the commit's notification wakes every subscription, this process's
+      // too, and waking them twice per append doubled the reads of a busy engine's own events.
       if (head !== undefined) this.#heads.set(streamId, head);
-      this.#wakeups.wake();
       return { nextVersion: head?.version ?? 0, lastPosition };
     }
   }

@@ -25,6 +25,7 @@ export class PollingSubscription implements Subscription {
   readonly #onEvents: (events: StoredEvent[]) => Promise<void> | void;
   readonly #streamId: string | undefined;
   readonly #pollMs: number;
+  readonly #coalesceMs: number;
   readonly #onError: (error: unknown) => void;
   readonly #unregister: () => void;
   readonly #done: Promise<void>;
@@ -32,6 +33,8 @@ export class PollingSubscription implements Subscription {
   #stopped = false;
   #wakeRequested = false;
   #interruptSleep: (() => void) | undefined;
+  #stopPause: (() => void) | undefined;
+  #lastReadAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     source: SubscriptionSource,
@@ -45,6 +48,7 @@ export class PollingSubscription implements Subscription {
     this.#onEvents = onEvents;
     this.#streamId = options.streamId;
     this.#pollMs = options.pollMs ?? defaultPollMs;
+    this.#coalesceMs = options.coalesceMs ?? 0;
     this.#onError = options.onError ?? ((error) => process.emitWarning(`overseer subscription: ${String(error)}`));
     this.#unregister = source.onWake(() => this.#wake());
     this.#done = this.#run();
@@ -52,6 +56,7 @@ export class PollingSubscription implements Subscription {
 
   close(): Promise<void> {
     this.#stopped = true;
+    this.#stopPause?.();
     this.#wake();
     if (runningHandler.getStore() === this) return Promise.resolve();
     return this.#done;
@@ -65,6 +70,9 @@ export class PollingSubscription implements Subscription {
   async #run(): Promise<void> {
     try {
       while (!this.#stopped) {
+        const early = this.#lastReadAt + this.#coalesceMs - performance.now();
+        if (early > 0) await this.#pause(early);
+        this.#lastReadAt = performance.now();
         // Cleared before the read: a commit notified while the read runs wakes the next sleep at once.
         this.#wakeRequested = false;
         let batch: StoredEvent[];
@@ -95,6 +103,21 @@ export class PollingSubscription implements Subscription {
       this.#stopped = true;
       this.#unregister();
     }
+  }
+
+  /** Waits `ms` whatever wakes it, unless closed: wake-ups meanwhile are served by the next read. */
+  #pause(ms: number): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#stopPause = undefined;
+        resolve();
+      }, ms);
+      this.#stopPause = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   #sleep(): Promise<void> {

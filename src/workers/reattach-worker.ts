@@ -30,7 +30,9 @@ export function findShellWorker(where: { workerId: string; attempt: number; logD
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
-  // Written whole by rename, so a file that does not parse was not written by us.
+  // Empty: its wrapper is between creating and writing it, which is as good as not there yet (see
+  // shell-worker.ts). Written by one write(2) otherwise, so a file that does not parse is not ours.
+  if (text === '') return null;
   const parsed = pidFileSchema.safeParse(JSON.parse(text));
   if (!parsed.success) throw new Error(`${pidFile}: not a worker pid file`);
   return { ...parsed.data, logFile, statusFile };

@@ -68,16 +68,21 @@ export type ShellWorkerStart = StartedShellWorker | ShellWorkerSpawnFailed;
  * BEFORE the command starts, so a command that ran always left one behind: an engine killed right
  * after spawning cannot lose track of it (the pid file is how resume finds it instead of starting a
  * second one). Its start time is field 22 of /proc/$$/stat (field 2 is "(sh)", no spaces), the
- * same reading as process-identity.ts. The command runs in a child shell, not `eval`, so an `exit`
- * inside it cannot skip the status write. If the whole group is signalled the wrapper dies too and
- * writes nothing: the engine that sent the signal knows why the worker ended.
+ * same reading as process-identity.ts, read with the shell's own `read`: every process the wrapper
+ * starts besides the command is paid on every task (`cut` and two `mv`s were most of a `true`
+ * task's cost). Each file is written by one short write(2), so a reader finds it absent, empty (the
+ * wrapper is between creating and writing it, as good as absent) or whole. The command runs in a
+ * subshell (a fork of the wrapper, without starting another shell program), with no positional
+ * parameters, so an `exit` or `exec` inside it cannot skip the status write. If the whole group is
+ * signalled the wrapper dies too and writes nothing: the engine that sent the signal knows why the
+ * worker ended.
  */
-const WRAPPER = `start=$(cut -d' ' -f22 /proc/$$/stat 2>/dev/null)
-if [ -n "$start" ]; then start="\\"$start\\""; else start=null; fi
-printf '{"pid":%s,"processStartTime":%s}\\n' "$$" "$start" > "$3.tmp" && mv -f "$3.tmp" "$3" || exit 125
-/bin/sh -c "$1"
+const WRAPPER = `start=null
+if read -r stat < /proc/$$/stat 2>/dev/null; then set -- "$1" "$2" "$3" \${stat##*) }; [ -n "\${23:-}" ] && start="\\"\${23}\\""; fi
+printf '{"pid":%s,"processStartTime":%s}\\n' "$$" "$start" > "$3" || exit 125
+(cmd=$1; set --; eval "$cmd")
 code=$?
-printf '%s\\n' "$code" > "$2.tmp" && mv -f "$2.tmp" "$2"
+printf '%s\\n' "$code" > "$2"
 exit "$code"`;
 
 export interface WorkerFiles {
@@ -109,7 +114,6 @@ export async function startShellWorker(spec: ShellWorkerSpec): Promise<ShellWork
     mkdirSync(spec.logDir, { recursive: true });
     // A status left by an earlier start of this same attempt would be read as this one's outcome.
     rmSync(statusFile, { force: true });
-    rmSync(`${statusFile}.tmp`, { force: true });
     rmSync(pidFile, { force: true });
     writeFileSync(packetFile, packetJson);
   } catch (error) {

@@ -100,7 +100,7 @@ describe.each(testBackends())('recovery on $name', (backend) => {
     await exit(engine, driver, 'other', 0);
     const end = await engine.finished;
     expect(end.workflow.value).toBe('failed');
-    expect(end.workflow.context.tasks.map((t) => [t.id, t.status])).toEqual([
+    expect(end.workflow.context.tasks.entries().map((t) => [t.id, t.status])).toEqual([
       ['broken', 'failed'],
       ['needs-broken', 'skipped'],
       ['other', 'done'],
@@ -183,7 +183,7 @@ describe.each(testBackends())('recovery on $name', (backend) => {
     const { engine, driver } = await start([{ id: 'no' }, { id: 'after-no', dependsOn: ['no'] }], () => ({ decision: 'deny', source: 'policy:test#rules[0]' }));
     const end = await engine.finished;
     expect(driver.started).toHaveLength(0);
-    expect(end.workflow.context.tasks.map((t) => t.status)).toEqual(['denied', 'skipped']);
+    expect(end.workflow.context.tasks.entries().map((t) => t.status)).toEqual(['denied', 'skipped']);
     expect((await log(engine)).find((e) => e.type === 'trust.decided')?.payload).toEqual({ decision: 'deny', source: 'policy:test#rules[0]' });
   });
 });

@@ -24,13 +24,15 @@ describe.each(testBackends())('snapshots on $name', (backend) => {
       { store: fixture.store, clock: manualClock(), driver, trust: () => ({ decision: 'trust', source: 'test' }), random: () => 0.5 },
       { objective: 'long', cwd: '/tmp', concurrency: 8, packets, autoApprove: false, workerCommand: null },
     );
-    // Finish workers in waves until the log is past the first snapshot, leaving the run unfinished.
-    while (engine.current.version < SNAPSHOT_EVERY + 50) {
+    // Finish workers in waves until the log is well past the first snapshot, leaving the run unfinished.
+    const snapshotted = async () => (await fixture.store.loadSnapshot(engine.runId))?.version ?? Number.POSITIVE_INFINITY;
+    while (engine.current.version < (await snapshotted()) + 50) {
       await engine.idle();
       for (const [id, worker] of Object.entries(engine.current.workers)) if (worker.value === 'running') driver.exit(id, 0);
     }
     await engine.idle();
     const snapshot = await fixture.store.loadSnapshot(engine.runId);
+    expect(engine.current.workflow.status).toBe('active');
     expect(snapshot?.version).toBeGreaterThanOrEqual(SNAPSHOT_EVERY);
     expect(snapshot?.version).toBeLessThan(engine.current.version);
 

@@ -55,7 +55,7 @@ describe('workflow machine', () => {
     const { snapshot, spawned } = run([diamond, { type: 'bootstrap.completed', phases: [], artifacts: {} }, finished('a'), finished('b', 'failed', 'skip'), finished('c')]);
     expect(spawned).toEqual([['a'], ['b', 'c']]);
     expect(snapshot.value).toBe('failed');
-    expect(snapshot.context.tasks.find((t) => t.id === 'd')?.status).toBe('skipped');
+    expect(snapshot.context.tasks.statusOf('d')).toBe('skipped');
   });
 
   it('fail_run cancels the running workers and fails at once', () => {

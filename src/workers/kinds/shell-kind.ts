@@ -38,8 +38,11 @@ class ShellSession implements KindSession {
       await worker.report([{ type: 'process.spawn_failed', payload: { error: started.error } }]);
       return;
     }
-    await worker.report([{ type: 'process.started', payload: { ...started.process, attempt } }]);
+    // Its exit is watched before its start is stored: the start waits for company (`shareAppend`),
+    // and the exit, if it comes first, is stored after it all the same.
+    const recorded = worker.report([{ type: 'process.started', payload: { ...started.process, attempt } }], { shareAppend: true });
     worker.watchExit(started.exited);
+    await recorded;
   }
 
   reattach: KindSession['reattach'] = (_worker, process) => this.driver.reattach(process);

@@ -59,8 +59,12 @@ export interface TrustVerdict {
 /** What the engine lends a kind for one worker. */
 export interface WorkerHost {
   view(): WorkerView;
-  /** Appends the events (one atomic batch) and folds them in; resolves once they are stored. */
-  report(events: WorkerReport[]): Promise<void>;
+  /**
+   * Appends the events (one atomic batch) and folds them in; resolves once they are stored. With
+   * `shareAppend`, they may wait a few ms for the next report to go into the same append (a process's
+   * start: a short task's exit usually follows at once); later reports are still stored after them.
+   */
+  report(events: WorkerReport[], options?: { shareAppend?: boolean }): Promise<void>;
   /**
    * Records how the attempt's process ends (`process.exited`, or `worker.lost` when it left no status),
    * after the kind's `finish`. A live process is not an effect in flight: the engine does not wait for it.
