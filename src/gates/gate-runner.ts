@@ -12,6 +12,7 @@ import { statSync } from 'node:fs';
 import { setLongTimeout } from '../os/long-timeout.js';
 import { DEFAULT_KILL_GRACE_MS, stopProcessGroup, type GroupLeader } from '../os/kill-process-tree.js';
 import { findShellWorker, reattachShellWorker } from '../workers/reattach-worker.js';
+import { formatDuration } from '../os/duration.js';
 import { startShellWorker, workerFiles, type WorkerExit, type WorkerFiles } from '../workers/shell-worker.js';
 import type { GateLevel, RequiredGate } from './quality-gates.js';
 
@@ -96,7 +97,7 @@ export async function runGate(gate: RequiredGate, context: GateRunContext): Prom
 
   const { why } = stopped;
   const result = { ...base, exitCode: exit.code, signal: exit.signal, timedOut: why === 'timeout', logFile: running.logFile };
-  if (why === 'timeout') return { ...result, passed: false, detail: `timed out after ${formatMs(gate.timeoutMs ?? 0)}` };
+  if (why === 'timeout') return { ...result, passed: false, detail: `timed out after ${formatDuration(gate.timeoutMs ?? 0)}` };
   if (why === 'cancelled') return { ...result, passed: false, detail: 'cancelled' };
   if (exit.code === 0) return { ...result, passed: true, detail: null };
   const detail = exit.code === null ? `killed by ${exit.signal ?? 'a signal'}` : `exit code ${String(exit.code)}`;
@@ -151,6 +152,3 @@ function red(base: Pick<GateResult, 'gate' | 'level' | 'command'>, logFile: stri
   return { ...base, exitCode: null, signal: null, timedOut: false, logFile, passed: false, detail };
 }
 
-function formatMs(ms: number): string {
-  return ms % 1000 === 0 ? `${String(ms / 1000)}s` : `${String(ms)}ms`;
-}

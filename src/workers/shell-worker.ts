@@ -6,10 +6,12 @@
  * worker whose start it never got to record (see reattach-worker.ts). When the command ends, what it
  * left running in its process group is stopped: a worker's processes do not outlive it.
  */
-import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_KILL_GRACE_MS, stopProcessGroup } from '../os/kill-process-tree.js';
 import { directLauncher, type ProcessLauncher } from '../os/process-launcher.js';
+import { checkDirectory } from '../os/working-directory.js';
+import type { WorkerExit } from './worker-driver.js';
 import { processStartTime } from '../os/process-identity.js';
 import { reattachShellWorker } from './reattach-worker.js';
 import { SIZED_PACKET_VARIABLES, taskPacketVariables } from './task-packet-variables.js';
@@ -34,10 +36,7 @@ export interface ShellWorkerSpec {
   graceMs?: number | undefined;
 }
 
-export interface WorkerExit {
-  code: number | null;
-  signal: string | null;
-}
+export type { WorkerExit } from './worker-driver.js';
 
 export interface StartedShellWorker {
   ok: true;
@@ -153,17 +152,6 @@ function workerEnvironment(spec: ShellWorkerSpec, packet: Parameters<typeof task
   const env: NodeJS.ProcessEnv = { ...process.env, ...spec.env };
   for (const name of SIZED_PACKET_VARIABLES) delete env[name];
   return { ...env, OVERSEER_RUN_ID: spec.runId, OVERSEER_WORKER_ID: spec.workerId, OVERSEER_ATTEMPT: String(spec.attempt), ...taskPacketVariables(packet) };
-}
-
-/** Node reports a missing cwd as `spawn /bin/sh ENOENT`, which points at the wrong thing. */
-function checkDirectory(cwd: string): string | null {
-  try {
-    return statSync(cwd).isDirectory() ? null : `working directory ${cwd} is not a directory`;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return `working directory ${cwd} does not exist`;
-    return `working directory ${cwd}: ${errorMessage(error)}`;
-  }
 }
 
 function spawnFailed(error: string): ShellWorkerSpawnFailed {

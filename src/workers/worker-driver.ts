@@ -3,11 +3,10 @@
  * default; tests and the worker service (JSON-RPC) provide their own.
  */
 import type { WorkerProcess } from '../../machines/events.js';
+import type { ProcessExit } from '../os/process-launcher.js';
 
-export interface WorkerExit {
-  code: number | null;
-  signal: string | null;
-}
+/** How a worker's process ended: the launcher's exit, read the same way from its files after a crash. */
+export type WorkerExit = ProcessExit;
 
 export interface StartSpec {
   runId: string;
