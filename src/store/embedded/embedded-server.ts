@@ -16,7 +16,7 @@ import { StoreUnavailableError } from '../store-errors.js';
 import { checkCluster, createCluster } from './cluster-files.js';
 import { acquireLock } from './file-lock.js';
 import { ensureKeeper, idleSetting } from './idle-keeper.js';
-import { postgresBinaries } from './postgres-binaries.js';
+import { postgresBinaries, reachableBinaries } from './postgres-binaries.js';
 import { runningServer, startServer, stopServer, type RunningServer } from './server-process.js';
 import { serverUser } from './server-user.js';
 import { locateStore, prepareHome, recordHome, type StoreLocation } from './store-location.js';
@@ -46,8 +46,8 @@ export async function ensureServer(storeDir: string, options: EnsureOptions): Pr
   }
   let started: { server: RunningServer; location: StoreLocation };
   try {
-    const binaries = await postgresBinaries();
     const user = serverUser();
+    const binaries = await reachableBinaries(await postgresBinaries(), user);
     let location = await locateStore(storeDir);
     if (!existsSync(location.pointerFile)) {
       location = await prepareHome(location, user);

