@@ -10,6 +10,7 @@ import { userInfo } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBackends, type TestTarget } from '../support/backends.js';
 import { eventually, overseer, overseerProcess } from '../support/cli.js';
+import { cutShortRun, lastVersion } from '../support/cut-short-run.js';
 
 interface EventLine {
   type: string;
@@ -117,22 +118,14 @@ describe.each(testBackends())('approval on $name', (backend) => {
   });
 
   it('approve and cancel refuse a run whose log was cut short, and write nothing', async () => {
-    const detached = await cli(['run', '--plan', plan, '--detach', '--json']);
-    expect(detached.code).toBe(3);
-    const { runId } = JSON.parse(detached.stdout) as { runId: string };
-    const lastVersion = async () => (await target.query<{ last: number }>('select max(version)::int as last from events where stream_id = $1', [runId]))[0]!.last;
-    const waitedAt = await lastVersion();
-    expect((await cli(['approve', runId, 'risky'])).code).toBe(0);
-    expect((await cli(['resume', runId])).code).toBe(0);
-    const reached = await lastVersion();
     // Back to where risky waited at its gate: the log alone says it still waits, its caches say completed.
-    await target.query('delete from events where stream_id = $1 and version > $2', [runId, waitedAt]);
+    const { runId, waitedAt, reached } = await cutShortRun(cli, target, plan);
 
     const refusal = `run ${runId} lost events from its end: the log ends at version ${String(waitedAt)} but the run's snapshot says it reached version ${String(reached)} and the runs row says the run is completed; see overseer verify ${runId}\n`;
     const approved = await cli(['approve', runId, 'risky']);
     expect({ code: approved.code, stdout: approved.stdout, stderr: approved.stderr }).toEqual({ code: 2, stdout: '', stderr: `overseer approve: ${refusal}` });
     const cancelled = await cli(['cancel', runId]);
     expect({ code: cancelled.code, stdout: cancelled.stdout, stderr: cancelled.stderr }).toEqual({ code: 2, stdout: '', stderr: `overseer cancel: ${refusal}` });
-    expect(await lastVersion()).toBe(waitedAt);
+    expect(await lastVersion(target, runId)).toBe(waitedAt);
   });
 });

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBackends, type TestTarget } from '../support/backends.js';
 import { eventually, overseer, overseerProcess } from '../support/cli.js';
 import { CHROMIUM, launchChromium, startServe, type ServedViewer } from '../support/viewer.js';
+import { cutShortRun, lastVersion } from '../support/cut-short-run.js';
 
 interface EventLine {
   type: string;
@@ -299,15 +300,7 @@ describe.runIf(hasChromium).each(testBackends())('viewer on $name', (backend) =>
   });
 
   it('refuses to approve a run whose log was cut short: a 409 with the reason, nothing written, no stack', async () => {
-    const detached = await cli(['run', '--plan', plans.gated, '--detach', '--json']);
-    expect(detached.code).toBe(3);
-    const { runId } = JSON.parse(detached.stdout) as { runId: string };
-    const lastVersion = async () => (await target.query<{ last: number }>('select max(version)::int as last from events where stream_id = $1', [runId]))[0]!.last;
-    const waitedAt = await lastVersion();
-    expect((await cli(['approve', runId, 'risky'])).code).toBe(0);
-    expect((await cli(['resume', runId])).code).toBe(0);
-    const reached = await lastVersion();
-    await target.query('delete from events where stream_id = $1 and version > $2', [runId, waitedAt]);
+    const { runId, waitedAt, reached } = await cutShortRun(cli, target, plans.gated);
 
     const refused = await fetch(new URL(`/api/runs/${runId}/workers/risky/approve`, viewer.url), {
       method: 'POST',
@@ -318,7 +311,7 @@ describe.runIf(hasChromium).each(testBackends())('viewer on $name', (backend) =>
     expect(await refused.json()).toEqual({
       error: `run ${runId} lost events from its end: the log ends at version ${String(waitedAt)} but the run's snapshot says it reached version ${String(reached)} and the runs row says the run is completed; see overseer verify ${runId}`,
     });
-    expect(await lastVersion()).toBe(waitedAt);
+    expect(await lastVersion(target, runId)).toBe(waitedAt);
     expect(viewer.output().stderr).not.toContain(runId);
   });
 });
