@@ -1,9 +1,7 @@
 /** `overseer cancel RUN_ID [--reason TEXT]`: stops a run cleanly; its workers and gates are killed and it ends cancelled. */
 import { userInfo } from 'node:os';
 import { COMMANDS } from './command-table.js';
-import { cancelEvent } from '../engine/human-decisions.js';
-import { stopRunProcesses } from '../engine/stop-run-processes.js';
-import { writeToRun } from '../engine/write-to-run.js';
+import { cancelRun } from '../engine/run-decisions.js';
 import { withStore } from './cli-store.js';
 import { findRun } from './find-run.js';
 import { parseFlags } from './parse-flags.js';
@@ -17,10 +15,7 @@ export async function cancelCommand(args: string[]): Promise<number> {
   if (runId === undefined || positionals.length > 1) throw new UsageError('usage: overseer cancel RUN_ID [--reason TEXT]');
   return withStore(values.db, async (store) => {
     await findRun(store, runId);
-    const written = await writeToRun(store, runId, (state) => cancelEvent(state, { by: userInfo().username, source: 'cli', reason: values.reason }));
-    // A live engine kills its workers and gates when it sees the cancel; with none alive (it crashed,
-    // or the run was detached) their processes would run on, so we stop them here too.
-    await stopRunProcesses(written.before);
+    await cancelRun(store, runId, { by: userInfo().username, source: 'cli', reason: values.reason });
     process.stderr.write(`overseer: run ${runId} cancelled\n`);
     return 0;
   });

@@ -120,6 +120,10 @@ export const COMMANDS = {
       detach: { type: 'boolean', help: 'exit 3 when the new run waits for a person instead of waiting too' },
     },
   },
+  mcp: {
+    args: [],
+    flags: { db },
+  },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandName = keyof typeof COMMANDS;

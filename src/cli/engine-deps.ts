@@ -1,11 +1,2 @@
-/** What an engine started from the command line runs with: the system clock and shell workers. */
-import { systemClock } from '../engine/clock.js';
-import type { EngineDeps } from '../engine/run-engine.js';
-import type { EventStore } from '../store/event-store.js';
-import { forkServerLauncher } from '../os/process-launcher.js';
-import { createShellDriver } from '../workers/shell-driver.js';
-
-/** Workers start through a fork server (see process-launcher.ts). Close the driver when done. */
-export function engineDeps(store: EventStore): EngineDeps {
-  return { store, clock: systemClock, driver: createShellDriver({ launcher: forkServerLauncher() }), random: Math.random };
-}
+/** What an engine started from the command line runs with (the library's engines run with the same). */
+export { systemEngineDeps as engineDeps } from '../engine/system-deps.js';

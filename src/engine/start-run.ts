@@ -7,7 +7,8 @@ import { RunEngine } from './run-engine.js';
 import type { RunStarted } from '../fold/run-events.js';
 import { newRunId } from './run-id.js';
 import { RunLease } from './run-lease.js';
-import { startRunState } from '../fold/run-state.js';
+import { startRunState, type RunState } from '../fold/run-state.js';
+import type { MachineAction } from '../fold/machine-actions.js';
 import { isEffect } from '../fold/run-batch.js';
 
 export interface RunOptions {
@@ -24,7 +25,18 @@ export interface RunOptions {
   bootstrap?: RunStarted['bootstrap'];
 }
 
-export async function startRun(deps: EngineDeps, options: RunOptions): Promise<RunEngine> {
+/** A run recorded but not yet in any engine's hands: what `resume` (here or detached) carries on from. */
+export interface RecordedRun {
+  runId: string;
+  state: RunState;
+  actions: readonly MachineAction[];
+}
+
+/**
+ * Records `run.started` (and the runs row) and nothing else: no engine takes it. Resuming it, in this
+ * process or in a detached `overseer resume`, starts it exactly as `startRun` would have.
+ */
+export async function recordRun(deps: Pick<EngineDeps, 'store' | 'clock'>, options: RunOptions): Promise<RecordedRun> {
   for (let tries = 0; ; tries++) {
     const runId = newRunId();
     const payload: RunStarted = {
@@ -53,10 +65,15 @@ export async function startRun(deps: EngineDeps, options: RunOptions): Promise<R
       if (error instanceof ConcurrencyError && tries < 3) continue;
       throw error;
     }
-    const engine = new RunEngine(deps, state);
-    engine.hold(await RunLease.take(deps.store, runId));
-    await engine.watchForeignEvents();
-    engine.perform(actions.filter(isEffect));
-    return engine;
+    return { runId, state, actions };
   }
+}
+
+export async function startRun(deps: EngineDeps, options: RunOptions): Promise<RunEngine> {
+  const { runId, state, actions } = await recordRun(deps, options);
+  const engine = new RunEngine(deps, state);
+  engine.hold(await RunLease.take(deps.store, runId));
+  await engine.watchForeignEvents();
+  engine.perform(actions.filter(isEffect));
+  return engine;
 }

@@ -20,8 +20,16 @@ export async function readStructuredFile(path: string, what: string): Promise<St
   } catch (error) {
     return { ok: false, message: readFailure(error, what) };
   }
+  return parseStructuredText(text, what, extname(path).toLowerCase());
+}
+
+/**
+ * The same checks for text that came without a file (a plan handed over MCP or the library):
+ * `extension` (`.json`, `.yaml`) picks the syntax, or none tries JSON, then YAML.
+ */
+export function parseStructuredText(text: string, what: string, extension = ''): StructuredFile {
   // Editors on Windows save UTF-8 with a byte-order mark; YAML skips it, JSON.parse refuses it.
-  const parsed = parseText(text.replace(/^\uFEFF/, ''), extname(path).toLowerCase(), what);
+  const parsed = parseText(text.replace(/^\uFEFF/, ''), extension, what);
   if (!parsed.ok) return parsed;
   const deep = tooDeep(parsed.value);
   if (deep === null) return parsed;

@@ -9,11 +9,10 @@
  * keeper stops the server under the start lock, so it never races a process that is starting it.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { closeSync, openSync } from 'node:fs';
 import pg from 'pg';
 import { parseDuration } from '../../os/duration.js';
+import { overseerBin } from '../../os/overseer-bin.js';
 import { StoreUnavailableError } from '../store-errors.js';
 import { readLock, tryTakeLock } from './file-lock.js';
 import { runningServer, stopServer, type RunningServer } from './server-process.js';
@@ -140,16 +139,4 @@ async function clients(client: pg.Client): Promise<number> {
     [KEEPER_APPLICATION_NAME],
   );
   return rows[0]?.n ?? 0;
-}
-
-/**
- * The `overseer` command, to run the keeper with. This module runs from src/ (tests), dist/src/ or
- * dist/bundle/: the command is found from the package's root, not from this file's folder.
- */
-function overseerBin(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    const bin = join(dir, 'bin', 'overseer.js');
-    if (existsSync(bin) && existsSync(join(dir, 'package.json'))) return bin;
-    if (dirname(dir) === dir) throw new StoreUnavailableError(`cannot find bin/overseer.js above ${fileURLToPath(import.meta.url)} to start the store keeper`);
-  }
 }

@@ -1,0 +1,44 @@
+/**
+ * A person's decisions about a run, made from outside its engine (the CLI, the MCP server, the
+ * library): approve or deny a worker, cancel the run. Each refuses an unknown run or worker, or a
+ * decision that does not apply, with a typed error and nothing written.
+ */
+import type { EventStore } from '../store/event-store.js';
+import { RunNotFoundError } from '../fold/rebuild-run.js';
+import { approvalEvent, cancelEvent, type Decider } from './human-decisions.js';
+import { stopRunProcesses } from './stop-run-processes.js';
+import { writeToRun } from './write-to-run.js';
+
+export type { Decider } from './human-decisions.js';
+
+export interface DecisionRecorded {
+  runId: string;
+  workerId: string;
+  /** `trust.approved`, `trust.denied`, `human.retry` or `human.abandon`. */
+  decision: string;
+  /** The worker's state after the decision. */
+  state: string;
+}
+
+async function requireRun(store: EventStore, runId: string): Promise<void> {
+  if ((await store.getRun(runId)) === undefined) throw new RunNotFoundError(runId);
+}
+
+/** Approve (or, with `deny`, refuse) a worker waiting at its trust gate or escalated to a person. */
+export async function approve(store: EventStore, runId: string, workerId: string, decider: Decider & { deny?: boolean | undefined }): Promise<DecisionRecorded> {
+  await requireRun(store, runId);
+  const { deny, ...who } = decider;
+  const { batch } = await writeToRun(store, runId, (state) => approvalEvent(state, workerId, deny !== true, who));
+  const decided = batch.committed[0];
+  return { runId, workerId, decision: decided?.type ?? 'decision', state: String(decided?.stateAfter) };
+}
+
+/**
+ * Cancels the run. A live engine kills its workers and gates when it sees the cancel; with none alive
+ * (it crashed, or the run was detached) their processes would run on, so they are stopped here too.
+ */
+export async function cancelRun(store: EventStore, runId: string, decider: Decider): Promise<void> {
+  await requireRun(store, runId);
+  const written = await writeToRun(store, runId, (state) => cancelEvent(state, decider));
+  await stopRunProcesses(written.before);
+}

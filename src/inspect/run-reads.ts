@@ -1,0 +1,47 @@
+/**
+ * What a program reads of runs, in the shapes the CLI prints with --json: the list (`status --json`
+ * without a run), one run with its workers (`status RUN --json`), and its events in the export line
+ * format (`events RUN --json`). Shared by the MCP server and the library.
+ */
+import type { EventStore, RunRow } from '../store/event-store.js';
+import { rebuildRun, RunNotFoundError } from '../fold/rebuild-run.js';
+import { summarizeRun, type RunSummary } from '../fold/run-status.js';
+import { OverseerError } from '../errors.js';
+import { matchesFilter, unknownWorkers, type EventFilter } from './event-filter.js';
+import { eventLine, type EventLine } from './event-line.js';
+import { runListEntry } from './run-list-entry.js';
+
+/** A filter on workers that names no worker of the run. */
+export class UnknownWorkerError extends OverseerError {
+  readonly code = 'NOT_FOUND' as const;
+}
+
+export type RunListEntry = ReturnType<typeof runListEntry>;
+
+/** Newest first. */
+export async function listRuns(store: EventStore, limit = 50): Promise<RunListEntry[]> {
+  return (await store.listRuns(limit)).map(runListEntry);
+}
+
+/** The run's row, or RunNotFoundError. */
+export async function requireRun(store: EventStore, runId: string): Promise<RunRow> {
+  const run = await store.getRun(runId);
+  if (run === undefined) throw new RunNotFoundError(runId);
+  return run;
+}
+
+/** The run with its workers, folded from its log (as `status RUN --json` prints it). */
+export async function runStatus(store: EventStore, runId: string): Promise<RunSummary> {
+  await requireRun(store, runId);
+  return summarizeRun(await rebuildRun(store, runId));
+}
+
+/** The run's events that pass `filter`, in log order, as `events RUN --json` prints them. */
+export async function readEvents(store: EventStore, runId: string, filter: Partial<EventFilter> = {}): Promise<EventLine[]> {
+  await requireRun(store, runId);
+  const full: EventFilter = { workers: filter.workers ?? [], types: filter.types ?? [], since: filter.since ?? null };
+  const events = await store.readStream(runId);
+  const unknown = unknownWorkers(full, events);
+  if (unknown !== null) throw new UnknownWorkerError(`run ${runId} has no worker ${unknown.unknown.join(', ')} (its workers: ${unknown.known.join(', ')})`);
+  return events.filter((e) => matchesFilter(full, e)).map(eventLine);
+}
