@@ -7,8 +7,10 @@ import { parseLogPosition, POSITION_HINT } from '../inspect/log-position.js';
 import { UsageError } from './usage-error.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
+/** Named, so the build's declaration files can name it. */
+type ParsedFlags<T extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>>;
 
-export function parseFlags<T extends Options>(command: string, args: string[], options: T) {
+export function parseFlags<T extends Options>(command: string, args: string[], options: T): ParsedFlags<T> {
   const joined = joinDashValues(command, args, options);
   try {
     return parseArgs({ args: joined, options, allowPositionals: true, strict: true });

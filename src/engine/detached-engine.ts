@@ -11,7 +11,8 @@ import { overseerBin } from '../os/overseer-bin.js';
 import { rebuildRun, RunNotFoundError } from '../fold/rebuild-run.js';
 import { systemClock } from './clock.js';
 import { RunLease } from './run-lease.js';
-import { recordRun, type RunOptions } from './start-run.js';
+import { runOptionsFor, type RunRequest } from './run-request.js';
+import { recordRun } from './start-run.js';
 import { NotApplicableError } from './write-to-run.js';
 import type { EventStore } from '../store/event-store.js';
 
@@ -40,8 +41,13 @@ export async function startDetachedEngine(run: { runId: string; runDir: string; 
   }
 }
 
-/** Records a new run and hands it to a detached engine; returns once that engine's process exists. */
-export async function startDetachedRun(store: EventStore, db: string, options: RunOptions): Promise<DetachedEngine & { runId: string }> {
+/**
+ * Checks the request (RunRequestError lists every problem; nothing is written), records the run and
+ * hands it to a detached engine; returns once that engine's process exists. `db` is the store's
+ * target (a URL or an absolute folder), for the engine to open.
+ */
+export async function startRunDetached(store: EventStore, db: string, request: RunRequest, defaultCwd: string = process.cwd()): Promise<DetachedEngine & { runId: string }> {
+  const options = await runOptionsFor(request, defaultCwd);
   const { runId, state } = await recordRun({ store, clock: systemClock }, options);
   return { runId, ...(await startDetachedEngine(state.run, db)) };
 }
@@ -52,7 +58,7 @@ const ENDED = new Set(['completed', 'failed', 'cancelled']);
  * Hands a stopped run to a detached engine. Refused, with nothing started, when the run is unknown,
  * has ended, or a live engine owns it (its lease is taken and given back at once to find out).
  */
-export async function resumeDetached(store: EventStore, db: string, runId: string): Promise<DetachedEngine> {
+export async function resumeRunDetached(store: EventStore, db: string, runId: string): Promise<DetachedEngine> {
   const row = await store.getRun(runId);
   if (row === undefined) throw new RunNotFoundError(runId);
   if (ENDED.has(row.status)) throw new NotApplicableError(`run ${runId} has already ${row.status === 'cancelled' ? 'been cancelled' : row.status}`);

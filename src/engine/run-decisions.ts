@@ -3,13 +3,23 @@
  * library): approve or deny a worker, cancel the run. Each refuses an unknown run or worker, or a
  * decision that does not apply, with a typed error and nothing written.
  */
+import { userInfo } from 'node:os';
 import type { EventStore } from '../store/event-store.js';
 import { RunNotFoundError } from '../fold/rebuild-run.js';
 import { approvalEvent, cancelEvent, type Decider } from './human-decisions.js';
 import { stopRunProcesses } from './stop-run-processes.js';
 import { writeToRun } from './write-to-run.js';
 
-export type { Decider } from './human-decisions.js';
+/** Who decides, from where, why: `by` defaults to the OS user, `source` to `api` (the CLI says `cli`, the MCP server `mcp`). */
+export interface Decision {
+  by?: string | undefined;
+  source?: string | undefined;
+  reason?: string | undefined;
+}
+
+function decider(decision: Decision): Decider {
+  return { by: decision.by ?? userInfo().username, source: decision.source ?? 'api', reason: decision.reason };
+}
 
 export interface DecisionRecorded {
   runId: string;
@@ -25,10 +35,10 @@ async function requireRun(store: EventStore, runId: string): Promise<void> {
 }
 
 /** Approve (or, with `deny`, refuse) a worker waiting at its trust gate or escalated to a person. */
-export async function approve(store: EventStore, runId: string, workerId: string, decider: Decider & { deny?: boolean | undefined }): Promise<DecisionRecorded> {
+export async function approve(store: EventStore, runId: string, workerId: string, decision: Decision & { deny?: boolean | undefined } = {}): Promise<DecisionRecorded> {
   await requireRun(store, runId);
-  const { deny, ...who } = decider;
-  const { batch } = await writeToRun(store, runId, (state) => approvalEvent(state, workerId, deny !== true, who));
+  const who = decider(decision);
+  const { batch } = await writeToRun(store, runId, (state) => approvalEvent(state, workerId, decision.deny !== true, who));
   const decided = batch.committed[0];
   return { runId, workerId, decision: decided?.type ?? 'decision', state: String(decided?.stateAfter) };
 }
@@ -37,8 +47,9 @@ export async function approve(store: EventStore, runId: string, workerId: string
  * Cancels the run. A live engine kills its workers and gates when it sees the cancel; with none alive
  * (it crashed, or the run was detached) their processes would run on, so they are stopped here too.
  */
-export async function cancelRun(store: EventStore, runId: string, decider: Decider): Promise<void> {
+export async function cancelRun(store: EventStore, runId: string, decision: Decision = {}): Promise<void> {
   await requireRun(store, runId);
-  const written = await writeToRun(store, runId, (state) => cancelEvent(state, decider));
+  const who = decider(decision);
+  const written = await writeToRun(store, runId, (state) => cancelEvent(state, who));
   await stopRunProcesses(written.before);
 }

@@ -5,12 +5,11 @@
  * unknown run or worker, a plan with problems, a decision that does not apply) is a tool error
  * (`isError`) with nothing written, never a protocol failure.
  */
-import { userInfo } from 'node:os';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { resumeDetached, startDetachedRun } from '../engine/detached-engine.js';
+import { resumeRunDetached, startRunDetached } from '../engine/detached-engine.js';
 import { approve, cancelRun } from '../engine/run-decisions.js';
-import { runOptionsFor, RunRequestError } from '../engine/run-request.js';
+import { RunRequestError } from '../engine/run-request.js';
 import { parseSince, SINCE_HINT } from '../inspect/event-filter.js';
 import { listRuns, readEvents, runStatus } from '../inspect/run-reads.js';
 import type { EventStore } from '../store/event-store.js';
@@ -56,7 +55,8 @@ const list = (value: string | string[] | undefined): string[] => (value === unde
 
 export function registerRunTools(server: McpServer, context: ToolContext): void {
   const { store } = context;
-  const decider = (reason: string | undefined) => ({ by: userInfo().username, source: SOURCE, reason });
+  // `by` is the user the server runs as (the decision's person is behind the client).
+  const decider = (reason: string | undefined) => ({ source: SOURCE, reason });
 
   server.registerTool(
     'start_run',
@@ -69,8 +69,7 @@ export function registerRunTools(server: McpServer, context: ToolContext): void 
     },
     (input) =>
       answer(async () => {
-        const options = await runOptionsFor(input, context.cwd);
-        const started = await startDetachedRun(store, context.db, options);
+        const started = await startRunDetached(store, context.db, input, context.cwd);
         context.onRunStarted(started.runId);
         return result({ runId: started.runId, status: 'running', engineLog: started.logFile }, `run ${started.runId} started (engine pid ${String(started.pid)}, log ${started.logFile})`);
       }),
@@ -155,7 +154,7 @@ export function registerRunTools(server: McpServer, context: ToolContext): void 
     },
     (input) =>
       answer(async () => {
-        const engine = await resumeDetached(store, context.db, input.runId);
+        const engine = await resumeRunDetached(store, context.db, input.runId);
         return result({ runId: input.runId, engineLog: engine.logFile }, `run ${input.runId} resumed (engine pid ${String(engine.pid)}, log ${engine.logFile})`);
       }),
   );
