@@ -55,7 +55,9 @@ export function registerRunResources(server: McpServer, store: EventStore): RunR
     const [last] = (await store.readStream(runId)).slice(-1);
     const from = last === undefined ? START : { txId: last.txId, position: last.position };
     const notify = () => server.server.sendResourceUpdated({ uri });
-    watched.set(uri, store.subscribe(from, notify, { streamId: runId }));
+    // A lost store connection ends the updates, not the server: the client still has the tools.
+    const onError = (error: unknown) => process.stderr.write(`overseer mcp: updates of ${uri} stopped: ${error instanceof Error ? error.message : String(error)}\n`);
+    watched.set(uri, store.subscribe(from, notify, { streamId: runId, onError }));
     return {};
   });
   server.server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {

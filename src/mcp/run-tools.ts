@@ -71,7 +71,7 @@ export function registerRunTools(server: McpServer, context: ToolContext): void 
       answer(async () => {
         const started = await startRunDetached(store, context.db, input, context.cwd);
         context.onRunStarted(started.runId);
-        return result({ runId: started.runId, status: 'running', engineLog: started.logFile }, `run ${started.runId} started (engine pid ${String(started.pid)}, log ${started.logFile})`);
+        return result({ runId: started.runId, status: 'running', enginePid: started.pid, engineLog: started.logFile }, `run ${started.runId} started (engine pid ${String(started.pid)}, log ${started.logFile})`);
       }),
   );
 
@@ -155,7 +155,7 @@ export function registerRunTools(server: McpServer, context: ToolContext): void 
     (input) =>
       answer(async () => {
         const engine = await resumeRunDetached(store, context.db, input.runId);
-        return result({ runId: input.runId, engineLog: engine.logFile }, `run ${input.runId} resumed (engine pid ${String(engine.pid)}, log ${engine.logFile})`);
+        return result({ runId: input.runId, enginePid: engine.pid, engineLog: engine.logFile }, `run ${input.runId} resumed (engine pid ${String(engine.pid)}, log ${engine.logFile})`);
       }),
   );
 }

@@ -18,11 +18,12 @@ export const startRunInput = {
   cwd: z.string().min(1).optional().describe("where the packets' commands run, an absolute path (default: the server's working directory)"),
 };
 
-export const startRunOutput = {
-  runId: z.string(),
-  status: z.enum(RUN_STATUSES),
+const engine = {
+  enginePid: z.number().int().describe("the detached engine's process id"),
   engineLog: z.string().describe("the detached engine's output"),
 };
+
+export const startRunOutput = { runId: z.string(), status: z.enum(RUN_STATUSES), ...engine };
 
 export const runListEntry = z.looseObject({
   runId: z.string(),
@@ -93,4 +94,4 @@ export const approveWorkerOutput = {
 export const cancelRunInput = { runId, reason: z.string().optional().describe('why, recorded with the cancel') };
 export const cancelRunOutput = { runId: z.string(), status: z.enum(RUN_STATUSES) };
 
-export const resumeRunOutput = { runId: z.string(), engineLog: z.string() };
+export const resumeRunOutput = { runId: z.string(), ...engine };

@@ -195,4 +195,41 @@ describe.each(testBackends())('overseer mcp on $name', (backend) => {
     expect(done.status).toBe('completed');
     expect(existsSync(join(cwd, '.overseer', 'runs', runId, 'engine.log'))).toBe(true);
   });
+
+  it('resumes a run whose detached engine was killed, refusing while that engine lives', async () => {
+    const started = await mcp.call('start_run', { plan: GATED_PLAN });
+    const { runId, enginePid } = started.structuredContent as { runId: string; enginePid: number };
+    await mcp.untilRun(runId, (s) => s.status === 'waiting', 'the trust gate');
+
+    const owned = await mcp.call('resume_run', { runId });
+    expect(owned.isError).toBe(true);
+    expect(text(owned)).toMatch(new RegExp(`owned by a live engine \\(pid ${String(enginePid)} `));
+
+    process.kill(enginePid, 'SIGKILL');
+    await gone(enginePid);
+    const resumed = await mcp.call('resume_run', { runId });
+    expect(resumed.isError).not.toBe(true);
+    const { enginePid: second } = resumed.structuredContent as { enginePid: number };
+    expect(second).not.toBe(enginePid);
+
+    // The new engine takes the run over; an approval is what it carries on from.
+    await mcp.call('approve_worker', { runId, worker: 'deploy' });
+    const done = await mcp.untilRun(runId, (s) => ['completed', 'failed', 'cancelled'].includes(s.status), 'the run to end');
+    expect(done.status).toBe('completed');
+    await gone(second);
+  });
 });
+
+/** Resolves once the process has exited (its pid no longer answers signal 0). */
+async function gone(pid: number): Promise<void> {
+  const until = Date.now() + 60_000;
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    if (Date.now() > until) throw new Error(`process ${String(pid)} did not exit`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
