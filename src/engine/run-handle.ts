@@ -37,19 +37,25 @@ function handle(engine: RunEngine, close: () => void): RunHandle {
     runId: engine.runId,
     status: () => summarizeRun(engine.current),
     finished,
-    settled: () => {
-      if (deriveRunStatus(engine.current) === 'waiting') return Promise.resolve(summarizeRun(engine.current));
-      return Promise.race([
-        finished,
-        new Promise<RunSummary>((resolve) => {
-          const off = engine.onCommit((_events, state: RunState) => {
-            if (deriveRunStatus(state) !== 'waiting') return;
+    settled: () =>
+      new Promise<RunSummary>((resolve, reject) => {
+        if (deriveRunStatus(engine.current) === 'waiting') return resolve(summarizeRun(engine.current));
+        const off = engine.onCommit((_events, state: RunState) => {
+          if (deriveRunStatus(state) !== 'waiting') return;
+          off();
+          resolve(summarizeRun(state));
+        });
+        finished.then(
+          (summary) => {
             off();
-            resolve(summarizeRun(state));
-          });
-        }),
-      ]);
-    },
+            resolve(summary);
+          },
+          (error: unknown) => {
+            off();
+            reject(error instanceof Error ? error : new Error(String(error)));
+          },
+        );
+      }),
     stop,
   };
 }
