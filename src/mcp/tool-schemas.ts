@@ -16,6 +16,7 @@ export const startRunInput = {
   autoApprove: z.boolean().optional().describe("trust every packet the policy's deny rules do not refuse"),
   policy: z.union([z.string().min(1), z.looseObject({})]).optional().describe("trust rules, or a policy file's path; wins over the plan's policy"),
   cwd: z.string().min(1).optional().describe("where the packets' commands run, an absolute path (default: the server's working directory)"),
+  concurrency: z.number().int().positive().optional().describe("how many workers run at once (default: the plan's, else 4)"),
 };
 
 const engine = {
