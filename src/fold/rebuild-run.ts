@@ -80,7 +80,33 @@ export async function rebuildRun(store: EventStore, runId: string, registry?: Ma
     for (const event of cached.tail) state = foldNext(state, event).state;
     return state;
   }
-  const events = await store.readStream(runId);
-  if (events.length === 0) throw new RunNotFoundError(runId);
-  return foldEvents(events, registry);
+  const state = await foldStream(store, runId, registry);
+  if (state === undefined) throw new RunNotFoundError(runId);
+  return state;
+}
+
+/** Events per read of a whole-log fold: small enough that reading the next page overlaps folding this one. */
+const FOLD_PAGE = 2000;
+
+/**
+ * Folds a run's whole log as it is read, a page of versions at a time: the next page's query goes out
+ * before this page is folded, so the server finds and sends it meanwhile, and each page's rows are
+ * garbage once folded instead of all of them living (and being copied by the collector) until the end.
+ * Undefined when the run has no events.
+ */
+export async function foldStream(store: EventStore, runId: string, registry?: MachineRegistry): Promise<RunState | undefined> {
+  const page = (from: number) => store.readStream(runId, { fromVersion: from, toVersion: from + FOLD_PAGE - 1 });
+  let events = await page(1);
+  if (events.length === 0) return undefined;
+  let state: RunState | undefined;
+  for (let from = 1; events.length > 0; from += FOLD_PAGE) {
+    const next = events.length < FOLD_PAGE ? Promise.resolve([]) : page(from + FOLD_PAGE);
+    // Should this page not fold, the page after it is not awaited: its failure must not go unhandled.
+    next.catch(() => undefined);
+    // One turn of the event loop puts the next query on the wire before the fold holds the thread.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    for (const event of events) state = state === undefined ? foldFirst(event, registry).state : foldNext(state, event).state;
+    events = await next;
+  }
+  return state;
 }
