@@ -16,7 +16,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 import { defaultTrustResolver } from '../src/gates/trust-resolver.js';
 import { systemClock } from '../src/engine/clock.js';
-import { foldEvents, rebuildRun } from '../src/fold/rebuild-run.js';
+import { foldEvents, foldStream, rebuildRun } from '../src/fold/rebuild-run.js';
 import { saveRunSnapshot } from '../src/fold/run-snapshot.js';
 import { persistRunState } from '../src/fold/run-state.js';
 import { deriveRunStatus } from '../src/fold/run-status.js';
@@ -156,8 +156,10 @@ export async function benchRebuild(store: EventStore, raw: RawDb, table: string,
   let matchesLive: boolean | undefined;
   if (mode.kind === 'snapshot') await placeSnapshot(store, run, mode.tail);
   const rebuild = async (): Promise<void> => {
-    // A full fold is what rebuildRun does when no snapshot fits: every event through the machines.
-    const rebuilt = mode.kind === 'full' ? foldEvents(await store.readStream(run.runId)) : await rebuildRun(store, run.runId);
+    // A full fold is what rebuildRun does when no snapshot fits: every event through the machines,
+    // folded as it is read (foldStream).
+    const rebuilt = mode.kind === 'full' ? await foldStream(store, run.runId) : await rebuildRun(store, run.runId);
+    if (rebuilt === undefined) throw new Error(`run ${run.runId} has no events`);
     matchesLive ??= isDeepStrictEqual(persistRunState(rebuilt), run.live);
   };
   let rawChecked = false;

@@ -17,6 +17,7 @@ import { benchProcessesInChild, type ProcessBenchResult } from './process-bench.
 import { benchRebuild, driveRun, replayRun, tasksForEvents, type RecordedRun } from './rebuild-bench.js';
 import { benchReplay } from './replay-bench.js';
 import { benchScale, type ScaleFigures } from './scale-bench.js';
+import { benchFirstRun, type FirstRunFigures } from './first-run-bench.js';
 
 const SETTINGS = {
   // On the Postgres server every autocommit INSERT waits for its WAL flush (~2 ms here), on both sides.
@@ -32,7 +33,17 @@ const SETTINGS = {
   rssRun: { tasks: 2000, concurrency: 16 },
   scale: { small: 1000, large: 10_000, concurrency: 16, lanes: 8, rounds: 3 },
   rssTargetMiB: 150,
+  firstRun: { rounds: 3, targetSeconds: 5 },
 } as const;
+
+/**
+ * OVERSEER_BENCH_ROWS=3,3b,6 measures and prints only those rows (for working on them); a group of
+ * rows that share their work (1-2, 3-3b-6, 4-8, 9-10) runs whole when any of its rows is asked for.
+ */
+const onlyRows = process.env.OVERSEER_BENCH_ROWS?.split(',').map((id) => id.trim()).filter((id) => id !== '');
+function wanted(...ids: string[]): boolean {
+  return onlyRows === undefined || ids.some((id) => onlyRows.includes(id));
+}
 
 const benchStarted = Date.now();
 /** Set once a signal or a stray error has started the clean-up: errors after it are expected. */
@@ -57,12 +68,36 @@ async function storeRows(target: BenchTarget, store: EventStore, raw: RawDb | nu
       unmeasured('6', 'replay run step by step, events', 0.25),
     ];
   }
+  const rows: Row[] = [];
+  if (wanted('1', '2')) rows.push(...(await appendRows(target, store, raw)));
+  if (wanted('3', '3b', '6')) rows.push(...(await foldRows(target, store, raw, recorded, notes)));
+  return rows;
+}
+
+/** Rows 1-2: appends against raw INSERTs. */
+async function appendRows(target: BenchTarget, store: EventStore, raw: RawDb): Promise<Row[]> {
   await raw.query('drop table if exists raw_events');
   await raw.query(RAW_TABLE_DDL);
   log(`${target.name}: single appends`);
   const single = await benchAppends(store, raw, SETTINGS.single);
   log(`${target.name}: batch appends`);
   const batch = await benchAppends(store, raw, SETTINGS.batch);
+  return [
+    { id: '1', measure: 'single append (1 event/call)', overseer: perSec(single.overseerPerSec), baseline: perSec(single.rawPerSec), ratio: single.ratio, direction: 'higher', target: 0.5 },
+    {
+      id: '2',
+      measure: `batch append (${String(SETTINGS.batch.perCall)} events/call), events`,
+      overseer: perSec(batch.overseerPerSec),
+      baseline: perSec(batch.rawPerSec),
+      ratio: batch.ratio,
+      direction: 'higher',
+      target: 0.5,
+    },
+  ];
+}
+
+/** Rows 3, 3b and 6: rebuilding and replaying a run the engine drove, against a raw SELECT of its rows. */
+async function foldRows(target: BenchTarget, store: EventStore, raw: RawDb, recorded: { run?: RecordedRun }, notes: string[]): Promise<Row[]> {
 
   let built = recorded.run;
   if (built === undefined) {
@@ -86,7 +121,7 @@ async function storeRows(target: BenchTarget, store: EventStore, raw: RawDb | nu
   const rebuild = await benchRebuild(store, raw, table, built, SETTINGS.rebuildRounds, { kind: 'full' });
   notes.push(
     `${rebuild.matchesLive ? "the full fold gives exactly the engine's live final state" : "WARNING: the full fold differs from the engine's live final state"};` +
-      ` one full rebuild = readStream ${ms(rebuild.readMs)} + fold ~${ms(rebuild.foldMs)} (raw SELECT ${ms(1000 / rebuild.rawPerSec)})`,
+      ` one full rebuild ${ms(1000 / rebuild.overseerPerSec)}: a whole readStream alone takes ${ms(rebuild.readMs)}, the rest ~${ms(rebuild.foldMs)} is the fold (raw SELECT ${ms(1000 / rebuild.rawPerSec)})`,
   );
   const tail = SNAPSHOT_EVERY / 2;
   const fromSnapshot = await benchRebuild(store, raw, table, built, SETTINGS.rebuildRounds, { kind: 'snapshot', tail });
@@ -101,16 +136,6 @@ async function storeRows(target: BenchTarget, store: EventStore, raw: RawDb | nu
       ` one replay = readStream ${ms(replay.readMs)} + steps ~${ms(replay.stepMs)}`,
   );
   return [
-    { id: '1', measure: 'single append (1 event/call)', overseer: perSec(single.overseerPerSec), baseline: perSec(single.rawPerSec), ratio: single.ratio, direction: 'higher', target: 0.5 },
-    {
-      id: '2',
-      measure: `batch append (${String(SETTINGS.batch.perCall)} events/call), events`,
-      overseer: perSec(batch.overseerPerSec),
-      baseline: perSec(batch.rawPerSec),
-      ratio: batch.ratio,
-      direction: 'higher',
-      target: 0.5,
-    },
     {
       id: '3',
       measure: `rebuild ${String(rebuild.events)}-event run (full fold), runs`,
@@ -238,6 +263,24 @@ function scaleRows(scale: ScaleFigures, notes: string[]): Row[] {
   ];
 }
 
+/** Row 11: an absolute target in seconds, like row 8's MiB. */
+function firstRunRow(firstRun: FirstRunFigures, notes: string[]): Row {
+  notes.push(
+    `11: \`overseer run --plan examples/hello.yaml --auto-approve\`, no --db, in a new folder with a new HOME (no store template cached), spawn to exit;` +
+      ` rounds: ${firstRun.all.map((seconds) => `${seconds.toFixed(2)} s`).join(', ')}`,
+  );
+  return {
+    id: '11',
+    measure: 'first run of examples/hello.yaml, new HOME and folder',
+    overseer: `${firstRun.seconds.toFixed(2)} s`,
+    baseline: '-',
+    ratio: firstRun.seconds,
+    direction: 'lower',
+    target: SETTINGS.firstRun.targetSeconds,
+    unit: 's',
+  };
+}
+
 async function benchTarget(target: BenchTarget, shared: { run?: RecordedRun; scaled: boolean }): Promise<{ rows: Row[]; notes: string[] }> {
   const notes: string[] = [];
   const started = Date.now();
@@ -245,7 +288,7 @@ async function benchTarget(target: BenchTarget, shared: { run?: RecordedRun; sca
   const raw = await target.openRaw();
   const rows = await storeRows(target, store, raw, shared, notes);
   // Scale is the engine's own cost: measured once, on the first store.
-  if (!shared.scaled) {
+  if (!shared.scaled && wanted('9', '10')) {
     shared.scaled = true;
     rows.push(...scaleRows(await benchScale(store, target.workDir, SETTINGS.scale, (line) => log(`${target.name}: ${line}`)), notes));
   }
@@ -253,19 +296,27 @@ async function benchTarget(target: BenchTarget, shared: { run?: RecordedRun; sca
   await store.close();
   await raw?.close();
 
-  log(`${target.name}: processes`);
-  const result = await benchProcessesInChild({
-    db: target.db,
-    workDir: target.workDir,
-    sleepRun: SETTINGS.sleepRun,
-    startupRounds: SETTINGS.startupRounds,
-    spawnRun: { ...SETTINGS.spawnRun, dbosUrl: await target.peerDatabaseUrl() },
-    rssRun: SETTINGS.rssRun,
-  });
-  rows.push(...processRows(target, result, notes));
-  rows.sort((a, b) => Number.parseInt(a.id, 10) - Number.parseInt(b.id, 10) || a.id.localeCompare(b.id));
+  if (wanted('4', '5', '7', '7b', '7c', '8')) {
+    log(`${target.name}: processes`);
+    const result = await benchProcessesInChild({
+      db: target.db,
+      workDir: target.workDir,
+      sleepRun: SETTINGS.sleepRun,
+      startupRounds: SETTINGS.startupRounds,
+      spawnRun: { ...SETTINGS.spawnRun, dbosUrl: await target.peerDatabaseUrl() },
+      rssRun: SETTINGS.rssRun,
+    });
+    rows.push(...processRows(target, result, notes));
+  }
+  // The first run uses the default store, which is the embedded one: its row belongs to that table.
+  if (target.name === 'embedded' && wanted('11')) {
+    log(`first run of examples/hello.yaml with a new HOME and folder (${String(SETTINGS.firstRun.rounds)} rounds)`);
+    rows.push(firstRunRow(await benchFirstRun(SETTINGS.firstRun.rounds), notes));
+  }
+  const shown = rows.filter((row) => wanted(row.id));
+  shown.sort((a, b) => Number.parseInt(a.id, 10) - Number.parseInt(b.id, 10) || a.id.localeCompare(b.id));
   log(`${target.name}: done in ${String(Math.round((Date.now() - started) / 1000))} s`);
-  return { rows, notes };
+  return { rows: shown, notes };
 }
 
 async function serverVersion(adminUrl: string): Promise<string | null> {
@@ -320,6 +371,7 @@ async function main(): Promise<number> {
     'Ratios: rows 1-3b and 6 are Overseer throughput / raw throughput (higher is better; >1 means Overseer is faster).',
     '        rows 4-5 and 7 are Overseer wall time / the other side\'s (lower is better; 1 means no overhead).',
     '        row 8 is the engine\'s peak RSS; rows 9-10 compare cost per unit at two sizes (1 means linear).',
+    '        row 11 is the wall time of a first run on a machine that never ran Overseer, in seconds.',
     'Each ratio is the median of per-round ratios over rounds that interleave the sides; figures are medians.',
     'Rows without a target are for reference: printed, never judged.',
     '',

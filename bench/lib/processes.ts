@@ -16,10 +16,10 @@ export interface Exited {
 }
 
 /** Spawns a command and resolves when it exits (not when detached grandchildren close its pipes). */
-export function timedSpawn(command: string, args: readonly string[], cwd: string): Promise<Exited> {
+export function timedSpawn(command: string, args: readonly string[], cwd: string, env?: NodeJS.ProcessEnv): Promise<Exited> {
   return new Promise((resolvePromise, reject) => {
     const start = performance.now();
-    const child = spawn(command, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(command, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'], ...(env === undefined ? {} : { env }) });
     let stderr = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (chunk: string) => {

@@ -12,8 +12,8 @@ export interface Row {
   target: number | null;
   /** Printed against its target but not judged (a target meant for another store). */
   reference?: boolean;
-  /** What the ratio column holds: a ratio (default), or an absolute figure in MiB. */
-  unit?: 'x' | 'MiB';
+  /** What the ratio column holds: a ratio (default), or an absolute figure in MiB or seconds. */
+  unit?: 'x' | 'MiB' | 's';
 }
 
 /** A row that is judged: it has a target, is not for reference, and was measured. */
@@ -46,7 +46,9 @@ function verdict(row: Row): string {
 
 function figure(value: number, unit: Row['unit']): string {
   if (!Number.isFinite(value)) return 'n/a';
-  return unit === 'MiB' ? `${value.toFixed(0)} MiB` : `${value.toFixed(2)}x`;
+  if (unit === 'MiB') return `${value.toFixed(0)} MiB`;
+  if (unit === 's') return `${value.toFixed(2)} s`;
+  return `${value.toFixed(2)}x`;
 }
 
 export function formatTable(title: string, rows: readonly Row[]): string {

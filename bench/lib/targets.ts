@@ -12,9 +12,9 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import pg from 'pg';
 import type { EventStore } from '../../src/store/event-store.js';
 import { openStore } from '../../src/store/open-store.js';
@@ -119,7 +119,13 @@ export async function embeddedTarget(cleanup: Cleanup): Promise<BenchTarget> {
   const workDir = join(root, 'work');
   await mkdir(workDir);
   // Registered after the folder's removal, so it runs before it: a server must not outlive its folder.
-  cleanup.add(`stop the store server of ${db}`, () => runOverseer(['store', 'stop', '--db', db], workDir));
+  cleanup.add(`stop the store server of ${db}`, async () => {
+    await runOverseer(['store', 'stop', '--db', db], workDir);
+    // As root the cluster of a store in a 0700 temp folder lives in /var/lib/overseer/<hash>, named by
+    // the store's pointer file (src/store/embedded/store-location.ts): it goes with the store.
+    const home = (await readFile(join(db, 'location'), 'utf8').catch(() => '')).trim();
+    if (isAbsolute(home)) await rm(home, { recursive: true, force: true });
+  });
   const open = trackStores(cleanup);
   return {
     name: 'embedded',

@@ -12,7 +12,7 @@ import { packetOf } from './packet-spec.js';
 import { defaultWorkerKinds, type WorkerKinds } from '../workers/kinds/worker-kinds.js';
 import { trustInput, trustResolverFor } from './run-trust.js';
 import { workerKindOf } from './worker-kind-of.js';
-import { parseRunEvent, type RunEvent } from './run-events.js';
+import { parseRunEvent, storedRunEvent, type RunEvent } from './run-events.js';
 import type { ActionOf, ActionType, MachineAction } from './machine-actions.js';
 import { applyEvent, LogMismatchError, type RunState, type WorkerJournal, type WorkerSnapshot } from './run-state.js';
 
@@ -224,7 +224,7 @@ export function absorbStored(state: RunState, stored: readonly StoredEvent[]): B
   const { batch, journal } = draft(state);
   try {
     for (const event of stored) {
-      const input = parseRunEvent({ type: event.type, payload: event.payload as Record<string, unknown>, machine: event.machine, workerId: event.workerId });
+      const input = storedRunEvent({ type: event.type, payload: event.payload as Record<string, unknown>, machine: event.machine, workerId: event.workerId });
       const applied = applyEvent(batch.state, input, event.createdAt, journal);
       if (applied === null) throw new LogMismatchError(`event ${String(event.position)} (${event.type}) written by another process does not fit this run`);
       batch.committed.push({ ...input, stateAfter: applied.stateAfter, at: event.createdAt });

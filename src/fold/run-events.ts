@@ -93,10 +93,76 @@ function schemaFor(event: RunEvent): z.ZodType | undefined {
 export function parseRunEvent(event: RunEvent): RunEvent {
   const schema = schemaFor(event);
   if (schema === undefined) throw new InvalidEventError(`unknown ${event.machine} event type "${event.type}"`);
+  return parsePayload(event, schema);
+}
+
+function parsePayload(event: RunEvent, schema: z.ZodType): RunEvent {
   const parsed = schema.safeParse(event.payload);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new InvalidEventError(`event ${event.type}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'invalid'}`);
   }
   return { ...event, payload: parsed.data as Record<string, unknown> };
+}
+
+/** Schema kinds whose parse, given a value it accepted, returns an equal value: they only check. */
+const CHECKING_KINDS = new Set(['string', 'number', 'boolean', 'null', 'unknown', 'any', 'enum', 'literal']);
+
+interface SchemaDef {
+  type: string;
+  shape?: Record<string, z.ZodType>;
+  catchall?: z.ZodType;
+  element?: z.ZodType;
+  innerType?: z.ZodType;
+  options?: z.ZodType[];
+  keyType?: z.ZodType;
+  valueType?: z.ZodType;
+  checks?: { _zod: { def: { check: string } } }[];
+}
+
+/**
+ * True when parsing a payload this schema already parsed can only give it back unchanged: nothing in
+ * it fills in a default, transforms, catches or rewrites a value. Unknown kinds count as changing.
+ */
+export function returnsInput(schema: z.ZodType): boolean {
+  const def = (schema as unknown as { _zod: { def: SchemaDef } })._zod.def;
+  if (def.checks?.some((check) => check._zod.def.check === 'overwrite') === true) return false;
+  const inner = [
+    ...Object.values(def.shape ?? {}),
+    ...[def.catchall, def.element, def.innerType, def.keyType, def.valueType].filter((child) => child !== undefined),
+    ...(def.options ?? []),
+  ];
+  switch (def.type) {
+    case 'object':
+    case 'array':
+    case 'nullable':
+    case 'optional':
+    case 'record':
+    case 'union':
+      return inner.every(returnsInput);
+    default:
+      return CHECKING_KINDS.has(def.type);
+  }
+}
+
+/** Per machine, each event type's schema and whether it only checks (see storedRunEvent). */
+const storedSchemas = new Map<MachineKind, Map<string, { schema: z.ZodType; checksOnly: boolean }>>(
+  (['workflow', 'worker'] as const).map((machine) => {
+    const table: Record<string, z.ZodType> = { ...(machine === 'workflow' ? workflowEventSchemas : workerEventSchemas), ...recordEventSchemas, ...lifecycleSchemas };
+    return [machine, new Map(Object.entries(table).map(([type, schema]) => [type, { schema, checksOnly: returnsInput(schema) }]))];
+  }),
+);
+
+/**
+ * An event read back from the store, ready to fold. Nothing is appended that parseRunEvent did not
+ * accept (every writer builds its batches through it, and `import` replays a file with 'outside'
+ * before it writes), so parsing such a payload again only repeats a verdict already given — a sixth
+ * of a full fold's time. Payloads whose schema only checks are therefore taken as stored; those whose
+ * schema fills in defaults (run.started, plan.ready, bootstrap.completed) are parsed again, so a log
+ * written before a default existed still reads with it. Unknown types are refused as by parseRunEvent.
+ */
+export function storedRunEvent(event: RunEvent): RunEvent {
+  const known = storedSchemas.get(event.machine)?.get(event.type);
+  if (known === undefined) throw new InvalidEventError(`unknown ${event.machine} event type "${event.type}"`);
+  return known.checksOnly ? event : parsePayload(event, known.schema);
 }

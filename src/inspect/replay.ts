@@ -8,7 +8,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { MachineRegistry } from '../../machines/versions.js';
 import type { MachineKind, StoredEvent } from '../store/event-store.js';
-import { foldFirst, foldNext } from '../fold/rebuild-run.js';
+import { foldFirst, foldNext, type EventOrigin } from '../fold/rebuild-run.js';
 import { LogMismatchError, type Applied, type PendingTimer, type RunState } from '../fold/run-state.js';
 import { stateText } from '../fold/state-value.js';
 
@@ -92,16 +92,17 @@ export function workerStates(state: RunState): Record<string, string> {
 /**
  * The run's events in version order, one step per event; throws on the first event that does not fit.
  * Each event is folded with the definitions the run had then: those it recorded, then those a
- * `machines.migrated` event moved it to. `registry` defaults to the versions this build knows.
+ * `machines.migrated` event moved it to. `registry` defaults to the versions this build knows;
+ * `origin` says whether the events come from the store or from outside (EventOrigin).
  */
-export function* replaySteps(events: Iterable<StoredEvent>, registry?: MachineRegistry): Generator<ReplayStep, void, undefined> {
+export function* replaySteps(events: Iterable<StoredEvent>, registry?: MachineRegistry, origin: EventOrigin = 'store'): Generator<ReplayStep, void, undefined> {
   let state: RunState | null = null;
   for (const event of events) {
     // An event reaches one machine (the workflow, or the worker it names): those are all that can change.
     const workflowBefore = state?.workflow;
     const workerBefore = event.workerId === null ? undefined : state?.workers[event.workerId];
     const timersBefore = state?.timers ?? {};
-    const applied: Applied = state === null ? foldFirst(event, registry) : foldNext(state, event);
+    const applied: Applied = state === null ? foldFirst(event, registry, origin) : foldNext(state, event, origin);
     checkRecordedState(event, applied);
     const next: RunState = applied.state;
     const step: ReplayStep = {

@@ -96,7 +96,8 @@ function foldLog(parsed: readonly ParsedLine[], registry: MachineRegistry | unde
   let state: RunState | undefined;
   let folded = 0;
   try {
-    for (const step of replaySteps(parsed.map((p) => p.event), registry)) {
+    // A file is input from outside: every payload is parsed, as for anything the engine takes in.
+    for (const step of replaySteps(parsed.map((p) => p.event), registry, 'outside')) {
       state = step.state;
       folded++;
     }

@@ -109,6 +109,27 @@ export function toStoredEvent(row: EventRow): StoredEvent {
   };
 }
 
+/** The columns `readStream` selects, in the order `storedEventFromColumns` takes them. */
+export const EVENT_COLUMNS = 'position, tx_id::text, stream_id, version, type, payload, machine, worker_id, state_after, created_at, hash, prev_hash';
+
+/** An events row selected as an array of EVENT_COLUMNS (int8 already a BigInt, jsonb parsed). */
+export function storedEventFromColumns(row: readonly unknown[]): StoredEvent {
+  return {
+    position: BigInt(row[0] as bigint),
+    txId: row[1] as string,
+    streamId: row[2] as string,
+    version: row[3] as number,
+    type: row[4] as string,
+    payload: row[5],
+    machine: parseMachine(row[6] as string),
+    workerId: row[7] as string | null,
+    stateAfter: row[8] ?? null,
+    createdAt: row[9] as Date,
+    hash: row[10] as string,
+    prevHash: row[11] as string | null,
+  };
+}
+
 function parseMachine(value: string): MachineKind {
   if (value === 'workflow' || value === 'worker') return value;
   throw new Error(`event store holds an event for unknown machine ${JSON.stringify(value)}`);

@@ -16,7 +16,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from './event-store.js';
-import { chain, insertEventsSql, insertParameters, maxPosition, toRunRow, toStoredEvent, type InsertRow } from './event-rows.js';
+import { chain, EVENT_COLUMNS, insertEventsSql, insertParameters, maxPosition, storedEventFromColumns, toRunRow, toStoredEvent, type InsertRow } from './event-rows.js';
 import { acquireLease, releaseLease, renewLease } from './run-leases.js';
 import { loadSnapshot, saveSnapshot } from './run-snapshots.js';
 import { RUNS_PRIMARY_KEY, STREAM_VERSION_CONSTRAINT } from './schema.js';
@@ -26,6 +26,8 @@ import { StreamHeads, type StreamHead } from './stream-heads.js';
 import { PollingSubscription, WakeupHub } from './subscription.js';
 
 const DEFAULT_READ_LIMIT = 1000;
+/** The largest `version` (an int4 column): the open end of a stream read. */
+const MAX_VERSION = 2 ** 31 - 1;
 const DEFAULT_RUN_LIMIT = 100;
 
 /**
@@ -122,11 +124,12 @@ export class KyselyEventStore implements EventStore {
   }
 
   async readStream(streamId: string, range: { fromVersion?: number; toVersion?: number } = {}): Promise<StoredEvent[]> {
-    let query = this.#selectEvents().where('stream_id', '=', streamId);
-    if (range.fromVersion !== undefined) query = query.where('version', '>=', range.fromVersion);
-    if (range.toVersion !== undefined) query = query.where('version', '<=', range.toVersion);
-    const rows = await query.orderBy('version').execute();
-    return rows.map(toStoredEvent);
+    // Hand-written, rows as arrays (see StoreBackend.selectArrays): rebuild and replay read whole logs.
+    const rows = await this.#source.selectArrays(
+      `select ${EVENT_COLUMNS} from events where stream_id = $1 and version >= $2 and version <= $3 order by version`,
+      [streamId, range.fromVersion ?? 1, range.toVersion ?? MAX_VERSION],
+    );
+    return rows.map(storedEventFromColumns);
   }
 
   readAll(after: Checkpoint, limit = DEFAULT_READ_LIMIT): Promise<StoredEvent[]> {

@@ -16,6 +16,12 @@ export interface StoreBackend {
    * resolves to the function that stops it. A backend that cannot listen resolves to a no-op.
    */
   listen(wake: () => void): Promise<() => Promise<void>>;
+  /**
+   * One SELECT whose rows come back as arrays of column values, in the order of its select list: the
+   * read of a whole stream, where the driver building an object per row (what Kysely asks for) cost a
+   * third of the read. Connection retries and lost-server errors as for Kysely's queries.
+   */
+  selectArrays(text: string, values: readonly unknown[]): Promise<unknown[][]>;
   /** Releases everything the backend holds (its pool and LISTEN connection). */
   close(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 /**
  * `overseer import` refuses a log it cannot take as it was — a malformed line, a broken hash chain,
- * a run already in the store, machines this build does not know — with one line naming the line,
- * exit 2, and nothing written.
+ * a payload the event catalogue refuses, a run already in the store, machines this build does not
+ * know — with one line naming the line, exit 2, and nothing written.
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -52,6 +52,12 @@ describe.each(testBackends())('import on $name', (backend) => {
     ['a line that is not an event', () => text(lines().map((l, i) => (i === 2 ? { ...l, hash: 'abc' } : l))), /: line 3: not an event: hash: expected a sha256 in hex$/],
     ['a changed payload', () => text(lines().map((l, i) => (i === 3 ? { ...l, payload: { ...l.payload, reason: 'why not' } } : l))), /: line 4: hash chain broken at version 4 \(.+\): its content does not match its hash .+\[hash_mismatch\]$/],
     ['a missing event', () => text(lines().filter((_, i) => i !== 1)), /: line 2: hash chain broken at version 3 .+\[version_gap\]$/],
+    // Rows read back from the store are not parsed again (storedRunEvent); a file is input, and is.
+    ['a payload the event catalogue refuses', () => {
+      const ls = lines();
+      const runId = ls[0]!.payload['runId'] as string;
+      return text(rehash(ls.map((l, i) => (i === 4 ? { ...l, payload: { ...l.payload, decision: 'maybe' } } : l)), runId));
+    }, /: line 5: event trust\.decided: decision /],
     ['machines this build does not know', () => {
       const ls = lines();
       const runId = ls[0]!.payload['runId'] as string;

@@ -56,22 +56,34 @@ export function createPgBackend(options: PgBackendOptions): StoreBackend {
   // needs a connection next gets the error from connect(). Without a listener Node would crash.
   pool.on('error', () => undefined);
   const explained = new WeakMap<pg.PoolClient, PostgresPoolClient>();
+  const checkout = async (): Promise<{ client: pg.PoolClient; wrapped: PostgresPoolClient }> => {
+    const client = await connectWithRetry(() => pool.connect(), options.connectRetries).catch((error: unknown) => {
+      throw explainLoss(error, options.serverName);
+    });
+    let wrapped = explained.get(client);
+    if (wrapped === undefined) {
+      // A checked-out client whose connection breaks (server stopped, database dropped) emits
+      // 'error'; its query in flight rejects on its own, and without a listener Node would crash.
+      client.on('error', () => undefined);
+      wrapped = explaining(client, options.serverName);
+      explained.set(client, wrapped);
+    }
+    return { client, wrapped };
+  };
   const retryingPool: PostgresPool = {
-    async connect() {
-      const client = await connectWithRetry(() => pool.connect(), options.connectRetries).catch((error: unknown) => {
-        throw explainLoss(error, options.serverName);
-      });
-      let wrapped = explained.get(client);
-      if (wrapped === undefined) {
-        // A checked-out client whose connection breaks (server stopped, database dropped) emits
-        // 'error'; its query in flight rejects on its own, and without a listener Node would crash.
-        client.on('error', () => undefined);
-        wrapped = explaining(client, options.serverName);
-        explained.set(client, wrapped);
-      }
-      return wrapped;
-    },
+    connect: async () => (await checkout()).wrapped,
     end: () => pool.end(),
+  };
+  const selectArrays = async (text: string, values: readonly unknown[]): Promise<unknown[][]> => {
+    const { client } = await checkout();
+    try {
+      const result = await client.query<unknown[]>({ text, values: [...values], rowMode: 'array' });
+      return result.rows;
+    } catch (error) {
+      throw explainLoss(error, options.serverName);
+    } finally {
+      client.release();
+    }
   };
   const db = new Kysely<StoreDatabase>({ dialect: new PostgresDialect({ pool: retryingPool }) });
   return {
@@ -79,6 +91,7 @@ export function createPgBackend(options: PgBackendOptions): StoreBackend {
     db,
     pollMs: options.pollMs,
     listen: (wake) => listenForEvents(options.connection, wake),
+    selectArrays,
     close: () => db.destroy(),
   };
 }
