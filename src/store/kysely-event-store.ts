@@ -1,4 +1,4 @@
-import { CompiledQuery, sql } from 'kysely';
+import { CompiledQuery, sql, type RawBuilder } from 'kysely';
 import type {
   AppendOptions,
   AppendResult,
@@ -9,10 +9,12 @@ import type {
   LeaseResult,
   NewEvent,
   NewRun,
+  RunFilter,
   RunRow,
   RunSnapshot,
   RunStatus,
   StoredEvent,
+  StreamRange,
   SubscribeOptions,
   Subscription,
 } from './event-store.js';
@@ -89,10 +91,16 @@ export class KyselyEventStore implements EventStore {
     return row === undefined ? undefined : toRunRow(row);
   }
 
-  async listRuns(limit = DEFAULT_RUN_LIMIT): Promise<RunRow[]> {
-    const rows = await this.#source.db
-      .selectFrom('runs')
-      .selectAll()
+  async listRuns(limit = DEFAULT_RUN_LIMIT, filter: RunFilter = {}): Promise<RunRow[]> {
+    let query = this.#source.db.selectFrom('runs').selectAll();
+    const { after, status, objective } = filter;
+    if (after !== undefined) {
+      query = query.where((eb) => eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('run_id', '<', after.runId)])]));
+    }
+    if (status !== undefined) query = query.where('status', '=', status);
+    // strpos, not LIKE: the text is matched as it is, with no wildcard of its own to escape.
+    if (objective !== undefined && objective !== '') query = query.where(sql<boolean>`strpos(lower(objective), lower(${objective})) > 0`);
+    const rows = await query
       .orderBy('created_at', 'desc')
       .orderBy('run_id', 'desc')
       .limit(limit)
@@ -121,8 +129,10 @@ export class KyselyEventStore implements EventStore {
     }
   }
 
-  async readStream(streamId: string, range: { fromVersion?: number; toVersion?: number } = {}): Promise<StoredEvent[]> {
-    let query = this.#selectEvents().where('stream_id', '=', streamId);
+  async readStream(streamId: string, range: StreamRange = {}): Promise<StoredEvent[]> {
+    const types = range.payloadTypes;
+    let query = (types === undefined ? this.#selectEvents() : this.#selectEvents(sql<unknown>`case when type in (${sql.join(types.length === 0 ? [''] : types)}) then payload end`))
+      .where('stream_id', '=', streamId);
     if (range.fromVersion !== undefined) query = query.where('version', '>=', range.fromVersion);
     if (range.toVersion !== undefined) query = query.where('version', '<=', range.toVersion);
     const rows = await query.orderBy('version').execute();
@@ -257,7 +267,8 @@ export class KyselyEventStore implements EventStore {
     return rows.map(toStoredEvent);
   }
 
-  #selectEvents() {
+  /** `payload` replaces the stored payload column (a lean read leaves most payloads out). */
+  #selectEvents(payload?: RawBuilder<unknown>) {
     return this.#source.db
       .selectFrom('events')
       .select([
@@ -266,7 +277,7 @@ export class KyselyEventStore implements EventStore {
         'stream_id',
         'version',
         'type',
-        'payload',
+        payload === undefined ? 'payload' : payload.as('payload'),
         'machine',
         'worker_id',
         'state_after',
