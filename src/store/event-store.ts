@@ -75,8 +75,8 @@ export interface StreamRange {
   toVersion?: number;
   /**
    * Only events of these types come back with their payload; the others' payload is null. A lean read
-   * for a reader that needs states and types of a long log, not its packets (such events cannot be
-   * hash-checked).
+   * for a reader that needs states and types of a long log, not its packets. Such events come without
+   * their hashes (`hash` empty, `prevHash` null): they cannot be checked.
    */
   payloadTypes?: readonly string[];
 }
@@ -84,10 +84,10 @@ export interface StreamRange {
 /** Which runs `listRuns` lists, besides how many. */
 export interface RunFilter {
   /** Runs listed after this one (newest first): the cursor of the page before. */
-  after?: { createdAt: Date; runId: string };
-  status?: RunStatus;
+  after?: { createdAt: Date; runId: string } | undefined;
+  status?: RunStatus | undefined;
   /** Runs whose objective holds this text, case aside. */
-  objective?: string;
+  objective?: string | undefined;
 }
 
 export interface AppendOptions {
