@@ -75,13 +75,13 @@ describe.runIf(process.env.OVERSEER_SCREENSHOTS === '1' && embedded !== undefine
       await page.locator('#diagrams').screenshot({ path: join(DOCS, 'diagram.png') });
 
       // Back to the moment `fetch` was retrying.
-      const { events } = (await (await fetch(new URL(`/api/runs/${guardedId}`, viewer.url))).json()) as { events: Array<{ workerId: string | null; stateAfter: string }> };
+      const { events } = (await (await fetch(new URL(`/api/runs/${guardedId}/events?limit=500`, viewer.url))).json()) as { events: Array<{ workerId: string | null; stateAfter: string }> };
       const retrying = events.findIndex((e) => e.workerId === 'fetch' && e.stateAfter === 'retrying');
       await page.locator('#slider').evaluate((slider: HTMLInputElement, value) => {
         slider.value = value;
         slider.dispatchEvent(new Event('input', { bubbles: true }));
       }, String(retrying));
-      await page.locator('#workers tr[data-worker="fetch"][data-state="retrying"]').waitFor();
+      await page.locator(`#lanes[data-version="${String(retrying + 1)}"] [data-lane="fetch"][data-state="retrying"]`).waitFor();
       await page.waitForTimeout(500);
       await page.evaluate(() => window.scrollTo(0, 0));
       const top = await page.locator('.travel').boundingBox();

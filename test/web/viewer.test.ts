@@ -56,6 +56,9 @@ describe.runIf(hasChromium).each(testBackends())('viewer on $name', (backend) =>
     const runId = await eventually(() => /run (\w+) started/.exec(running.output().stderr)?.[1], 20_000, 'the run to start');
     return { running, runId };
   };
+  /** The run's events, a page of them (enough for these small runs). */
+  const runEvents = async (runId: string) =>
+    ((await (await fetch(new URL(`/api/runs/${runId}/events?limit=500`, viewer.url))).json()) as { events: ApiEvent[] }).events;
   const openPage = async (path: string, withToken: boolean): Promise<Page> => {
     const page = await browser.newPage();
     await page.goto(new URL(`${path}${withToken ? `#token=${viewer.token}` : ''}`, viewer.url).toString());
@@ -112,15 +115,15 @@ describe.runIf(hasChromium).each(testBackends())('viewer on $name', (backend) =>
     await expect.poll(() => page.locator('#status').textContent()).toBe('completed');
     expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
 
-    // Back to the event after which `slow` was running: lanes, workers and diagram show that moment.
-    const { events } = (await (await fetch(new URL(`/api/runs/${runId}`, viewer.url))).json()) as { events: ApiEvent[] };
+    // Back to the event after which `slow` was running: lanes and diagram show that moment.
+    const events = await runEvents(runId);
     const index = events.findIndex((e) => e.workerId === 'slow' && e.stateAfter === 'running');
     expect(index).toBeGreaterThan(0);
     await page.locator('#slider').evaluate((slider: HTMLInputElement, value) => {
       slider.value = value;
       slider.dispatchEvent(new Event('input', { bubbles: true }));
     }, String(index));
-    await expect.poll(() => page.locator('#workers tr[data-worker="slow"]').getAttribute('data-state')).toBe('running');
+    await page.locator(`#lanes[data-version="${String(index + 1)}"]`).waitFor();
     expect(await lane.getAttribute('data-state')).toBe('running');
     expect(await page.locator('#travel-at').textContent()).toContain(`event ${String(index + 1)} of ${String(events.length)}`);
     await expect.poll(() => page.locator('#diagram-worker svg').textContent()).toContain('● slow');
@@ -211,7 +214,7 @@ describe.runIf(hasChromium).each(testBackends())('viewer on $name', (backend) =>
   it('reads positions by the one rule replay --to and events --since follow', async () => {
     const done = await cli(['run', '--plan', plans.quick, '--json']);
     const { runId } = JSON.parse(done.stdout) as { runId: string };
-    const { events } = (await (await fetch(new URL(`/api/runs/${runId}`, viewer.url))).json()) as { events: ApiEvent[] };
+    const events = await runEvents(runId);
     const first = events[0]!.position;
     const get = async (query: string) => {
       const response = await fetch(new URL(`/api/runs/${runId}${query}`, viewer.url));
