@@ -101,6 +101,32 @@ describe.runIf(hasChromium).each(testBackends())('viewer on $name', (backend) =>
     await page.close();
   });
 
+  it('pages the runs list with a cursor and filters it by status and objective text', async () => {
+    const marker = `paging-${String(Date.now())}`;
+    const plan = join(cwd, 'paging.json');
+    await writeFile(plan, JSON.stringify({ objective: `${marker} run`, packets: [{ id: 'one', objective: 'o', command: 'true', trusted: true }] }));
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i += 1) ids.unshift((JSON.parse((await cli(['run', '--plan', plan, '--json'])).stdout) as { runId: string }).runId);
+    const get = async (query: string) => {
+      const response = await fetch(new URL(`/api/runs?${query}`, viewer.url));
+      return { status: response.status, body: (await response.json()) as { runs?: Array<{ runId: string }>; next?: string | null; error?: string } };
+    };
+    const first = await get(`q=${marker.toUpperCase()}&limit=2`);
+    expect(first.body.runs?.map((r) => r.runId)).toEqual(ids.slice(0, 2));
+    const second = await get(`q=${marker}&limit=2&cursor=${encodeURIComponent(first.body.next ?? '')}`);
+    expect([second.body.runs?.map((r) => r.runId), second.body.next]).toEqual([ids.slice(2), null]);
+    expect((await get(`q=${marker}&status=completed`)).body.runs).toHaveLength(3);
+    expect((await get(`q=${marker}&status=failed`)).body.runs).toEqual([]);
+    expect(await get('status=done')).toEqual({ status: 400, body: { error: 'status: expected one of running, waiting, completed, failed, cancelled, got "done"' } });
+
+    const page = await openPage('/', false);
+    await page.locator('#filter-objective').fill(marker);
+    await expect.poll(() => page.locator('#runs tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run')))).toEqual(ids);
+    await page.locator('#filter-status').selectOption('failed');
+    await expect.poll(() => page.locator('#runs tbody tr').count()).toBe(0);
+    await page.close();
+  });
+
   it("a live run's lanes change state without reloading, and the slider shows a past state", async () => {
     const { running, runId } = await startRun(plans.slow);
     const page = await openPage(`/runs/${runId}`, false);
