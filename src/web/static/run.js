@@ -125,6 +125,7 @@ const laneVersions = new Map();
 const lanes = new VirtualList({
   box: $('lanes'),
   rowHeight: LANE_ROW_HEIGHT,
+  maxHeight: 420,
   pageSize: LANE_PAGE,
   fetchPage: (offset, limit) => getJson(`${api}/lanes?${laneQuery(page.cursor + 1, offset, limit)}`),
   renderRow: (lane) => laneRow(lane, { onPick: (picked) => moveTo(picked.since - 1, false) }),
@@ -206,6 +207,7 @@ function eventRow(event) {
 const events = new VirtualList({
   box: $('events'),
   rowHeight: EVENT_ROW_HEIGHT,
+  maxHeight: 440,
   pageSize: EVENT_PAGE,
   fetchPage: async (offset, limit) => {
     const answer = await getJson(`${api}/events?from=${offset + 1}&limit=${limit}`);

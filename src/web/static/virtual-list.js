@@ -10,6 +10,7 @@ export class VirtualList {
    * @param {object} options
    * @param {HTMLElement} options.box the scroll box (fixed height, overflow auto)
    * @param {number} options.rowHeight pixels
+   * @param {number} options.maxHeight pixels: the box grows with its rows up to this, then scrolls
    * @param {number} options.pageSize rows per fetch
    * @param {(offset: number, limit: number) => Promise<{total: number, rows: object[]}>} options.fetchPage
    * @param {(row: object, index: number) => HTMLElement} options.renderRow
@@ -60,6 +61,7 @@ export class VirtualList {
 
   render() {
     this.spacer.style.height = `${this.total * this.rowHeight}px`;
+    this.box.style.height = `${Math.min(this.maxHeight, Math.max(this.total, 1) * this.rowHeight + 2)}px`;
     const [first, end] = this.range();
     let complete = true;
     for (let page = Math.floor(first / this.pageSize); page * this.pageSize < end; page += 1) {
