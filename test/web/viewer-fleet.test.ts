@@ -90,15 +90,15 @@ describe.runIf(hasChromium).each(testBackends())('viewer of a fleet run on $name
     const page = await openRun(false);
     const wanted = fleetTaskId(1234);
     await page.locator('#filter-worker').fill(wanted);
-    await expect.poll(() => page.locator('#lanes .lane').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-lane')))).toEqual([wanted]);
+    await expect.poll(() => page.locator('#lanes .lane').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-lane'))), { timeout: 30_000 }).toEqual([wanted]);
     expect(await page.locator(`[data-lane="${wanted}"]`).getAttribute('data-state')).toBe('done');
 
     await page.locator('#filter-worker').fill('');
     await page.locator('#filter-failure').selectOption('exit_nonzero');
-    await expect.poll(() => page.locator('#lanes .lane').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-lane')))).toEqual(FAILING);
+    await expect.poll(() => page.locator('#lanes .lane').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-lane'))), { timeout: 30_000 }).toEqual(FAILING);
     await page.locator('#filter-failure').selectOption('');
     await page.locator('#groups [data-group="awaitingTrust"]').click();
-    await expect.poll(() => page.locator('#lanes .lane').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')))).toEqual(['awaitingTrust', 'awaitingTrust', 'awaitingTrust']);
+    await expect.poll(() => page.locator('#lanes .lane').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state'))), { timeout: 30_000 }).toEqual(['awaitingTrust', 'awaitingTrust', 'awaitingTrust']);
     await page.close();
   });
 
@@ -117,7 +117,7 @@ describe.runIf(hasChromium).each(testBackends())('viewer of a fleet run on $name
     }, String(doneAt - 2));
     await page.locator(`#lanes[data-version="${String(doneAt - 1)}"]`).waitFor();
     await page.locator('#filter-worker').fill(worker);
-    await expect.poll(() => page.locator(`[data-lane="${worker}"]`).getAttribute('data-state')).toBe('running');
+    await expect.poll(() => page.locator(`[data-lane="${worker}"]`).getAttribute('data-state'), { timeout: 30_000 }).toBe('running');
     expect(await groupCount(page, 'done')).toBeLessThan(final);
     expect(await page.locator('#travel-at').textContent()).toContain(`event ${String(doneAt - 1)} of ${String(total)}`);
 

@@ -121,9 +121,9 @@ describe.runIf(hasChromium).each(testBackends())('viewer on $name', (backend) =>
 
     const page = await openPage('/', false);
     await page.locator('#filter-objective').fill(marker);
-    await expect.poll(() => page.locator('#runs tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run')))).toEqual(ids);
+    await expect.poll(() => page.locator('#runs tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run'))), { timeout: 30_000 }).toEqual(ids);
     await page.locator('#filter-status').selectOption('failed');
-    await expect.poll(() => page.locator('#runs tbody tr').count()).toBe(0);
+    await expect.poll(() => page.locator('#runs tbody tr').count(), { timeout: 30_000 }).toBe(0);
     await page.close();
   });
 
@@ -152,7 +152,7 @@ describe.runIf(hasChromium).each(testBackends())('viewer on $name', (backend) =>
     await page.locator(`#lanes[data-version="${String(index + 1)}"]`).waitFor();
     expect(await lane.getAttribute('data-state')).toBe('running');
     expect(await page.locator('#travel-at').textContent()).toContain(`event ${String(index + 1)} of ${String(events.length)}`);
-    await expect.poll(() => page.locator('#diagram-worker svg').textContent()).toContain('● slow');
+    await expect.poll(() => page.locator('#diagram-worker svg').textContent(), { timeout: 30_000 }).toContain('● slow');
     await page.close();
   });
 

@@ -218,12 +218,12 @@ const events = new VirtualList({
 
 /** More events were written: the last page fetched may have been short, so it is fetched again. */
 function growEvents(total) {
-  const before = events.total;
+  const before = events.pages.size === 0 ? 0 : events.total;
+  $('events-count').textContent = count(total);
   if (total === before) return;
   events.pages.delete(Math.floor(Math.max(before - 1, 0) / EVENT_PAGE));
   events.loading.delete(Math.floor(Math.max(before - 1, 0) / EVENT_PAGE));
   events.setTotal(total);
-  $('events-count').textContent = count(total);
 }
 
 function markEvents() {
@@ -448,8 +448,10 @@ async function load() {
   resetLanes(fold.version, firstLanes);
   renderHeader();
   renderWaiting();
-  growEvents(fold.events);
+  // Straight to the newest events: the first ones (the plan, megabytes for a fleet) are read only if scrolled to.
+  events.resize(fold.events);
   events.reveal(page.cursor);
+  growEvents(fold.events);
   refreshDiagrams();
   $('slider').addEventListener('input', (e) => moveTo(Number(e.target.value), false));
   $('to-live').addEventListener('click', () => moveTo(page.total - 1, true));

@@ -59,9 +59,15 @@ export class VirtualList {
     this.render();
   }
 
-  render() {
+  /** Sizes the spacer and the box for `total` rows, fetching nothing (to scroll before the first fetch). */
+  resize(total) {
+    this.total = total;
     this.spacer.style.height = `${this.total * this.rowHeight}px`;
     this.box.style.height = `${Math.min(this.maxHeight, Math.max(this.total, 1) * this.rowHeight + 2)}px`;
+  }
+
+  render() {
+    this.resize(this.total);
     const [first, end] = this.range();
     let complete = true;
     for (let page = Math.floor(first / this.pageSize); page * this.pageSize < end; page += 1) {
