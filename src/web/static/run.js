@@ -164,7 +164,10 @@ function showCounts(fold) {
   $('groups').replaceChildren(
     ...fold.groups.map(({ state, count: n }) => {
       const chip = h('button', { type: 'button', class: `group${page.filter.state === state ? ' chosen' : ''}`, 'data-group': state, 'data-count': n }, badge(state), ` ${count(n)}`);
-      chip.addEventListener('click', () => setFilter({ state: page.filter.state === state ? '' : state }));
+      chip.addEventListener('click', () => {
+        $('filter-state').value = page.filter.state === state ? '' : state;
+        applyFilters();
+      });
       return chip;
     }),
   );
@@ -172,11 +175,9 @@ function showCounts(fold) {
   fillSelect($('filter-failure'), fold.failureKinds.map((k) => ({ value: k.kind, n: k.count })), (v) => v);
 }
 
-function setFilter(change) {
-  Object.assign(page.filter, change);
-  $('filter-worker').value = page.filter.worker;
-  $('filter-state').value = page.filter.state;
-  $('filter-failure').value = page.filter.failure;
+/** The filters as the controls hold them now (one read of all three: none is written back while typed in). */
+function applyFilters() {
+  page.filter = { worker: $('filter-worker').value.trim(), state: $('filter-state').value, failure: $('filter-failure').value };
   for (const chip of $('groups').children) chip.classList.toggle('chosen', chip.dataset.group === page.filter.state);
   $('lanes').scrollTop = 0;
   resetLanes(page.cursor + 1);
@@ -456,12 +457,16 @@ async function load() {
   $('slider').addEventListener('input', (e) => moveTo(Number(e.target.value), false));
   $('to-live').addEventListener('click', () => moveTo(page.total - 1, true));
   let typing = null;
-  $('filter-worker').addEventListener('input', (e) => {
+  $('filter-worker').addEventListener('input', () => {
     clearTimeout(typing);
-    typing = setTimeout(() => setFilter({ worker: e.target.value.trim() }), 150);
+    typing = setTimeout(applyFilters, 150);
   });
-  $('filter-state').addEventListener('change', (e) => setFilter({ state: e.target.value }));
-  $('filter-failure').addEventListener('change', (e) => setFilter({ failure: e.target.value }));
+  for (const select of [$('filter-state'), $('filter-failure')]) {
+    select.addEventListener('change', () => {
+      clearTimeout(typing);
+      applyFilters();
+    });
+  }
   if (!page.ended) connect();
 }
 

@@ -43,6 +43,8 @@ export class VirtualList {
     this.pages = new Map();
     this.loading = new Map();
     if (seed !== undefined) this.seed(seed);
+    // Not known until the first page comes: at least one row, so that the page in view is asked for.
+    else this.total = Math.max(this.total, 1);
     this.render();
   }
 
