@@ -22,7 +22,7 @@ export default tseslint.config(
     languageOptions: {
       sourceType: 'module',
       globals: Object.fromEntries(
-        ['window', 'document', 'location', 'history', 'localStorage', 'fetch', 'EventSource', 'AbortController', 'Node', 'setInterval', 'setTimeout', 'clearTimeout'].map((name) => [name, 'readonly']),
+        ['window', 'document', 'location', 'history', 'localStorage', 'fetch', 'EventSource', 'AbortController', 'Node', 'setInterval', 'setTimeout', 'clearTimeout', 'URLSearchParams', 'console'].map((name) => [name, 'readonly']),
       ),
     },
   },

@@ -5,12 +5,19 @@ import type { RunState } from './run-state.js';
 import { stateText } from './state-value.js';
 
 export function deriveRunStatus(state: RunState): RunStatus {
-  const value = stateText(state.workflow.value);
+  // The fold keeps both worker counts as workers change (see run-state.ts).
+  return runStatusOf(stateText(state.workflow.value), state.activeWorkers, state.heldWorkers);
+}
+
+/**
+ * A run's status from its workflow state and its workers: `active` are those not in a final state,
+ * `held` those of them waiting for a person. The viewer counts them from the log's recorded states.
+ */
+export function runStatusOf(workflowState: string, activeWorkers: number, heldWorkers: number): RunStatus {
   // An ended run's status is the workflow's final state (test/machines/state-sets.test.ts holds them to RUN_STATUSES).
-  if (isFinalWorkflowState(value)) return value as RunStatus;
-  // Nothing can move until a person answers: a trust gate, or a failure escalated to a human
-  // (the fold keeps both counts as workers change, see run-state.ts).
-  if (state.activeWorkers > 0 && state.heldWorkers === state.activeWorkers) return 'waiting';
+  if (isFinalWorkflowState(workflowState)) return workflowState as RunStatus;
+  // Nothing can move until a person answers: a trust gate, or a failure escalated to a human.
+  if (activeWorkers > 0 && heldWorkers === activeWorkers) return 'waiting';
   return 'running';
 }
 

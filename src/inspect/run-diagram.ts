@@ -24,7 +24,7 @@ export interface RunDiagram extends MachineDiagram {
 }
 
 /** The event a machine saw: a fired timer delivers the event it carries. */
-function machineEventType(event: StoredEvent): string {
+export function machineEventType(event: Pick<StoredEvent, 'type' | 'payload'>): string {
   if (event.type !== 'timer.fired') return event.type;
   const carried = (event.payload as { event?: { type?: unknown } } | null)?.event?.type;
   return typeof carried === 'string' ? carried : event.type;

@@ -69,6 +69,27 @@ export interface RunRow extends NewRun {
   updatedAt: Date;
 }
 
+/** Which part of a stream `readStream` reads. */
+export interface StreamRange {
+  fromVersion?: number;
+  toVersion?: number;
+  /**
+   * Only events of these types come back with their payload; the others' payload is null. A lean read
+   * for a reader that needs states and types of a long log, not its packets. Such events come without
+   * their hashes (`hash` empty, `prevHash` null): they cannot be checked.
+   */
+  payloadTypes?: readonly string[];
+}
+
+/** Which runs `listRuns` lists, besides how many. */
+export interface RunFilter {
+  /** Runs listed after this one (newest first): the cursor of the page before. */
+  after?: { createdAt: Date; runId: string } | undefined;
+  status?: RunStatus | undefined;
+  /** Runs whose objective holds this text, case aside. */
+  objective?: string | undefined;
+}
+
 export interface AppendOptions {
   /** When the run's status changes with these events, the runs row is updated in the same transaction. */
   runStatus?: RunStatus;
@@ -116,9 +137,9 @@ export interface EventStore {
   startRun(run: NewRun, events: NewEvent[]): Promise<AppendResult>;
   getRun(runId: string): Promise<RunRow | undefined>;
   /** Newest first. */
-  listRuns(limit?: number): Promise<RunRow[]>;
+  listRuns(limit?: number, filter?: RunFilter): Promise<RunRow[]>;
   append(streamId: string, expected: ExpectedVersion, events: NewEvent[], options?: AppendOptions): Promise<AppendResult>;
-  readStream(streamId: string, range?: { fromVersion?: number; toVersion?: number }): Promise<StoredEvent[]>;
+  readStream(streamId: string, range?: StreamRange): Promise<StoredEvent[]>;
   /** Events after the checkpoint in commit-safe global order; never returns an event a later read could precede. */
   readAll(after: Checkpoint, limit?: number): Promise<StoredEvent[]>;
   /** Catch-up from the checkpoint, then live; each event is delivered once, in `readAll` order. */

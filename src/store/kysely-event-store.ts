@@ -9,14 +9,16 @@ import type {
   LeaseResult,
   NewEvent,
   NewRun,
+  RunFilter,
   RunRow,
   RunSnapshot,
   RunStatus,
   StoredEvent,
+  StreamRange,
   SubscribeOptions,
   Subscription,
 } from './event-store.js';
-import { chain, EVENT_COLUMNS, insertEventsSql, insertParameters, maxPosition, storedEventFromColumns, toRunRow, toStoredEvent, type InsertRow } from './event-rows.js';
+import { chain, EVENT_COLUMNS, LEAN_EVENT_COLUMNS, insertEventsSql, insertParameters, maxPosition, storedEventFromColumns, toRunRow, toStoredEvent, type InsertRow } from './event-rows.js';
 import { acquireLease, releaseLease, renewLease } from './run-leases.js';
 import { loadSnapshot, saveSnapshot } from './run-snapshots.js';
 import { RUNS_PRIMARY_KEY, STREAM_VERSION_CONSTRAINT } from './schema.js';
@@ -91,10 +93,16 @@ export class KyselyEventStore implements EventStore {
     return row === undefined ? undefined : toRunRow(row);
   }
 
-  async listRuns(limit = DEFAULT_RUN_LIMIT): Promise<RunRow[]> {
-    const rows = await this.#source.db
-      .selectFrom('runs')
-      .selectAll()
+  async listRuns(limit = DEFAULT_RUN_LIMIT, filter: RunFilter = {}): Promise<RunRow[]> {
+    let query = this.#source.db.selectFrom('runs').selectAll();
+    const { after, status, objective } = filter;
+    if (after !== undefined) {
+      query = query.where((eb) => eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('run_id', '<', after.runId)])]));
+    }
+    if (status !== undefined) query = query.where('status', '=', status);
+    // strpos, not LIKE: the text is matched as it is, with no wildcard of its own to escape.
+    if (objective !== undefined && objective !== '') query = query.where(sql<boolean>`strpos(lower(objective), lower(${objective})) > 0`);
+    const rows = await query
       .orderBy('created_at', 'desc')
       .orderBy('run_id', 'desc')
       .limit(limit)
@@ -123,11 +131,17 @@ export class KyselyEventStore implements EventStore {
     }
   }
 
-  async readStream(streamId: string, range: { fromVersion?: number; toVersion?: number } = {}): Promise<StoredEvent[]> {
+  async readStream(streamId: string, range: StreamRange = {}): Promise<StoredEvent[]> {
     // Hand-written, rows as arrays (see StoreBackend.selectArrays): rebuild and replay read whole logs.
+    const parameters: unknown[] = [streamId, range.fromVersion ?? 1, range.toVersion ?? MAX_VERSION];
+    let columns = EVENT_COLUMNS;
+    if (range.payloadTypes !== undefined) {
+      parameters.push(range.payloadTypes);
+      columns = LEAN_EVENT_COLUMNS;
+    }
     const rows = await this.#source.selectArrays(
-      `select ${EVENT_COLUMNS} from events where stream_id = $1 and version >= $2 and version <= $3 order by version`,
-      [streamId, range.fromVersion ?? 1, range.toVersion ?? MAX_VERSION],
+      `select ${columns} from events where stream_id = $1 and version >= $2 and version <= $3 order by version`,
+      parameters,
     );
     return rows.map(storedEventFromColumns);
   }

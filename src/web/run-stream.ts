@@ -1,25 +1,27 @@
 /**
- * Live updates of one run as server-sent events, fed by the store's subscription filtered to the
- * run's stream. The subscription starts at the beginning of the log: its catch-up is the read that is
- * safe against writers committing out of order, and it gives the whole stream, which the fold needs.
- * Events the page already has (stream versions up to `since`, or the browser's Last-Event-ID after a
- * reconnect) are not sent again. Each `update` carries the new events and the fold after them; once
- * the run has ended, `end` is sent and the stream closes.
+ * Live updates of one run as server-sent events, woken by the store's subscription filtered to the
+ * run's stream, from the run's newest event on (the index has everything before). Each `update` is the
+ * run at its newest event — status, counts by state, the workers waiting — never the events or the
+ * lanes themselves: the page asks again for the rows it shows. Events the page already has (versions
+ * up to `since`, or the browser's Last-Event-ID after a reconnect) give no update; once the run has
+ * ended, `end` is sent and the stream closes.
  */
 import type { SSEStreamingApi } from 'hono/streaming';
-import { START, type StoredEvent } from '../store/event-store.js';
-import { endsRun } from '../fold/run-end.js';
-import { eventView, foldView } from './run-view.js';
+import { START } from '../store/event-store.js';
+import { isFinalWorkflowState } from '../../machines/state-sets.js';
 import { isGoneServer } from '../store/store-errors.js';
+import type { RunIndexes } from './run-indexes.js';
+import { foldView } from './run-view.js';
 import type { ViewerStore } from './viewer-store.js';
 
-/** Events arriving within this window go out as one update (one fold). */
+/** Events arriving within this window go out as one update. */
 const COALESCE_MS = 50;
 const KEEPALIVE_MS = 15_000;
 const RECONNECT_MS = 1000;
 
 export interface RunStreamOptions {
   store: ViewerStore;
+  indexes: RunIndexes;
   runId: string;
   since: number;
   onWarning: (message: string) => void;
@@ -27,13 +29,8 @@ export interface RunStreamOptions {
   track: (stop: () => void) => () => void;
 }
 
-function hasEnded(events: readonly StoredEvent[]): boolean {
-  return events.some(endsRun);
-}
-
 export async function streamRun(stream: SSEStreamingApi, options: RunStreamOptions): Promise<void> {
-  const { runId, onWarning } = options;
-  const events: StoredEvent[] = [];
+  const { runId, onWarning, indexes } = options;
   let sent = options.since;
   let stopped = false;
   let stop!: () => void;
@@ -56,27 +53,25 @@ export async function streamRun(stream: SSEStreamingApi, options: RunStreamOptio
   const flush = (): void => {
     flushTimer = undefined;
     if (stopped) return;
-    const fresh = events.filter((e) => e.version > sent);
-    if (fresh.length > 0) {
-      const view = foldView(events);
-      sent = view.version;
-      const data = JSON.stringify({ events: fresh.map(eventView), ...view });
-      write(() => stream.writeSSE({ event: 'update', id: String(sent), data, retry: RECONNECT_MS }));
-    }
-    if (hasEnded(events)) {
-      write(() => stream.writeSSE({ event: 'end', data: '{}' }));
-      write(() => {
+    write(async () => {
+      const { index, packets } = await indexes.get(runId);
+      if (index.version > sent) {
+        sent = index.version;
+        await stream.writeSSE({ event: 'update', id: String(sent), data: JSON.stringify(foldView(index, index.version, packets)), retry: RECONNECT_MS });
+      }
+      if (isFinalWorkflowState(index.workflowStateAt(index.version))) {
+        await stream.writeSSE({ event: 'end', data: '{}' });
         finish();
-        return Promise.resolve();
-      });
-    }
+      }
+    });
   };
 
+  const { index } = await indexes.get(runId);
   const store = await options.store.get();
+  const [newest] = await store.readStream(runId, { fromVersion: index.version, toVersion: index.version, payloadTypes: [] });
   const subscription = store.subscribe(
-    START,
-    (batch) => {
-      events.push(...batch);
+    newest === undefined ? START : { txId: newest.txId, position: newest.position },
+    () => {
       flushTimer ??= setTimeout(flush, COALESCE_MS);
     },
     {
@@ -93,6 +88,8 @@ export async function streamRun(stream: SSEStreamingApi, options: RunStreamOptio
   stream.onAbort(finish);
   const untrack = options.track(finish);
   write(() => stream.writeSSE({ event: 'ready', data: JSON.stringify({ since: sent }), retry: RECONNECT_MS }));
+  // What the page missed before this stream (or an ended run) is told at once.
+  flush();
   try {
     await done;
   } finally {

@@ -1,118 +1,159 @@
 /**
- * What the run page shows, computed from the log alone: the events, and the fold of the log up to a
- * position — the same `foldEvents` the live engine's state comes from — with the run's summary at that
- * moment and the machines' diagrams with each instance's state marked.
+ * What the run page is sent, computed from the run's index (run-index.ts) at a position: a summary
+ * (status, lanes counted by state, the workers waiting for a person), and pages of lanes filtered by
+ * worker id, state and failure kind. Each answer is bounded by what one screen shows, whatever the
+ * size of the run; the events come by range (event-view.ts), the diagrams on their own (index-diagrams.ts).
  */
 import { STATE_SETS, type StateSets } from '../../machines/state-sets.js';
-import { currentVersion, machinesFor, type MachineSet } from '../fold/machine-set.js';
-import { toMermaid } from '../inspect/diagram-mermaid.js';
-import { machineDiagram, type MachineDiagram } from '../inspect/machine-diagram.js';
-import { foldEvents } from '../fold/rebuild-run.js';
-import { runDiagram, type RunDiagram } from '../inspect/run-diagram.js';
-import { summarizeRun, waitingWorkers, type RunSummary } from '../fold/run-status.js';
-import { stateText } from '../fold/state-value.js';
-import type { MachineKind, RunRow, StoredEvent } from '../store/event-store.js';
-import { compactDiagram } from './compact-diagram.js';
+import type { RunRow, RunStatus } from '../store/event-store.js';
+import { groupRank, type LaneAt, type RunIndex } from './run-index.js';
 
-export interface EventView {
+/** A packet as the page shows it beside its worker. */
+export interface PacketText {
+  objective: string;
+  command: string | null;
+}
+export type PacketLookup = (workerId: string) => PacketText | undefined;
+
+/** One lane row: the one place a worker's row is put together (lane info is added here). */
+export interface LaneRow {
+  workerId: string;
+  state: string;
+  attempt: number;
+  failureKind: string | null;
+  /** `kind: detail`, as `overseer status` words a worker's last failure. */
+  failure: string | null;
+  /** The stream version since which the worker is in this state. */
+  since: number;
+  objective: string | null;
+  command: string | null;
+}
+
+export interface LanePage {
+  /** Lanes that match the filter, at this position. */
+  total: number;
+  offset: number;
+  rows: LaneRow[];
+}
+
+export interface LaneFilter {
+  state?: string | undefined;
+  /** Part of a worker id. */
+  worker?: string | undefined;
+  failureKind?: string | undefined;
+}
+
+/** The run at one position. */
+export interface FoldView {
+  /** The event at this position: the last one folded in. */
   version: number;
-  /** Global position, as a string (JSON has no 64-bit integers). */
   position: string;
   at: string;
   type: string;
-  machine: MachineKind;
   workerId: string | null;
-  stateAfter: string;
-  payload: unknown;
-}
-
-export interface FoldView {
-  /** The last event folded in. */
-  version: number;
-  position: string;
-  at: string;
-  /** Null when the log does not fold through these machines (then `foldError` says why). */
-  summary: RunSummary | null;
-  foldError: string | null;
-  /** Workers a person can answer: at a trust gate, or escalated after a failure. */
-  waiting: string[];
-  /** Mermaid `stateDiagram-v2` text (compacted for a page), current states marked (classDef `current`). */
-  diagrams: { workflow: string; worker: string };
+  /** How many events the run has now. */
+  events: number;
+  status: RunStatus;
+  workflow: string;
+  workers: number;
+  /** Lanes by state, in the order the page groups them: waiting, failed, moving, the rest. */
+  groups: { state: string; count: number }[];
+  failureKinds: { kind: string; count: number }[];
+  /** Workers a person can answer (the first WAITING_SHOWN of them), and how many there are. */
+  waiting: LaneRow[];
+  waitingTotal: number;
 }
 
 export interface RunView extends FoldView {
   run: { runId: string; objective: string; cwd: string; status: string; createdAt: string; updatedAt: string };
-  events: EventView[];
   /** The machines' final, waiting and active states, so the page writes none of them down. */
   states: Readonly<Record<'workflow' | 'worker', StateSets>>;
+  lanes: LanePage;
 }
 
-/** Per machine version: a page draws a run with the definitions it is folded with at that point. */
-const diagrams = new Map<string, { workflow: MachineDiagram; worker: MachineDiagram }>();
-function machineDiagrams(machines: MachineSet): { workflow: MachineDiagram; worker: MachineDiagram } {
-  let drawn = diagrams.get(machines.version);
-  if (drawn === undefined) {
-    drawn = { workflow: machineDiagram(machines.workflow), worker: machineDiagram(machines.worker) };
-    diagrams.set(machines.version, drawn);
-  }
-  return drawn;
+export const WAITING_SHOWN = 50;
+export const LANE_PAGE_MAX = 200;
+
+/** `kind: detail`, as `overseer status` words a worker's last failure (a task's detail may already name it). */
+function failureText(kind: string | null, detail: string | null): string | null {
+  if (kind === null) return null;
+  if (detail === null) return kind;
+  return detail.startsWith(`${kind}:`) ? detail : `${kind}: ${detail}`;
 }
 
-/** Left to right: both machines read as a flow from start to finish, and fit a page's width. */
-function pageDiagram(diagram: RunDiagram): string {
-  return toMermaid([compactDiagram(diagram)]).replace(/^stateDiagram-v2\n/, 'stateDiagram-v2\n  direction LR\n');
-}
-
-export function eventView(event: StoredEvent): EventView {
+export function laneRow({ lane, entry }: LaneAt, packets: PacketLookup): LaneRow {
+  const packet = packets(lane.workerId);
+  // The state began at the first entry of the run of entries with this state up to `entry`.
+  let since = entry.version;
+  for (let i = lane.entries.indexOf(entry); i >= 0 && lane.entries[i]!.state === entry.state; i -= 1) since = lane.entries[i]!.version;
   return {
-    version: event.version,
+    workerId: lane.workerId,
+    state: entry.state,
+    attempt: entry.attempt,
+    failureKind: entry.failureKind,
+    failure: failureText(entry.failureKind, entry.failureDetail),
+    since,
+    objective: packet?.objective ?? null,
+    command: packet?.command ?? null,
+  };
+}
+
+/**
+ * Lanes in the page's order: by group (waiting, failed, moving, the rest), then by first appearance,
+ * which is the order they come in: one pass into buckets, no sort.
+ */
+function ordered(lanes: readonly LaneAt[]): LaneAt[] {
+  const buckets: LaneAt[][] = [[], [], [], []];
+  for (const at of lanes) buckets[groupRank(at.entry.state)]!.push(at);
+  return buckets.flat();
+}
+
+export function lanePage(index: RunIndex, version: number, filter: LaneFilter, offset: number, limit: number, packets: PacketLookup): LanePage {
+  const worker = filter.worker?.toLowerCase();
+  const matching = index.lanesAt(version).filter(
+    ({ lane, entry }) =>
+      (filter.state === undefined || entry.state === filter.state) &&
+      (filter.failureKind === undefined || entry.failureKind === filter.failureKind) &&
+      (worker === undefined || lane.workerId.toLowerCase().includes(worker)),
+  );
+  const size = Math.min(Math.max(limit, 1), LANE_PAGE_MAX);
+  const rows = ordered(matching)
+    .slice(offset, offset + size)
+    .map((at) => laneRow(at, packets));
+  return { total: matching.length, offset, rows };
+}
+
+function counted(values: Iterable<string>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
+  return counts;
+}
+
+export function foldView(index: RunIndex, version: number, packets: PacketLookup): FoldView {
+  const event = index.eventAt(version);
+  if (event === undefined) throw new Error(`run ${index.runId} has no event at version ${String(version)}`);
+  const lanes = index.lanesAt(version);
+  const states = counted(lanes.map(({ entry }) => entry.state));
+  const kinds = counted(lanes.flatMap(({ entry }) => (entry.failureKind === null ? [] : [entry.failureKind])));
+  const waiting = ordered(lanes.filter(({ entry }) => groupRank(entry.state) === 0));
+  return {
+    version,
     position: event.position.toString(),
-    at: event.createdAt.toISOString(),
+    at: event.at.toISOString(),
     type: event.type,
-    machine: event.machine,
     workerId: event.workerId,
-    stateAfter: stateText(event.stateAfter),
-    payload: event.payload,
+    events: index.version,
+    status: index.statusAt(version, lanes),
+    workflow: index.workflowStateAt(version),
+    workers: lanes.length,
+    groups: [...states].map(([state, count]) => ({ state, count })).sort((a, b) => groupRank(a.state) - groupRank(b.state) || b.count - a.count),
+    failureKinds: [...kinds].map(([kind, count]) => ({ kind, count })).sort((a, b) => b.count - a.count),
+    waiting: waiting.slice(0, WAITING_SHOWN).map((at) => laneRow(at, packets)),
+    waitingTotal: waiting.length,
   };
 }
 
-/** How many of `events` (in stream order) lie at or before `at`: 0 when `at` is before the first. */
-export function foldLength(events: readonly StoredEvent[], at: bigint | undefined): number {
-  if (at === undefined) return events.length;
-  const after = events.findIndex((e) => e.position > at);
-  return after === -1 ? events.length : after;
-}
-
-/** The fold of the first `length` events of a run's stream. */
-export function foldView(events: readonly StoredEvent[], length: number = events.length): FoldView {
-  const slice = events.slice(0, length);
-  const last = slice.at(-1);
-  if (last === undefined) throw new Error('a run has at least its run.started event');
-  let summary: RunSummary | null = null;
-  let foldError: string | null = null;
-  let machines: MachineSet | undefined;
-  try {
-    const state = foldEvents(slice);
-    machines = state.machines;
-    summary = summarizeRun(state);
-  } catch (error) {
-    // A log of other machines, or a tampered one: show it as it is, and say why it does not fold.
-    foldError = error instanceof Error ? error.message : String(error);
-  }
-  const { workflow, worker } = machineDiagrams(machines ?? machinesFor(currentVersion()));
-  return {
-    version: last.version,
-    position: last.position.toString(),
-    at: last.createdAt.toISOString(),
-    summary,
-    foldError,
-    waiting: summary === null ? [] : waitingWorkers(summary),
-    diagrams: { workflow: pageDiagram(runDiagram(workflow, slice)), worker: pageDiagram(runDiagram(worker, slice)) },
-  };
-}
-
-/** The run with its whole log, and the fold of its first `length` events. */
-export function runView(run: RunRow, events: readonly StoredEvent[], length: number): RunView {
+export function runView(run: RunRow, index: RunIndex, version: number, packets: PacketLookup, lanes: LanePage): RunView {
   return {
     run: {
       runId: run.runId,
@@ -122,8 +163,8 @@ export function runView(run: RunRow, events: readonly StoredEvent[], length: num
       createdAt: run.createdAt.toISOString(),
       updatedAt: run.updatedAt.toISOString(),
     },
-    events: events.map(eventView),
     states: STATE_SETS,
-    ...foldView(events, length),
+    ...foldView(index, version, packets),
+    lanes,
   };
 }

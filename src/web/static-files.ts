@@ -20,6 +20,8 @@ export const STATIC_FILES: Record<string, keyof typeof TYPES> = {
   'viewer.js': 'js',
   'runs.js': 'js',
   'run.js': 'js',
+  'lane-row.js': 'js',
+  'virtual-list.js': 'js',
   'favicon.svg': 'svg',
 };
 

@@ -14,10 +14,13 @@ import { runListEntry } from '../inspect/run-list-entry.js';
 import { stateText } from '../fold/state-value.js';
 import { TruncatedLogError } from '../fold/truncated-log.js';
 import { NotApplicableError, writeToRun } from '../engine/write-to-run.js';
-import type { StoredEvent } from '../store/event-store.js';
+import { RUN_STATUSES, type RunRow, type RunStatus } from '../store/event-store.js';
+import { EVENT_PAGE_MAX } from './event-view.js';
+import { diagramsView } from './index-diagrams.js';
+import { RunIndexes } from './run-indexes.js';
 import { requestGuard } from './request-guard.js';
 import { streamRun } from './run-stream.js';
-import { foldLength, foldView, runView } from './run-view.js';
+import { foldView, LANE_PAGE_MAX, lanePage, runView } from './run-view.js';
 import type { StaticFiles } from './static-files.js';
 import type { ViewerStore } from './viewer-store.js';
 
@@ -32,7 +35,10 @@ export interface ViewerAppOptions {
   track: (stop: () => void) => () => void;
 }
 
-const RUN_LIST_LIMIT = 200;
+const RUN_PAGE_DEFAULT = 50;
+const RUN_PAGE_MAX = 200;
+const EVENT_PAGE_DEFAULT = 200;
+const LANE_PAGE_DEFAULT = 60;
 const BODY_LIMIT_BYTES = 16 * 1024;
 
 /** Text for a decision's payload, which is jsonb: it cannot hold U+0000. */
@@ -50,6 +56,32 @@ function positionParam(name: string, value: string | undefined): bigint | undefi
   const position = parseLogPosition(value);
   if (position === null) throw new HTTPException(400, { message: `${name}: expected ${POSITION_HINT}, got ${JSON.stringify(value)}` });
   return position;
+}
+
+/** A count (`limit`, `offset`): digits only, at most `max`. */
+function countParam(name: string, value: string | undefined, fallback: number, max: number): number {
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d{1,15}$/.test(value)) throw new HTTPException(400, { message: `${name}: expected a whole number, got ${JSON.stringify(value)}` });
+  return Math.min(Number(value), max);
+}
+
+function statusParam(value: string | undefined): RunStatus | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (!(RUN_STATUSES as readonly string[]).includes(value)) throw new HTTPException(400, { message: `status: expected one of ${RUN_STATUSES.join(', ')}, got ${JSON.stringify(value)}` });
+  return value as RunStatus;
+}
+
+/** The runs list's cursor: where the page before ended (its last run's start time and id). */
+function runCursor(run: RunRow): string {
+  return `${run.createdAt.toISOString()}~${run.runId}`;
+}
+
+function cursorParam(value: string | undefined): { createdAt: Date; runId: string } | undefined {
+  if (value === undefined || value === '') return undefined;
+  const split = value.indexOf('~');
+  const createdAt = new Date(value.slice(0, split));
+  if (split < 0 || Number.isNaN(createdAt.getTime())) throw new HTTPException(400, { message: `cursor: expected the \`next\` of a page of runs, got ${JSON.stringify(value)}` });
+  return { createdAt, runId: value.slice(split + 1) };
 }
 
 async function decisionBody(c: Context): Promise<z.infer<typeof decisionSchema>> {
@@ -73,6 +105,7 @@ function noRun(runId: string): HTTPException {
 
 export function viewerApp(options: ViewerAppOptions): Hono {
   const { store, files } = options;
+  const indexes = new RunIndexes(store);
   const app = new Hono();
 
   app.use('*', requestGuard({ token: options.token, hosts: options.hosts }));
@@ -97,47 +130,74 @@ export function viewerApp(options: ViewerAppOptions): Hono {
   app.get('/vendor/mermaid.min.js', (c) => files.mermaid(c));
 
   app.get('/api/runs', async (c) => {
-    const runs = await store.use((s) => s.listRuns(RUN_LIST_LIMIT));
-    return c.json({ runs: runs.map(runListEntry) });
+    const limit = countParam('limit', c.req.query('limit'), RUN_PAGE_DEFAULT, RUN_PAGE_MAX);
+    const filter = { after: cursorParam(c.req.query('cursor')), status: statusParam(c.req.query('status')), objective: c.req.query('q') };
+    // One more than asked for says whether there is a next page.
+    const runs = await store.use((s) => s.listRuns(limit + 1, filter));
+    const shown = runs.slice(0, limit);
+    const last = shown.at(-1);
+    return c.json({ runs: shown.map(runListEntry), next: runs.length > limit && last !== undefined ? runCursor(last) : null });
   });
 
-  /** The fold up to `at` (the whole log without it); one before the run's first event is nothing to show. */
-  const lengthAt = (runId: string, events: readonly StoredEvent[], at: bigint | undefined): number => {
-    const length = foldLength(events, at);
-    if (length === 0 && at !== undefined) throw new HTTPException(404, { message: nothingAtOrBefore(runId, at, events[0]?.position) });
-    return length;
+  /**
+   * The run's index, and the stream version to show: at `at` (a global position), or `version` (the
+   * slider's own steps; past the newest means the newest), else the newest event.
+   */
+  const indexedAt = async (c: Context) => {
+    const runId = c.req.param('runId') ?? '';
+    const at = positionParam('at', c.req.query('at'));
+    const wanted = positionParam('version', c.req.query('version'));
+    const indexed = await indexes.get(runId);
+    const newest = indexed.index.version;
+    const version = at !== undefined ? indexed.index.versionAtPosition(at) : wanted !== undefined ? Math.max(1, Math.min(Number(wanted), newest)) : newest;
+    if (version === 0 && at !== undefined) throw new HTTPException(404, { message: nothingAtOrBefore(runId, at, indexed.index.eventAt(1)?.position) });
+    return { ...indexed, version };
   };
-
-  const loadRun = async (runId: string) => {
-    const loaded = await store.use(async (s) => {
-      const run = await s.getRun(runId);
-      return run === undefined ? undefined : { run, events: await s.readStream(runId) };
-    });
-    if (loaded === undefined || loaded.events.length === 0) throw noRun(runId);
-    return loaded;
-  };
+  const laneQuery = (c: Context) => ({
+    filter: { state: c.req.query('state') || undefined, worker: c.req.query('worker') || undefined, failureKind: c.req.query('failure') || undefined },
+    offset: countParam('offset', c.req.query('offset'), 0, Number.MAX_SAFE_INTEGER),
+    limit: countParam('limit', c.req.query('limit'), LANE_PAGE_DEFAULT, LANE_PAGE_MAX),
+  });
 
   app.get('/api/runs/:runId', async (c) => {
-    const runId = c.req.param('runId');
-    const at = positionParam('at', c.req.query('at'));
-    const loaded = await loadRun(runId);
-    return c.json(runView(loaded.run, loaded.events, lengthAt(runId, loaded.events, at)));
+    const { run, index, version, packets } = await indexedAt(c);
+    const { filter, offset, limit } = laneQuery(c);
+    return c.json(runView(run, index, version, packets, lanePage(index, version, filter, offset, limit, packets)));
   });
 
-  // The time-travel slider: only the fold at a position, not the whole log again.
+  // The time-travel slider: the run at a position with the page of lanes in view, nothing else.
   app.get('/api/runs/:runId/fold', async (c) => {
+    const { index, version, packets } = await indexedAt(c);
+    const { filter, offset, limit } = laneQuery(c);
+    return c.json({ ...foldView(index, version, packets), lanes: lanePage(index, version, filter, offset, limit, packets) });
+  });
+
+  app.get('/api/runs/:runId/lanes', async (c) => {
+    const { index, version, packets } = await indexedAt(c);
+    const { filter, offset, limit } = laneQuery(c);
+    return c.json({ version, ...lanePage(index, version, filter, offset, limit, packets) });
+  });
+
+  app.get('/api/runs/:runId/diagrams', async (c) => {
+    const { index, version } = await indexedAt(c);
+    return c.json(diagramsView(index, version));
+  });
+
+  // Events by range of stream versions: `from` (default 1), `limit` of them; payloads only when asked.
+  app.get('/api/runs/:runId/events', async (c) => {
     const runId = c.req.param('runId');
-    const at = positionParam('at', c.req.query('at'));
-    const loaded = await loadRun(runId);
-    return c.json(foldView(loaded.events, lengthAt(runId, loaded.events, at)));
+    const from = Math.max(1, Number(positionParam('from', c.req.query('from')) ?? 1n));
+    const limit = countParam('limit', c.req.query('limit'), EVENT_PAGE_DEFAULT, EVENT_PAGE_MAX);
+    const withPayloads = c.req.query('payloads') === '1';
+    return c.json({ from, ...(await indexes.events(runId, from, limit, withPayloads)) });
   });
 
   app.get('/api/runs/:runId/stream', async (c) => {
     const runId = c.req.param('runId');
     // After a reconnect the browser says where it stopped; that wins over the page's first `since`.
     const since = Number(positionParam('since', c.req.header('last-event-id') ?? c.req.query('since')) ?? 0n);
-    if ((await store.use((s) => s.getRun(runId))) === undefined) throw noRun(runId);
-    return streamSSE(c, (stream) => streamRun(stream, { store, runId, since, onWarning: options.onWarning, track: options.track }));
+    await indexes.get(runId);
+    return streamSSE(c, (stream) => streamRun(stream, { store, indexes, runId, since, onWarning: options.onWarning, track: options.track }));
   });
 
   for (const verdict of ['approve', 'deny'] as const) {

@@ -125,6 +125,24 @@ describe.each(backends)('event store on $name', (backend) => {
     await other.close();
   });
 
+  it('reads a lean stream (payloads of named types only) and pages runs by cursor, status and objective text', async () => {
+    await store.startRun({ ...run('lean'), objective: 'Nightly 50% refresh' }, [event('run.started', { packets: ['big'] })]);
+    await store.append('lean', 1, [event('task.finished', { taskId: 't' }), event('note', 'n')]);
+    const lean = await store.readStream('lean', { payloadTypes: ['task.finished'] });
+    expect(lean.map((e) => [e.type, e.payload])).toEqual([['run.started', null], ['task.finished', { taskId: 't' }], ['note', null]]);
+    expect((await store.readStream('lean', { fromVersion: 2, payloadTypes: [] })).map((e) => e.payload)).toEqual([null, null]);
+
+    for (const id of ['page-a', 'page-b', 'page-c']) await store.startRun({ ...run(id), objective: `paged ${id}` }, []);
+    await store.append('page-b', 'any', [event('x')], { runStatus: 'failed' });
+    const first = await store.listRuns(2, { objective: 'PAGED' });
+    expect(first.map((r) => r.runId)).toEqual(['page-c', 'page-b']);
+    const last = first.at(-1)!;
+    expect((await store.listRuns(2, { objective: 'paged', after: { createdAt: last.createdAt, runId: last.runId } })).map((r) => r.runId)).toEqual(['page-a']);
+    expect((await store.listRuns(10, { objective: 'paged', status: 'failed' })).map((r) => r.runId)).toEqual(['page-b']);
+    // The text is matched as it is: % is no wildcard.
+    expect((await store.listRuns(10, { objective: '50%' })).map((r) => r.runId)).toEqual(['lean']);
+  });
+
   it('enforces the expected version: a number, no_stream and any', async () => {
     await store.append('s', 'no_stream', [event('a')]);
     await store.append('s', 1, [event('b'), event('c')]);

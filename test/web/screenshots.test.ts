@@ -5,7 +5,8 @@
  *
  * Writes docs/viewer-runs.png (the runs list), docs/viewer-run.png (a run waiting for approval after a
  * retry and green gates), docs/viewer-time-travel.png (the same run with the slider back at the retry)
- * and docs/diagram.png (its machines, states marked, transitions counted).
+ * docs/diagram.png (its machines, states marked, transitions counted) and docs/viewer-fleet.png (a run
+ * of 2,000 workers: lanes grouped and counted by state, waiting and failed first).
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { describe, expect, it } from 'vitest';
 import { testBackends } from '../support/backends.js';
 import { eventually, overseer, overseerProcess } from '../support/cli.js';
 import { launchChromium, startServe } from '../support/viewer.js';
+import { driveFleetRun, fleetTaskId } from '../../bench/lib/fleet-run.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const DOCS = join(ROOT, 'docs');
@@ -22,7 +24,7 @@ const EXAMPLES = join(ROOT, 'examples');
 const embedded = testBackends().find((b) => b.name === 'embedded');
 
 describe.runIf(process.env.OVERSEER_SCREENSHOTS === '1' && embedded !== undefined)('screenshots', () => {
-  it('takes the viewer screenshots in docs/', { timeout: 120_000 }, async () => {
+  it('takes the viewer screenshots in docs/', { timeout: 300_000 }, async () => {
     const target = await embedded!.newTarget();
     const cwd = await mkdtemp(join(tmpdir(), 'overseer-shots-'));
     const viewer = await startServe(target.db, cwd);
@@ -75,19 +77,32 @@ describe.runIf(process.env.OVERSEER_SCREENSHOTS === '1' && embedded !== undefine
       await page.locator('#diagrams').screenshot({ path: join(DOCS, 'diagram.png') });
 
       // Back to the moment `fetch` was retrying.
-      const { events } = (await (await fetch(new URL(`/api/runs/${guardedId}`, viewer.url))).json()) as { events: Array<{ workerId: string | null; stateAfter: string }> };
+      const { events } = (await (await fetch(new URL(`/api/runs/${guardedId}/events?limit=500`, viewer.url))).json()) as { events: Array<{ workerId: string | null; stateAfter: string }> };
       const retrying = events.findIndex((e) => e.workerId === 'fetch' && e.stateAfter === 'retrying');
       await page.locator('#slider').evaluate((slider: HTMLInputElement, value) => {
         slider.value = value;
         slider.dispatchEvent(new Event('input', { bubbles: true }));
       }, String(retrying));
-      await page.locator('#workers tr[data-worker="fetch"][data-state="retrying"]').waitFor();
+      await page.locator(`#lanes[data-version="${String(retrying + 1)}"] [data-lane="fetch"][data-state="retrying"]`).waitFor();
       await page.waitForTimeout(500);
       await page.evaluate(() => window.scrollTo(0, 0));
       const top = await page.locator('.travel').boundingBox();
       const bottom = await page.locator('#lanes-card').boundingBox();
       if (top === null || bottom === null) throw new Error('the run page has no time-travel or diagram section');
       await page.screenshot({ path: join(DOCS, 'viewer-time-travel.png'), fullPage: true, clip: { x: 0, y: top.y - 12, width: 1280, height: bottom.y + bottom.height - top.y + 24 } });
+
+      // A fleet: 2,000 workers, three waiting at their trust gates, two failed.
+      const store = await target.open();
+      const fleet = await driveFleetRun(store, cwd, { tasks: 2000, concurrency: 16, waiting: [fleetTaskId(17), fleetTaskId(1000), fleetTaskId(1995)], failing: [fleetTaskId(3), fleetTaskId(1900)] });
+      await store.close();
+      await page.goto(new URL(`/runs/${fleet.runId}`, viewer.url).toString());
+      await page.locator('#lanes[data-version]').waitFor();
+      await page.locator('#diagram-worker svg').waitFor();
+      await page.waitForTimeout(300);
+      await page.evaluate(() => window.scrollTo(0, 0));
+      const lanesCard = await page.locator('#lanes-card').boundingBox();
+      if (lanesCard === null) throw new Error('the run page has no lanes');
+      await page.screenshot({ path: join(DOCS, 'viewer-fleet.png'), fullPage: true, clip: { x: 0, y: 0, width: 1280, height: lanesCard.y + lanesCard.height + 12 } });
 
       expect((await cli(['approve', guardedId, 'publish'])).code).toBe(0);
       await writeFile(join(cwd, `release-${nightlyId}`), '');

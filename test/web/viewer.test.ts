@@ -56,6 +56,9 @@ describe.runIf(hasChromium).each(testBackends())('viewer on $name', (backend) =>
     const runId = await eventually(() => /run (\w+) started/.exec(running.output().stderr)?.[1], 20_000, 'the run to start');
     return { running, runId };
   };
+  /** The run's events, a page of them (enough for these small runs). */
+  const runEvents = async (runId: string) =>
+    ((await (await fetch(new URL(`/api/runs/${runId}/events?limit=500`, viewer.url))).json()) as { events: ApiEvent[] }).events;
   const openPage = async (path: string, withToken: boolean): Promise<Page> => {
     const page = await browser.newPage();
     await page.goto(new URL(`${path}${withToken ? `#token=${viewer.token}` : ''}`, viewer.url).toString());
@@ -98,6 +101,32 @@ describe.runIf(hasChromium).each(testBackends())('viewer on $name', (backend) =>
     await page.close();
   });
 
+  it('pages the runs list with a cursor and filters it by status and objective text', async () => {
+    const marker = `paging-${String(Date.now())}`;
+    const plan = join(cwd, 'paging.json');
+    await writeFile(plan, JSON.stringify({ objective: `${marker} run`, packets: [{ id: 'one', objective: 'o', command: 'true', trusted: true }] }));
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i += 1) ids.unshift((JSON.parse((await cli(['run', '--plan', plan, '--json'])).stdout) as { runId: string }).runId);
+    const get = async (query: string) => {
+      const response = await fetch(new URL(`/api/runs?${query}`, viewer.url));
+      return { status: response.status, body: (await response.json()) as { runs?: Array<{ runId: string }>; next?: string | null; error?: string } };
+    };
+    const first = await get(`q=${marker.toUpperCase()}&limit=2`);
+    expect(first.body.runs?.map((r) => r.runId)).toEqual(ids.slice(0, 2));
+    const second = await get(`q=${marker}&limit=2&cursor=${encodeURIComponent(first.body.next ?? '')}`);
+    expect([second.body.runs?.map((r) => r.runId), second.body.next]).toEqual([ids.slice(2), null]);
+    expect((await get(`q=${marker}&status=completed`)).body.runs).toHaveLength(3);
+    expect((await get(`q=${marker}&status=failed`)).body.runs).toEqual([]);
+    expect(await get('status=done')).toEqual({ status: 400, body: { error: 'status: expected one of running, waiting, completed, failed, cancelled, got "done"' } });
+
+    const page = await openPage('/', false);
+    await page.locator('#filter-objective').fill(marker);
+    await expect.poll(() => page.locator('#runs tbody tr').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run'))), { timeout: 30_000 }).toEqual(ids);
+    await page.locator('#filter-status').selectOption('failed');
+    await expect.poll(() => page.locator('#runs tbody tr').count(), { timeout: 30_000 }).toBe(0);
+    await page.close();
+  });
+
   it("a live run's lanes change state without reloading, and the slider shows a past state", async () => {
     const { running, runId } = await startRun(plans.slow);
     const page = await openPage(`/runs/${runId}`, false);
@@ -112,18 +141,18 @@ describe.runIf(hasChromium).each(testBackends())('viewer on $name', (backend) =>
     await expect.poll(() => page.locator('#status').textContent()).toBe('completed');
     expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
 
-    // Back to the event after which `slow` was running: lanes, workers and diagram show that moment.
-    const { events } = (await (await fetch(new URL(`/api/runs/${runId}`, viewer.url))).json()) as { events: ApiEvent[] };
+    // Back to the event after which `slow` was running: lanes and diagram show that moment.
+    const events = await runEvents(runId);
     const index = events.findIndex((e) => e.workerId === 'slow' && e.stateAfter === 'running');
     expect(index).toBeGreaterThan(0);
     await page.locator('#slider').evaluate((slider: HTMLInputElement, value) => {
       slider.value = value;
       slider.dispatchEvent(new Event('input', { bubbles: true }));
     }, String(index));
-    await expect.poll(() => page.locator('#workers tr[data-worker="slow"]').getAttribute('data-state')).toBe('running');
+    await page.locator(`#lanes[data-version="${String(index + 1)}"]`).waitFor();
     expect(await lane.getAttribute('data-state')).toBe('running');
     expect(await page.locator('#travel-at').textContent()).toContain(`event ${String(index + 1)} of ${String(events.length)}`);
-    await expect.poll(() => page.locator('#diagram-worker svg').textContent()).toContain('● slow');
+    await expect.poll(() => page.locator('#diagram-worker svg').textContent(), { timeout: 30_000 }).toContain('● slow');
     await page.close();
   });
 
@@ -211,7 +240,7 @@ describe.runIf(hasChromium).each(testBackends())('viewer on $name', (backend) =>
   it('reads positions by the one rule replay --to and events --since follow', async () => {
     const done = await cli(['run', '--plan', plans.quick, '--json']);
     const { runId } = JSON.parse(done.stdout) as { runId: string };
-    const { events } = (await (await fetch(new URL(`/api/runs/${runId}`, viewer.url))).json()) as { events: ApiEvent[] };
+    const events = await runEvents(runId);
     const first = events[0]!.position;
     const get = async (query: string) => {
       const response = await fetch(new URL(`/api/runs/${runId}${query}`, viewer.url));

@@ -1,44 +1,70 @@
-// One run: its lanes, diagrams, workers and events at the slider's position, kept live while the run
-// goes on (server-sent events), with approve/deny for workers waiting on a person.
-import { badge, clockTime, dateTime, forgetToken, getJson, h, postJson, showAccess, stateClass, token } from './viewer.js';
+// One run, of any size: its lanes grouped and counted by state (people-waiting and failed first), a
+// virtualised lane list that can be filtered, the diagrams and a virtualised events list, all at the
+// slider's moment; kept live (server-sent events carry counts; the page asks again for the rows in
+// view), with approve/deny for workers waiting on a person.
+import { badge, clockTime, dateTime, forgetToken, getJson, h, postJson, showAccess, token } from './viewer.js';
+import { LANE_ROW_HEIGHT, laneRow } from './lane-row.js';
+import { VirtualList } from './virtual-list.js';
 
 const runId = decodeURIComponent(location.pathname.replace(/^\/runs\//, '').replace(/\/+$/, ''));
 const api = `/api/runs/${encodeURIComponent(runId)}`;
 const $ = (id) => document.getElementById(id);
 const WAITING_TEXT = { awaitingTrust: 'waits at its trust gate', escalated: 'failed and was escalated to a person' };
+const LANE_PAGE = 60;
+const EVENT_PAGE = 200;
+const EVENT_ROW_HEIGHT = 28;
+/** Live updates refresh the rows in view at most this often. */
+const LIVE_REFRESH_MS = 300;
+const DIAGRAM_DELAY_MS = 150;
+
+const count = (n) => Number(n).toLocaleString('en-US');
 
 const page = {
   run: null,
-  events: [],
-  /** The fold after the newest event, as the server last sent it. */
+  /** The run at its newest event, as the server last sent it. */
   latest: null,
+  /** How many events the run has. */
+  total: 0,
+  /** The slider: index of the event shown (0 is the first event, version 1). */
   cursor: 0,
   /** The slider sticks to the newest event. */
   follow: true,
   ended: false,
-  packets: new Map(),
-  rows: [],
   connected: false,
+  filter: { worker: '', state: '', failure: '' },
 };
 
 // ---- diagrams -------------------------------------------------------------------------------------
 
-const mermaid = window.mermaid;
-mermaid.initialize({
-  startOnLoad: false,
-  securityLevel: 'strict',
-  theme: 'base',
-  fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
-  themeVariables: {
-    primaryColor: '#eef2f7',
-    primaryBorderColor: '#8795a8',
-    primaryTextColor: '#1d2633',
-    lineColor: '#8795a8',
-    textColor: '#3b4656',
-    fontSize: '13px',
-  },
-  state: { useMaxWidth: true },
-});
+/** mermaid (3.5 MB) is fetched after the run is on the page, not before it. */
+let mermaidLoaded = null;
+function loadMermaid() {
+  mermaidLoaded ??= new Promise((resolve, reject) => {
+    const script = h('script', { src: '/vendor/mermaid.min.js' });
+    script.addEventListener('load', () => {
+      const { mermaid } = window;
+      mermaid.initialize({
+        startOnLoad: false,
+        securityLevel: 'strict',
+        theme: 'base',
+        fontFamily: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
+        themeVariables: {
+          primaryColor: '#eef2f7',
+          primaryBorderColor: '#8795a8',
+          primaryTextColor: '#1d2633',
+          lineColor: '#8795a8',
+          textColor: '#3b4656',
+          fontSize: '13px',
+        },
+        state: { useMaxWidth: true },
+      });
+      resolve(mermaid);
+    });
+    script.addEventListener('error', () => reject(new Error('mermaid did not load')));
+    document.head.append(script);
+  });
+  return mermaidLoaded;
+}
 
 const diagrams = { workflow: { element: $('diagram-workflow'), drawn: null, wanted: null }, worker: { element: $('diagram-worker'), drawn: null, wanted: null } };
 let drawing = Promise.resolve();
@@ -51,6 +77,7 @@ function drawDiagram(name, text) {
   drawing = drawing.then(async () => {
     if (diagram.wanted !== text || diagram.drawn === text) return;
     try {
+      const mermaid = await loadMermaid();
       const { svg } = await mermaid.render(`diagram-${name}-${++drawCount}`, text);
       // mermaid's strict mode sanitises the SVG it returns; every label went through mermaidText on the server.
       diagram.element.innerHTML = svg;
@@ -61,227 +88,239 @@ function drawDiagram(name, text) {
   });
 }
 
+let diagramTimer = null;
+let diagramRequest = null;
+/** The diagrams follow the slider a moment later: drawing them is the slowest thing on the page. */
+function refreshDiagrams() {
+  clearTimeout(diagramTimer);
+  diagramTimer = setTimeout(async () => {
+    diagramRequest?.abort();
+    const controller = new AbortController();
+    diagramRequest = controller;
+    try {
+      const view = await getJson(`${api}/diagrams?version=${page.cursor + 1}`, { signal: controller.signal });
+      if (diagramRequest !== controller) return;
+      $('fold-error').hidden = view.foldError === null;
+      $('fold-error').textContent = view.foldError ?? '';
+      drawDiagram('workflow', view.diagrams.workflow);
+      drawDiagram('worker', view.diagrams.worker);
+    } catch (failure) {
+      if (failure.name !== 'AbortError') showError(`Could not draw the diagrams: ${failure.message}`);
+    }
+  }, DIAGRAM_DELAY_MS);
+}
+
 // ---- lanes ----------------------------------------------------------------------------------------
 
-/** One lane per machine: the workflow, then each worker as it appeared; a segment per state it held. */
-function lanes(events) {
-  const byKey = new Map();
-  events.forEach((event, index) => {
-    const key = event.machine === 'workflow' ? 'workflow' : event.workerId;
-    if (key === null) return;
-    let lane = byKey.get(key);
-    if (lane === undefined) {
-      lane = { key, machine: event.machine, segments: [] };
-      byKey.set(key, lane);
-    }
-    const last = lane.segments.at(-1);
-    if (last !== undefined && last.state === event.stateAfter) return;
-    if (last !== undefined) last.end = index;
-    lane.segments.push({ state: event.stateAfter, start: index, end: events.length });
-  });
-  return [...byKey.values()];
+function laneQuery(version, offset, limit) {
+  const query = new URLSearchParams({ version: String(version), offset: String(offset), limit: String(limit) });
+  if (page.filter.worker !== '') query.set('worker', page.filter.worker);
+  if (page.filter.state !== '') query.set('state', page.filter.state);
+  if (page.filter.failure !== '') query.set('failure', page.filter.failure);
+  return query;
 }
 
-function laneStateAt(lane, index) {
-  return lane.segments.find((s) => s.start <= index && index < s.end)?.state ?? null;
+/** The version each generation of the lane list shows. */
+const laneVersions = new Map();
+const lanes = new VirtualList({
+  box: $('lanes'),
+  rowHeight: LANE_ROW_HEIGHT,
+  maxHeight: 420,
+  pageSize: LANE_PAGE,
+  fetchPage: (offset, limit) => getJson(`${api}/lanes?${laneQuery(page.cursor + 1, offset, limit)}`),
+  renderRow: (lane) => laneRow(lane, { onPick: (picked) => moveTo(picked.since - 1, false) }),
+  onRendered: (generation) => {
+    // Tells a reader (and the tests and bench) which moment the rows in view belong to.
+    $('lanes').dataset.version = String(laneVersions.get(generation) ?? '');
+    $('lanes-shown').textContent = lanes.total === 0 ? 'no lane matches' : `${count(lanes.total)} lane${lanes.total === 1 ? '' : 's'} match`;
+  },
+});
+
+function resetLanes(version, seed) {
+  laneVersions.clear();
+  laneVersions.set(lanes.generation + 1, version);
+  lanes.reset(seed);
 }
 
-function renderLanes() {
-  const events = page.events;
-  const n = Math.max(events.length, 1);
-  const pct = (i) => `${((i / n) * 100).toFixed(4)}%`;
-  const container = $('lanes');
-  const rows = lanes(events).map((lane) => {
-    const now = laneStateAt(lane, page.cursor);
-    const track = h(
-      'div',
-      { class: 'lane-track' },
-      lane.segments.map((s) => {
-        const from = events[s.start];
-        const until = events[s.end];
-        const title = `${lane.key}: ${s.state} from event ${from.version} (${clockTime(from.at)})${until === undefined ? ' until now' : ` to event ${until.version} (${clockTime(until.at)})`}`;
-        return h('div', { class: `segment ${stateClass(s.state)}`, style: { left: pct(s.start), width: pct(s.end - s.start) }, title }, h('span', {}, s.state));
-      }),
-      h('div', { class: 'future', style: { left: pct(page.cursor + 1) } }),
-      h('div', { class: 'cursor', style: { left: pct(page.cursor), width: pct(1) } }),
-    );
-    track.addEventListener('click', (click) => {
-      const box = track.getBoundingClientRect();
-      moveTo(Math.floor(((click.clientX - box.left) / box.width) * events.length), false);
-    });
-    return h(
-      'div',
-      { class: 'lane', 'data-lane': lane.key, 'data-state': now ?? '' },
-      h('div', { class: 'lane-label' }, h('span', { class: lane.machine === 'workflow' ? 'lane-name workflow' : 'lane-name mono' }, lane.key), now === null ? h('span', { class: 'muted small' }, 'not yet') : badge(now)),
-      track,
-    );
-  });
-  const first = events[0];
-  const last = events.at(-1);
-  const axis = first === undefined ? [] : [h('div', { class: 'lane-axis' }, h('span', {}, clockTime(first.at)), h('span', {}, `${events.length} events`), h('span', {}, clockTime(last.at)))];
-  container.replaceChildren(...rows, ...axis);
+/** The offset and size of a lane page that covers what is in view. */
+function lanesInView() {
+  const [first] = lanes.range();
+  const offset = Math.floor(first / LANE_PAGE) * LANE_PAGE;
+  return { offset, limit: 2 * LANE_PAGE };
 }
 
-// ---- events table ---------------------------------------------------------------------------------
-
-function shortPayload(payload) {
-  const text = JSON.stringify(payload) ?? '';
-  return text.length > 90 ? `${text.slice(0, 87)}…` : text;
+function fillSelect(select, values, label) {
+  const chosen = select.value;
+  const options = [h('option', { value: '' }, select.options[0]?.textContent ?? '')];
+  for (const { value, n } of values) options.push(h('option', { value }, `${label(value)} (${count(n)})`));
+  if (chosen !== '' && !values.some((v) => v.value === chosen)) options.push(h('option', { value: chosen }, `${label(chosen)} (0)`));
+  select.replaceChildren(...options);
+  select.value = chosen;
 }
 
-function eventRow(event, index) {
-  const row = h(
-    'tr',
-    { 'data-version': event.version },
-    h('td', { class: 'num' }, event.version),
-    h('td', { class: 'num muted' }, event.position),
-    h('td', { class: 'mono nowrap' }, clockTime(event.at)),
-    h('td', { class: event.machine === 'workflow' ? 'muted' : 'mono' }, event.workerId ?? 'workflow'),
-    h('td', { class: 'mono' }, event.type),
-    h('td', {}, badge(event.stateAfter)),
-    h('td', { class: 'mono payload', title: JSON.stringify(event.payload, null, 2) }, shortPayload(event.payload)),
+/** The run at the slider: counts by state, which are the filters' choices too. */
+function showCounts(fold) {
+  $('lanes-total').textContent = `${count(fold.workers)} worker${fold.workers === 1 ? '' : 's'} · workflow ${fold.workflow}`;
+  $('groups').replaceChildren(
+    ...fold.groups.map(({ state, count: n }) => {
+      const chip = h('button', { type: 'button', class: `group${page.filter.state === state ? ' chosen' : ''}`, 'data-group': state, 'data-count': n }, badge(state), ` ${count(n)}`);
+      chip.addEventListener('click', () => {
+        $('filter-state').value = page.filter.state === state ? '' : state;
+        applyFilters();
+      });
+      return chip;
+    }),
   );
-  row.addEventListener('click', () => moveTo(index, false));
+  fillSelect($('filter-state'), fold.groups.map((g) => ({ value: g.state, n: g.count })), (v) => v);
+  fillSelect($('filter-failure'), fold.failureKinds.map((k) => ({ value: k.kind, n: k.count })), (v) => v);
+}
+
+/** The filters as the controls hold them now (one read of all three: none is written back while typed in). */
+function applyFilters() {
+  page.filter = { worker: $('filter-worker').value.trim(), state: $('filter-state').value, failure: $('filter-failure').value };
+  for (const chip of $('groups').children) chip.classList.toggle('chosen', chip.dataset.group === page.filter.state);
+  $('lanes').scrollTop = 0;
+  resetLanes(page.cursor + 1);
+}
+
+// ---- events list ----------------------------------------------------------------------------------
+
+function eventRow(event) {
+  const index = event.version - 1;
+  const row = h(
+    'div',
+    { class: `event${index === page.cursor ? ' at' : ''}${index > page.cursor ? ' later' : ''}`, 'data-version': event.version },
+    h('span', { class: 'num' }, event.version),
+    h('span', { class: 'num muted' }, event.position),
+    h('span', { class: 'mono nowrap' }, clockTime(event.at)),
+    h('span', { class: event.machine === 'workflow' ? 'muted' : 'mono' }, event.workerId ?? 'workflow'),
+    h('span', { class: 'mono' }, event.type),
+    h('span', {}, badge(event.stateAfter)),
+    h('span', { class: 'mono payload', title: 'Show the whole payload' }, event.preview),
+  );
+  row.addEventListener('click', (click) => {
+    if (click.target.classList.contains('payload')) return showPayload(event.version);
+    moveTo(index, false);
+  });
   return row;
 }
 
-function appendEventRows(fresh, offset) {
-  const body = document.querySelector('#events tbody');
-  const rows = fresh.map((event, i) => eventRow(event, offset + i));
-  page.rows.push(...rows);
-  body.append(...rows);
-  $('events-count').textContent = `${page.events.length}`;
+const events = new VirtualList({
+  box: $('events'),
+  rowHeight: EVENT_ROW_HEIGHT,
+  maxHeight: 440,
+  pageSize: EVENT_PAGE,
+  fetchPage: async (offset, limit) => {
+    const answer = await getJson(`${api}/events?from=${offset + 1}&limit=${limit}`);
+    return { total: answer.total, rows: answer.events };
+  },
+  renderRow: eventRow,
+});
+
+/** More events were written: the last page fetched may have been short, so it is fetched again. */
+function growEvents(total) {
+  const before = events.pages.size === 0 ? 0 : events.total;
+  $('events-count').textContent = count(total);
+  if (total === before) return;
+  events.pages.delete(Math.floor(Math.max(before - 1, 0) / EVENT_PAGE));
+  events.loading.delete(Math.floor(Math.max(before - 1, 0) / EVENT_PAGE));
+  events.setTotal(total);
 }
 
-/** Scrolls the events list (not the page) so that `row` is in view. */
-function revealRow(row) {
-  if (row === undefined) return;
-  const box = $('events-scroll');
-  const header = box.querySelector('thead').offsetHeight;
-  const top = row.offsetTop - header;
-  if (top < box.scrollTop) box.scrollTop = top;
-  else if (row.offsetTop + row.offsetHeight > box.scrollTop + box.clientHeight) box.scrollTop = row.offsetTop + row.offsetHeight - box.clientHeight;
-}
-
-function markEventRows() {
-  page.rows.forEach((row, i) => {
-    row.classList.toggle('at', i === page.cursor);
-    row.classList.toggle('later', i > page.cursor);
-  });
-}
-
-// ---- the fold at the cursor -----------------------------------------------------------------------
-
-function showFold(fold) {
-  $('fold-error').hidden = fold.foldError === null;
-  $('fold-error').textContent = fold.foldError === null ? '' : `This log does not fold through the current machines: ${fold.foldError}`;
-  drawDiagram('workflow', fold.diagrams.workflow);
-  drawDiagram('worker', fold.diagrams.worker);
-  const summary = fold.summary;
-  const body = document.querySelector('#workers tbody');
-  if (summary === null) {
-    body.replaceChildren();
-    $('tasks').textContent = '';
-    return;
+function markEvents() {
+  for (const { index, element } of events.elements()) {
+    element.classList.toggle('at', index === page.cursor);
+    element.classList.toggle('later', index > page.cursor);
   }
-  $('tasks').textContent = taskCounts(summary.tasks);
-  body.replaceChildren(
-    ...summary.workers.map((w) =>
-      h(
-        'tr',
-        { 'data-worker': w.workerId, 'data-state': w.state },
-        h('td', { class: 'mono' }, w.workerId),
-        h('td', {}, badge(w.state)),
-        h('td', { class: 'num' }, w.attempt),
-        h('td', {}, page.packets.get(w.workerId)?.objective ?? ''),
-        h('td', { class: 'failure' }, w.failure ?? ''),
-      ),
-    ),
-  );
-  if (summary.workers.length === 0) body.append(h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'No workers yet at this point.')));
 }
 
-function taskCounts(tasks) {
-  const parts = Object.entries(tasks)
-    .filter(([k]) => k !== 'total')
-    .map(([k, v]) => `${v} ${k}`);
-  return `${tasks.total} task${tasks.total === 1 ? '' : 's'}${parts.length === 0 ? '' : ` · ${parts.join(' · ')}`}`;
+async function showPayload(version) {
+  const element = $('payload');
+  try {
+    const { events: [event] } = await getJson(`${api}/events?from=${version}&limit=1&payloads=1`);
+    element.textContent = `event ${version} (${event.type}):\n${JSON.stringify(event.payload, null, 2)}`;
+  } catch (failure) {
+    element.textContent = `Could not read event ${version}: ${failure.message}`;
+  }
+  element.hidden = false;
 }
+
+// ---- the slider -----------------------------------------------------------------------------------
 
 let foldRequest = null;
 
-/** Moves the slider to event `index`; the fold there comes from the server (the same fold as live). */
+/** Moves the slider to event `index`; the run at that moment comes from the server's index. */
 async function moveTo(index, follow) {
-  const last = page.events.length - 1;
+  const last = page.total - 1;
   page.cursor = Math.min(Math.max(index, 0), last);
   page.follow = follow || page.cursor === last;
-  renderCursor();
+  renderSlider();
+  markEvents();
+  events.reveal(page.cursor);
   foldRequest?.abort();
-  foldRequest = null;
-  if (page.cursor === last && page.latest !== null) return showFold(page.latest);
-  const event = page.events[page.cursor];
   const controller = new AbortController();
   foldRequest = controller;
+  const version = page.cursor + 1;
+  const { offset, limit } = lanesInView();
   try {
-    const fold = await getJson(`${api}/fold?at=${event.position}`, { signal: controller.signal });
-    if (foldRequest === controller) showFold(fold);
+    const fold = await getJson(`${api}/fold?${laneQuery(version, offset, limit)}`, { signal: controller.signal });
+    if (foldRequest !== controller) return;
+    showTravel(fold);
+    showCounts(fold);
+    resetLanes(version, fold.lanes);
+    refreshDiagrams();
   } catch (failure) {
-    if (failure.name !== 'AbortError') showError(`Could not fold the log at position ${event.position}: ${failure.message}`);
+    if (failure.name !== 'AbortError') showError(`Could not show the run at event ${version}: ${failure.message}`);
   }
 }
 
-function renderCursor() {
+function renderSlider() {
   const slider = $('slider');
-  const event = page.events[page.cursor];
-  slider.max = String(Math.max(page.events.length - 1, 0));
+  slider.max = String(Math.max(page.total - 1, 0));
   slider.value = String(page.cursor);
+  $('to-live').disabled = page.follow;
+}
+
+function showTravel(fold) {
   $('travel-at').replaceChildren(
-    h('strong', {}, `event ${page.cursor + 1} of ${page.events.length}`),
-    ` · position ${event.position} · ${clockTime(event.at)} · `,
-    h('span', { class: 'mono' }, event.type),
-    event.workerId === null ? '' : ` (${event.workerId})`,
+    h('strong', {}, `event ${fold.version} of ${fold.events}`),
+    ` · position ${fold.position} · ${clockTime(fold.at)} · `,
+    h('span', { class: 'mono' }, fold.type),
+    fold.workerId === null ? '' : ` (${fold.workerId})`,
     page.follow ? h('span', { class: 'muted' }, ' · newest') : '',
   );
-  $('to-live').disabled = page.follow;
-  renderLanes();
-  markEventRows();
-  revealRow(page.rows[page.cursor]);
 }
 
 // ---- header and waiting workers -------------------------------------------------------------------
 
-function currentStatus() {
-  return page.latest?.summary?.status ?? page.run.status;
-}
-
 function renderHeader() {
-  const status = currentStatus();
+  const status = page.latest?.status ?? page.run.status;
   document.title = `${runId} · ${status} · Overseer`;
   $('title').textContent = `Run ${runId}`;
   $('crumb-run').textContent = runId;
   $('status').replaceWith(Object.assign(badge(status), { id: 'status' }));
   $('objective').textContent = page.run.objective;
-  const summary = page.latest?.summary;
+  const latest = page.latest;
   $('meta').replaceChildren(
     `started ${dateTime(page.run.createdAt)}`,
     ' · in ',
     h('span', { class: 'mono' }, page.run.cwd),
-    summary ? ` · ${taskCounts(summary.tasks)}` : '',
-    summary?.reason ? ` · ${summary.reason}` : '',
+    latest ? ` · ${count(latest.workers)} workers · ${count(latest.events)} events` : '',
   );
   $('live').hidden = page.ended || !page.connected;
 }
 
 function renderWaiting() {
   const waiting = page.latest?.waiting ?? [];
-  $('waiting').hidden = waiting.length === 0;
-  const list = $('waiting-list');
+  $('waiting').hidden = waiting.length === 0 && $('waiting-note').dataset.kind !== 'result';
+  const more = (page.latest?.waitingTotal ?? 0) - waiting.length;
+  $('waiting-more').hidden = more <= 0;
+  $('waiting-more').textContent = more > 0 ? `and ${count(more)} more: filter the lanes by state to see them all` : '';
   const canDecide = token() !== null;
-  list.replaceChildren(
-    ...waiting.map((workerId) => {
-      const worker = page.latest.summary.workers.find((w) => w.workerId === workerId);
-      const packet = page.packets.get(workerId) ?? {};
-      const escalated = worker?.state === 'escalated';
+  $('waiting-list').replaceChildren(
+    ...waiting.map((worker) => {
+      const { workerId } = worker;
+      const escalated = worker.state === 'escalated';
       const reason = h('input', { type: 'text', class: 'reason', placeholder: 'reason (optional)', 'aria-label': `reason for ${workerId}`, maxlength: 2000 });
       const decide = (verdict) => async (click) => {
         const buttons = click.currentTarget.parentElement.querySelectorAll('button');
@@ -307,12 +346,12 @@ function renderWaiting() {
           { class: 'decision-what' },
           h('span', { class: 'mono strong' }, workerId),
           ' ',
-          badge(worker?.state ?? 'awaitingTrust'),
+          badge(worker.state),
           ' ',
-          h('span', { class: 'muted' }, WAITING_TEXT[worker?.state] ?? 'waits for a person'),
-          packet.objective ? h('div', {}, packet.objective) : '',
-          packet.command ? h('div', {}, h('code', {}, packet.command)) : '',
-          worker?.failure ? h('div', { class: 'failure' }, worker.failure) : '',
+          h('span', { class: 'muted' }, WAITING_TEXT[worker.state] ?? 'waits for a person'),
+          worker.objective ? h('div', {}, worker.objective) : '',
+          worker.command ? h('div', {}, h('code', {}, worker.command)) : '',
+          worker.failure ? h('div', { class: 'failure' }, worker.failure) : '',
         ),
         h(
           'div',
@@ -345,36 +384,35 @@ function showError(text) {
 
 // ---- loading and live updates ---------------------------------------------------------------------
 
-function addEvents(fresh) {
-  const known = page.events.at(-1)?.version ?? 0;
-  const added = fresh.filter((e) => e.version > known);
-  const offset = page.events.length;
-  page.events.push(...added);
-  for (const event of added) {
-    if (event.type === 'plan.ready') for (const packet of event.payload.packets ?? []) page.packets.set(packet.id, packet);
+let liveTimer = null;
+/** A live update: counts at once; the rows in view are asked for again, at most every LIVE_REFRESH_MS. */
+function onLatest(fold) {
+  page.latest = fold;
+  page.total = fold.events;
+  growEvents(fold.events);
+  if (page.follow) {
+    page.cursor = page.total - 1;
+    showTravel(fold);
+    showCounts(fold);
+    markEvents();
+    liveTimer ??= setTimeout(() => {
+      liveTimer = null;
+      if (page.follow) resetLanes(page.cursor + 1);
+    }, LIVE_REFRESH_MS);
+    refreshDiagrams();
   }
-  appendEventRows(added, offset);
+  renderSlider();
+  renderHeader();
+  renderWaiting();
 }
 
 function connect() {
-  const since = page.events.at(-1)?.version ?? 0;
-  const source = new EventSource(`${api}/stream?since=${since}`);
+  const source = new EventSource(`${api}/stream?since=${page.total}`);
   source.addEventListener('ready', () => {
     page.connected = true;
     renderHeader();
   });
-  source.addEventListener('update', (message) => {
-    const { events, ...fold } = JSON.parse(message.data);
-    addEvents(events);
-    page.latest = fold;
-    if (page.follow) {
-      page.cursor = page.events.length - 1;
-      showFold(fold);
-    }
-    renderCursor();
-    renderHeader();
-    renderWaiting();
-  });
+  source.addEventListener('update', (message) => onLatest(JSON.parse(message.data)));
   source.addEventListener('end', () => {
     source.close();
     page.ended = true;
@@ -391,26 +429,44 @@ async function load() {
   showAccess();
   let view;
   try {
-    view = await getJson(api);
+    view = await getJson(`${api}?limit=${2 * LANE_PAGE}`);
   } catch (failure) {
     $('title').textContent = `Run ${runId}`;
     $('crumb-run').textContent = runId;
     showError(`Could not load run ${runId}: ${failure.message}`);
     return;
   }
-  const { run, events, states, ...fold } = view;
+  const { run, states, lanes: firstLanes, ...fold } = view;
   page.run = run;
   page.latest = fold;
-  addEvents(events);
-  page.cursor = page.events.length - 1;
+  page.total = fold.events;
+  page.cursor = page.total - 1;
   // An ended run's status is its workflow's final state; the server says which states are final.
-  page.ended = states.workflow.final.includes(currentStatus());
-  showFold(fold);
-  renderCursor();
+  page.ended = states.workflow.final.includes(fold.workflow);
+  renderSlider();
+  showTravel(fold);
+  showCounts(fold);
+  resetLanes(fold.version, firstLanes);
   renderHeader();
   renderWaiting();
+  // Straight to the newest events: the first ones (the plan, megabytes for a fleet) are read only if scrolled to.
+  events.resize(fold.events);
+  events.reveal(page.cursor);
+  growEvents(fold.events);
+  refreshDiagrams();
   $('slider').addEventListener('input', (e) => moveTo(Number(e.target.value), false));
-  $('to-live').addEventListener('click', () => moveTo(page.events.length - 1, true));
+  $('to-live').addEventListener('click', () => moveTo(page.total - 1, true));
+  let typing = null;
+  $('filter-worker').addEventListener('input', () => {
+    clearTimeout(typing);
+    typing = setTimeout(applyFilters, 150);
+  });
+  for (const select of [$('filter-state'), $('filter-failure')]) {
+    select.addEventListener('change', () => {
+      clearTimeout(typing);
+      applyFilters();
+    });
+  }
   if (!page.ended) connect();
 }
 

@@ -1,0 +1,249 @@
+/**
+ * A run's log as the viewer reads it, held in memory: each machine's timeline of recorded states (the
+ * events' `state_after`, as the lanes always were), with what a lane row shows — attempt, last failure
+ * — taken from the log's own records, and each event's step on the diagrams. Any position is answered
+ * by one binary search per lane, so time travel never folds the log again, and nothing sent to the
+ * page grows with the run beyond what the page shows. It is built once from a lean read (payloads of
+ * the few small events it needs) and extended by the events written after.
+ */
+import { STATE_SETS } from '../../machines/state-sets.js';
+import type { WorkerOutcome } from '../../machines/events.js';
+import { runStatusOf } from '../fold/run-status.js';
+import { stateText } from '../fold/state-value.js';
+import { machineEventType } from '../inspect/run-diagram.js';
+import type { MachineKind, RunStatus, StoredEvent } from '../store/event-store.js';
+
+/** The events whose payloads the index reads: everything else it needs is in the event's columns. */
+export const INDEX_PAYLOADS = [
+  'timer.fired',
+  'machines.migrated',
+  'process.started',
+  'recovery.attempted',
+  'recovery.succeeded',
+  'recovery.exhausted',
+  'escalated',
+  'task.finished',
+] as const;
+
+/** Lanes that need a person come first, then failed ones (typed, so a renamed outcome fails to build). */
+const FAILED_OUTCOMES: readonly WorkerOutcome[] = ['failed', 'denied'];
+const WAITING = new Set(STATE_SETS.worker.waiting);
+const FINAL = new Set(STATE_SETS.worker.final);
+
+/** Where a state's group sorts: waiting, failed, still moving, then the rest (done, cancelled). */
+export function groupRank(state: string): number {
+  if (WAITING.has(state)) return 0;
+  if ((FAILED_OUTCOMES as readonly string[]).includes(state)) return 1;
+  if (!FINAL.has(state)) return 2;
+  return 3;
+}
+
+export interface LaneEntry {
+  version: number;
+  state: string;
+  attempt: number;
+  failureKind: string | null;
+  failureDetail: string | null;
+}
+
+export interface Lane {
+  workerId: string;
+  /** Order of first appearance in the log. */
+  order: number;
+  entries: LaneEntry[];
+}
+
+export interface IndexedEvent {
+  version: number;
+  position: bigint;
+  at: Date;
+  type: string;
+  machine: MachineKind;
+  workerId: string | null;
+  state: string;
+  /** The event as its machine saw it (a fired timer delivers the event it carries). */
+  machineEvent: string;
+  /** The machine instance's state before this event; null for its first event. */
+  before: string | null;
+}
+
+/** One lane at a position: the lane and its latest entry at or before it. */
+export interface LaneAt {
+  lane: Lane;
+  entry: LaneEntry;
+}
+
+interface Payload {
+  attempt?: unknown;
+  kind?: unknown;
+  taskId?: unknown;
+  outcome?: unknown;
+  detail?: unknown;
+  to?: unknown;
+}
+
+function lastAtOrBefore<T extends { version: number }>(entries: readonly T[], version: number): T | undefined {
+  let low = 0;
+  let high = entries.length - 1;
+  let found: T | undefined;
+  while (low <= high) {
+    const middle = (low + high) >> 1;
+    const entry = entries[middle]!;
+    if (entry.version <= version) {
+      found = entry;
+      low = middle + 1;
+    } else {
+      high = middle - 1;
+    }
+  }
+  return found;
+}
+
+export class RunIndex {
+  readonly events: IndexedEvent[] = [];
+  readonly lanes: Lane[] = [];
+  readonly #lanes = new Map<string, Lane>();
+  readonly #workflow: { version: number; state: string }[] = [];
+  /** The machine versions the run moved to (`machines.migrated`), by the version of the event. */
+  readonly migrations: { version: number; to: string }[] = [];
+  #atCache: { version: number; lanes: LaneAt[] } | undefined;
+
+  constructor(
+    readonly runId: string,
+    /** The machine version the run was recorded with (its runs row). */
+    readonly machineVersion: string,
+  ) {}
+
+  get version(): number {
+    return this.events.length;
+  }
+
+  /** Adds events that follow the ones indexed (older or repeated ones are skipped); a gap is refused. */
+  add(events: readonly StoredEvent[]): void {
+    for (const event of events) {
+      if (event.version <= this.version) continue;
+      if (event.version !== this.version + 1) throw new Error(`run ${this.runId}: event version ${String(event.version)} follows ${String(this.version)}`);
+      this.#addOne(event);
+    }
+    this.#atCache = undefined;
+  }
+
+  #addOne(event: StoredEvent): void {
+    const state = stateText(event.stateAfter);
+    const payload = (event.payload ?? {}) as Payload;
+    let before: string | null;
+    if (event.machine === 'workflow') {
+      before = this.#workflow.at(-1)?.state ?? null;
+      this.#workflow.push({ version: event.version, state });
+      if (event.type === 'machines.migrated' && typeof payload.to === 'string') this.migrations.push({ version: event.version, to: payload.to });
+      if (event.type === 'task.finished' && typeof payload.taskId === 'string' && payload.outcome !== 'done') this.#noteFailureDetail(payload.taskId, event.version, payload.detail);
+    } else {
+      before = this.#addWorkerEvent(event, state, payload);
+    }
+    this.events.push({
+      version: event.version,
+      position: event.position,
+      at: event.createdAt,
+      type: event.type,
+      machine: event.machine,
+      workerId: event.workerId,
+      state,
+      machineEvent: machineEventType(event),
+      before,
+    });
+  }
+
+  #addWorkerEvent(event: StoredEvent, state: string, payload: Payload): string | null {
+    const workerId = event.workerId ?? '';
+    let lane = this.#lanes.get(workerId);
+    if (lane === undefined) {
+      lane = { workerId, order: this.lanes.length, entries: [] };
+      this.#lanes.set(workerId, lane);
+      this.lanes.push(lane);
+    }
+    const previous = lane.entries.at(-1);
+    const entry: LaneEntry = {
+      version: event.version,
+      state,
+      attempt: previous?.attempt ?? 0,
+      failureKind: previous?.failureKind ?? null,
+      failureDetail: previous?.failureDetail ?? null,
+    };
+    if (event.type === 'process.started' && typeof payload.attempt === 'number') entry.attempt = payload.attempt;
+    // The worker machine's records of its recovery (machines/events.ts) say which failure it met.
+    if ((event.type === 'recovery.attempted' || event.type === 'recovery.exhausted' || event.type === 'escalated') && typeof payload.kind === 'string') {
+      if (entry.failureKind !== payload.kind) entry.failureDetail = null;
+      entry.failureKind = payload.kind;
+    }
+    if (event.type === 'recovery.succeeded') {
+      entry.failureKind = null;
+      entry.failureDetail = null;
+    }
+    lane.entries.push(entry);
+    return previous?.state ?? null;
+  }
+
+  /** The workflow's `task.finished` says in words why a task failed: kept with the worker's last entry. */
+  #noteFailureDetail(taskId: string, version: number, detail: unknown): void {
+    const lane = this.#lanes.get(taskId);
+    const previous = lane?.entries.at(-1);
+    if (lane === undefined || previous === undefined || typeof detail !== 'string') return;
+    lane.entries.push({ ...previous, version, failureDetail: detail });
+  }
+
+  /** The event at a stream version (1 is the first). */
+  eventAt(version: number): IndexedEvent | undefined {
+    return this.events[version - 1];
+  }
+
+  /** The version of the last event at or before a global position: 0 when the run had none yet. */
+  versionAtPosition(position: bigint): number {
+    let low = 0;
+    let high = this.events.length - 1;
+    let found = 0;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      if (this.events[middle]!.position <= position) {
+        found = middle + 1;
+        low = middle + 1;
+      } else {
+        high = middle - 1;
+      }
+    }
+    return found;
+  }
+
+  workflowStateAt(version: number): string {
+    return lastAtOrBefore(this.#workflow, version)?.state ?? '';
+  }
+
+  /** Every lane that existed at `version`, with its entry then, in order of first appearance. */
+  lanesAt(version: number): LaneAt[] {
+    if (this.#atCache?.version === version) return this.#atCache.lanes;
+    const lanes: LaneAt[] = [];
+    for (const lane of this.lanes) {
+      if (lane.entries[0]!.version > version) continue;
+      const entry = lastAtOrBefore(lane.entries, version);
+      if (entry !== undefined) lanes.push({ lane, entry });
+    }
+    this.#atCache = { version, lanes };
+    return lanes;
+  }
+
+  /** The run's status at `version`, by the rule `overseer status` uses (runStatusOf). */
+  statusAt(version: number, lanes: readonly LaneAt[] = this.lanesAt(version)): RunStatus {
+    let active = 0;
+    let held = 0;
+    for (const { entry } of lanes) {
+      if (FINAL.has(entry.state)) continue;
+      active += 1;
+      if (WAITING.has(entry.state)) held += 1;
+    }
+    return runStatusOf(this.workflowStateAt(version), active, held);
+  }
+
+  /** The machine version the run's events up to `version` fold with. */
+  machineVersionAt(version: number): string {
+    return lastAtOrBefore(this.migrations, version)?.to ?? this.machineVersion;
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * The viewer's index of a run answers every position as the fold does: each worker's state, the run's
+ * status and the waiting workers, after every event of a real run (driven by the engine: workers that
+ * finish, fail and wait at their trust gates), read back through each store backend.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { driveFleetRun, fleetTaskId } from '../../bench/lib/fleet-run.js';
+import { foldEvents } from '../../src/fold/rebuild-run.js';
+import { summarizeRun, waitingWorkers } from '../../src/fold/run-status.js';
+import type { EventStore, StoredEvent } from '../../src/store/event-store.js';
+import { INDEX_PAYLOADS, RunIndex } from '../../src/web/run-index.js';
+import { foldView } from '../../src/web/run-view.js';
+import { testBackends, type TestTarget } from '../support/backends.js';
+
+describe.each(testBackends())('the run index on $name', (backend) => {
+  let target: TestTarget;
+  let store: EventStore;
+  let cwd: string;
+  let runId: string;
+  let machineVersion: string;
+  let events: StoredEvent[];
+
+  beforeAll(async () => {
+    target = await backend.newTarget();
+    store = await target.open();
+    cwd = await mkdtemp(join(tmpdir(), 'overseer-index-'));
+    const fleet = await driveFleetRun(store, cwd, { tasks: 24, concurrency: 4, waiting: [fleetTaskId(2), fleetTaskId(20)], failing: [fleetTaskId(5)] });
+    runId = fleet.runId;
+    machineVersion = fleet.run.machineVersion;
+    events = await store.readStream(runId);
+  }, 120_000);
+
+  afterAll(async () => {
+    await store?.close();
+    await target?.dispose();
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  it('gives, after every event, the workers, status and waiting workers the fold gives', async () => {
+    const index = new RunIndex(runId, machineVersion);
+    // Built the way serve builds it: a lean read, then the events after it.
+    const lean = await store.readStream(runId, { payloadTypes: INDEX_PAYLOADS, toVersion: 40 });
+    index.add(lean);
+    index.add(await store.readStream(runId, { payloadTypes: INDEX_PAYLOADS, fromVersion: 41 }));
+    expect(index.version).toBe(events.length);
+    const noPackets = () => undefined;
+    for (let version = 1; version <= events.length; version += 1) {
+      const summary = summarizeRun(foldEvents(events.slice(0, version)));
+      const lanes = Object.fromEntries(index.lanesAt(version).map(({ lane, entry }) => [lane.workerId, entry.state]));
+      expect([version, lanes]).toEqual([version, Object.fromEntries(summary.workers.map((w) => [w.workerId, w.state]))]);
+      const view = foldView(index, version, noPackets);
+      expect([version, view.status, view.waiting.map((w) => w.workerId).sort()]).toEqual([version, summary.status, waitingWorkers(summary).sort()]);
+    }
+    const last = foldView(index, events.length, noPackets);
+    expect(last.groups.slice(0, 2)).toEqual([
+      { state: 'awaitingTrust', count: 2 },
+      { state: 'failed', count: 1 },
+    ]);
+    expect(last.failureKinds).toEqual([{ kind: 'exit_nonzero', count: 1 }]);
+    expect(index.versionAtPosition(events[9]!.position)).toBe(10);
+    expect(index.versionAtPosition(0n)).toBe(0);
+  });
+});
