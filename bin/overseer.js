@@ -1,5 +1,15 @@
 #!/usr/bin/env node
+import { setFlagsFromString } from 'node:v8';
+
+// An engine's live heap stays small (~25 MB for a 2,000-task run) but by default V8 lets the young
+// generation grow to 32 MB and the old one to ~4x what the last full GC kept, so a long run's RSS was
+// mostly garbage. These two heuristics are read at each GC, so setting them here, before any work,
+// takes effect: the young generation keeps its initial size, the old one grows by half. Measured on
+// 2,000 x `true` (conc. 16): peak RSS 165 -> 116 MiB, the engine's CPU time unchanged within noise.
+setFlagsFromString('--semi-space-growth-factor=1');
+setFlagsFromString('--heap-growing-percent=50');
+
 // The bundle (esbuild, one chunk per command) starts about twice as fast as the tsc output's many modules.
-import { main } from '../dist/bundle/main.js';
+const { main } = await import('../dist/bundle/main.js');
 
 process.exitCode = await main(process.argv.slice(2));

@@ -16,8 +16,14 @@ export async function saveSnapshot(db: Kysely<StoreDatabase>, snapshot: RunSnaps
     .onConflict((oc) =>
       oc
         .column('stream_id')
-        .doUpdateSet({ version: row.version, machine_version: row.machine_version, state: row.state, created_at: sql`now()` })
-        .where((eb) => (replace ? eb.lit(true) : eb('run_snapshots.version', '<', row.version))),
+        // From `excluded`: naming the values again would send the state (megabytes for a large run) twice.
+        .doUpdateSet((eb) => ({
+          version: eb.ref('excluded.version'),
+          machine_version: eb.ref('excluded.machine_version'),
+          state: eb.ref('excluded.state'),
+          created_at: sql`now()`,
+        }))
+        .where((eb) => (replace ? eb.lit(true) : eb('run_snapshots.version', '<', eb.ref('excluded.version')))),
     )
     .execute();
 }

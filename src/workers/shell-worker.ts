@@ -6,10 +6,10 @@
  * worker whose start it never got to record (see reattach-worker.ts). When the command ends, what it
  * left running in its process group is stopped: a worker's processes do not outlive it.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_KILL_GRACE_MS, stopProcessGroup } from '../os/kill-process-tree.js';
-import { directLauncher, type ProcessLauncher } from '../os/process-launcher.js';
+import { directLauncher, type EnvChanges, type ProcessLauncher } from '../os/process-launcher.js';
 import { checkDirectory } from '../os/working-directory.js';
 import type { WorkerExit } from './worker-driver.js';
 import { processStartTime } from '../os/process-identity.js';
@@ -112,8 +112,10 @@ export async function startShellWorker(spec: ShellWorkerSpec): Promise<ShellWork
   try {
     mkdirSync(spec.logDir, { recursive: true });
     // A status left by an earlier start of this same attempt would be read as this one's outcome.
-    rmSync(statusFile, { force: true });
-    rmSync(pidFile, { force: true });
+    // Checked first: removing a file that is not there (the usual case) throws inside rmSync, and
+    // building those errors was a measurable part of starting a short task.
+    if (existsSync(statusFile)) rmSync(statusFile, { force: true });
+    if (existsSync(pidFile)) rmSync(pidFile, { force: true });
     writeFileSync(packetFile, packetJson);
   } catch (error) {
     return spawnFailed(`cannot prepare ${spec.logDir}: ${errorMessage(error)}`);
@@ -128,7 +130,8 @@ export async function startShellWorker(spec: ShellWorkerSpec): Promise<ShellWork
   });
   if (!launched.ok) return spawnFailed(launched.error);
   const { pid } = launched;
-  const startTime = processStartTime(pid);
+  // The fork server reads it before it can reap the process; read here, a short task may be gone.
+  const startTime = launched.processStartTime !== undefined ? launched.processStartTime : processStartTime(pid);
   const graceMs = spec.graceMs ?? DEFAULT_KILL_GRACE_MS;
   const identity = { pid, processStartTime: startTime, logFile, statusFile };
   // A launcher that died cannot report the exit; the worker's own files still can.
@@ -148,10 +151,12 @@ export async function startShellWorker(spec: ShellWorkerSpec): Promise<ShellWork
   };
 }
 
-function workerEnvironment(spec: ShellWorkerSpec, packet: Parameters<typeof taskPacketVariables>[0]): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, ...spec.env };
-  for (const name of SIZED_PACKET_VARIABLES) delete env[name];
-  return { ...env, OVERSEER_RUN_ID: spec.runId, OVERSEER_WORKER_ID: spec.workerId, OVERSEER_ATTEMPT: String(spec.attempt), ...taskPacketVariables(packet) };
+/** How the worker's environment differs from the engine's: the packet's variables, then Overseer's own. */
+function workerEnvironment(spec: ShellWorkerSpec, packet: Parameters<typeof taskPacketVariables>[0]): EnvChanges {
+  const changes: Record<string, string | undefined> = { ...spec.env };
+  // Set below only when they fit: never what the engine inherited, nor the packet's, under these names.
+  for (const name of SIZED_PACKET_VARIABLES) changes[name] = undefined;
+  return { ...changes, OVERSEER_RUN_ID: spec.runId, OVERSEER_WORKER_ID: spec.workerId, OVERSEER_ATTEMPT: String(spec.attempt), ...taskPacketVariables(packet) };
 }
 
 function spawnFailed(error: string): ShellWorkerSpawnFailed {

@@ -16,7 +16,7 @@ describe.each([
   it('starts a detached process with its output in the log file and reports its exit', async () => {
     const launcher = make();
     const logFile = join(dir, `${_name}.log`);
-    const launched = await launcher.launch({ file: '/bin/sh', args: ['-c', 'echo hello; echo oops >&2; exit 7'], cwd: dir, env: process.env, logFile });
+    const launched = await launcher.launch({ file: '/bin/sh', args: ['-c', 'echo hello; echo oops >&2; exit 7'], cwd: dir, env: {}, logFile });
     expect(launched.ok).toBe(true);
     if (!launched.ok) return;
     expect(await launched.exited).toEqual({ code: 7, signal: null });
@@ -26,7 +26,7 @@ describe.each([
 
   it('reports a process that cannot start as a value', async () => {
     const launcher = make();
-    const launched = await launcher.launch({ file: '/no/such/program', args: [], cwd: dir, env: process.env, logFile: join(dir, 'x.log') });
+    const launched = await launcher.launch({ file: '/no/such/program', args: [], cwd: dir, env: {}, logFile: join(dir, 'x.log') });
     expect(launched).toMatchObject({ ok: false, error: expect.stringContaining('ENOENT') as unknown });
     launcher.close();
   });
