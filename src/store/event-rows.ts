@@ -9,7 +9,7 @@ import type { EventsTable, RunsTable } from './schema.js';
 import type { StreamHead } from './stream-heads.js';
 
 /** An events row as selected (tx_id as text); position may arrive as a number where no parser is set. */
-export type EventRow = Omit<Selectable<EventsTable>, 'position'> & { position: bigint | number | string };
+export type EventRow = Omit<Selectable<EventsTable>, 'position' | 'epoch'> & { position: bigint | number | string; epoch?: bigint | number | string };
 
 export interface InsertRow {
   stream_id: string;
@@ -60,7 +60,7 @@ export function chain(
   return { rows, head };
 }
 
-const INSERT_COLUMNS = ['stream_id', 'version', 'type', 'payload', 'machine', 'worker_id', 'state_after', 'created_at', 'hash', 'prev_hash'] as const;
+export const INSERT_COLUMNS = ['stream_id', 'version', 'type', 'payload', 'machine', 'worker_id', 'state_after', 'created_at', 'hash', 'prev_hash'] as const;
 const insertSqlBySize = new Map<number, string>();
 
 export function insertEventsSql(count: number): string {
@@ -106,6 +106,8 @@ export function toStoredEvent(row: EventRow): StoredEvent {
     createdAt: row.created_at,
     hash: row.hash,
     prevHash: row.prev_hash,
+    // Rows of a store not yet migrated to 003 have no epoch: written before any claim.
+    epoch: row.epoch === undefined ? 0n : BigInt(row.epoch),
   };
 }
 
@@ -125,5 +127,7 @@ export function toRunRow(row: Selectable<RunsTable>): RunRow {
     status,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    epoch: BigInt(row.owner_epoch),
+    submittedAt: row.submitted_at ?? null,
   };
 }
