@@ -42,6 +42,15 @@ export const COMMANDS = {
       db,
       json,
       detach: { type: 'boolean', help: 'exit 3 when the run waits for a person instead of waiting too' },
+      submit: { type: 'boolean', help: 'record the run for `overseer worker` to run, print its id and exit 0' },
+    },
+  },
+  worker: {
+    args: [],
+    flags: {
+      db,
+      lease: { type: 'string', value: 'DURATION', help: "how long a run stays this engine's without a heartbeat (default 15s)" },
+      'max-runs': { type: 'string', value: 'N', help: 'run at most N runs at a time (default: no limit)' },
     },
   },
   status: {

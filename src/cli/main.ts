@@ -19,6 +19,7 @@ const commands: Record<CommandName, (args: string[]) => Promise<number>> = {
   export: async (args) => (await import('./export-command.js')).exportCommand(args),
   import: async (args) => (await import('./import-command.js')).importCommand(args),
   fork: async (args) => (await import('./fork-command.js')).forkCommand(args),
+  worker: async (args) => (await import('./worker-command.js')).workerCommand(args),
 };
 
 export async function main(argv: string[]): Promise<number> {

@@ -25,6 +25,24 @@ export interface RunOptions {
 }
 
 export async function startRun(deps: EngineDeps, options: RunOptions): Promise<RunEngine> {
+  const { runId, state, actions } = await recordRun(deps, options, false);
+  const engine = new RunEngine(deps, state);
+  engine.hold(await RunLease.take(deps.store, runId));
+  await engine.watchForeignEvents();
+  engine.perform(actions.filter(isEffect));
+  return engine;
+}
+
+/**
+ * `overseer run --submit`: records the run and leaves it for `overseer worker` to claim (the workers
+ * listening are told); nothing of it runs here. Its events so far are of epoch 0: it was never claimed.
+ */
+export async function submitRun(deps: Pick<EngineDeps, 'store' | 'clock'>, options: RunOptions): Promise<string> {
+  return (await recordRun(deps, options, true)).runId;
+}
+
+/** Writes the runs row and `run.started` under a new run id (a fresh one if the id was taken). */
+async function recordRun(deps: Pick<EngineDeps, 'store' | 'clock'>, options: RunOptions, submit: boolean) {
   for (let tries = 0; ; tries++) {
     const runId = newRunId();
     const payload: RunStarted = {
@@ -48,15 +66,12 @@ export async function startRun(deps: EngineDeps, options: RunOptions): Promise<R
       await deps.store.startRun(
         { runId, objective: options.objective, cwd: options.cwd, machineVersion: MACHINE_VERSION, status: 'running' },
         [{ ...event, stateAfter, createdAt: at }],
+        { submit },
       );
     } catch (error) {
       if (error instanceof ConcurrencyError && tries < 3) continue;
       throw error;
     }
-    const engine = new RunEngine(deps, state);
-    engine.hold(await RunLease.take(deps.store, runId));
-    await engine.watchForeignEvents();
-    engine.perform(actions.filter(isEffect));
-    return engine;
+    return { runId, state, actions };
   }
 }

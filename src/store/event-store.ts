@@ -159,9 +159,9 @@ export interface EventStore {
    * Claims the oldest submitted run that has not ended and whose lease is free or expired (`FOR UPDATE
    * SKIP LOCKED`: engines claiming at once never wait on, or get, the same run); undefined when none.
    */
-  claimRun(ownerId: string, ttlMs: number): Promise<ClaimedRun | undefined>;
-  /** Milliseconds until the next lease of a submitted, unended run expires (database clock); null if none is held. */
-  nextLeaseExpiry(): Promise<number | null>;
+  claimRun(ownerId: string, ttlMs: number, skip?: readonly string[]): Promise<ClaimedRun | undefined>;
+  /** Milliseconds until the next lease of a submitted, unended run held by another owner expires (database clock); null if none is held. */
+  nextLeaseExpiry(exceptOwner?: string): Promise<number | null>;
   /** Calls `wake` when a run is submitted or handed back; resolves to the function that stops it. */
   watchClaimable(wake: () => void): Promise<() => Promise<void>>;
   /** Keeps the newer of the stored and the given snapshot; `replace` stores the given one regardless. */

@@ -176,12 +176,12 @@ export class KyselyEventStore implements EventStore {
     if (await releaseLease(this.#source.db, runId, ownerId, epoch)) await notifyClaimable(this.#source, runId);
   }
 
-  claimRun(ownerId: string, ttlMs: number): Promise<ClaimedRun | undefined> {
-    return claimRun(this.#source.db, ownerId, ttlMs);
+  claimRun(ownerId: string, ttlMs: number, skip: readonly string[] = []): Promise<ClaimedRun | undefined> {
+    return claimRun(this.#source.db, ownerId, ttlMs, skip);
   }
 
-  nextLeaseExpiry(): Promise<number | null> {
-    return nextLeaseExpiry(this.#source.db);
+  nextLeaseExpiry(exceptOwner?: string): Promise<number | null> {
+    return nextLeaseExpiry(this.#source.db, exceptOwner);
   }
 
   watchClaimable(wake: () => void): Promise<() => Promise<void>> {

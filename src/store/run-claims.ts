@@ -12,7 +12,8 @@ import type { StoreBackend } from './store-backend.js';
 
 const claimable = sql<boolean>`submitted_at is not null and status in ('running', 'waiting')`;
 
-export async function claimRun(db: Kysely<StoreDatabase>, ownerId: string, ttlMs: number): Promise<ClaimedRun | undefined> {
+/** `skip`: runs this engine could not resume (a damaged log): left for a person, not claimed again and again. */
+export async function claimRun(db: Kysely<StoreDatabase>, ownerId: string, ttlMs: number, skip: readonly string[]): Promise<ClaimedRun | undefined> {
   const row = await db
     .updateTable('runs')
     .set({ owner_id: ownerId, owner_epoch: sql`owner_epoch + 1`, heartbeat_at: sql`now()`, lease_expires_at: expiry(ttlMs) })
@@ -21,6 +22,7 @@ export async function claimRun(db: Kysely<StoreDatabase>, ownerId: string, ttlMs
         .selectFrom('runs')
         .select('run_id')
         .where(claimable)
+        .$if(skip.length > 0, (q) => q.where('run_id', 'not in', skip))
         .where((w) => w.or([w('owner_id', 'is', null), w('lease_expires_at', '<', sql<Date>`now()`)]))
         .orderBy('submitted_at')
         .orderBy('run_id')
@@ -33,12 +35,13 @@ export async function claimRun(db: Kysely<StoreDatabase>, ownerId: string, ttlMs
   return row === undefined ? undefined : { runId: row.run_id, epoch: BigInt(row.owner_epoch) };
 }
 
-export async function nextLeaseExpiry(db: Kysely<StoreDatabase>): Promise<number | null> {
+export async function nextLeaseExpiry(db: Kysely<StoreDatabase>, exceptOwner: string | undefined): Promise<number | null> {
   const row = await db
     .selectFrom('runs')
     .select(sql<number | null>`extract(epoch from min(lease_expires_at) - now()) * 1000`.as('ms'))
     .where(claimable)
     .where('owner_id', 'is not', null)
+    .$if(exceptOwner !== undefined, (q) => q.where('owner_id', '<>', exceptOwner ?? ''))
     .executeTakeFirst();
   const ms = row?.ms ?? null;
   return ms === null ? null : Math.max(0, Number(ms));
