@@ -82,7 +82,7 @@ export class RunLease {
 
   /** Renews a third of the way through each period; `onLost` when another engine took the run. */
   keepAlive(onLost: (error: Error) => void): void {
-    this.timer = setInterval(() => {
+    const renew = (): void => {
       const sentAt = performance.now();
       this.store.renewLease(this.runId, this.ownerId, this.epoch, this.ttlMs).then(
         (ok) => {
@@ -91,8 +91,11 @@ export class RunLease {
         },
         (error: unknown) => onLost(error instanceof Error ? error : new Error(String(error))),
       );
-    }, this.ttlMs / 3);
+    };
+    this.timer = setInterval(renew, this.ttlMs / 3);
     this.timer.unref();
+    // Rebuilding a long run (or a busy machine) may have used up a good part of a short lease already.
+    if (this.validUntil - performance.now() < (this.ttlMs * 2) / 3) renew();
   }
 
   async release(): Promise<void> {
