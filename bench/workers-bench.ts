@@ -72,7 +72,7 @@ async function stopAll(workers: readonly Worker[]): Promise<void> {
       (worker) =>
         new Promise<void>((resolve) => {
           if (worker.child.exitCode !== null || worker.child.signalCode !== null) return resolve();
-          worker.child.once('close', () => resolve());
+          worker.child.once('exit', () => resolve());
           worker.child.kill('SIGTERM');
         }),
     ),

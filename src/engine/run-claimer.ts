@@ -63,9 +63,6 @@ export class RunClaimer {
   async drain(): Promise<void> {
     this.draining = true;
     this.wake();
-    for (const [runId, engine] of this.engines) {
-      if (deriveRunStatus(engine.current) === 'waiting') await this.handBack(runId, engine);
-    }
     await this.loop;
   }
 
@@ -87,6 +84,8 @@ export class RunClaimer {
   private async claimLoop(): Promise<void> {
     while (!this.draining || this.engines.size > 0) {
       this.woken = false;
+      // Here, not only in drain(): a claim in flight when the signal came lands after it.
+      if (this.draining) await this.handBackWaiting();
       let nextLook: number | null = null;
       if (!this.draining) {
         await this.claimWhileRoom();
@@ -126,6 +125,12 @@ export class RunClaimer {
         (state) => this.ended(claim.runId, engine, `${deriveRunStatus(state)}`),
         (error: unknown) => this.ended(claim.runId, engine, takenOver(error) ? 'taken over by another engine: stopped working on it' : `stopped: ${describe(error)}`),
       );
+    }
+  }
+
+  private async handBackWaiting(): Promise<void> {
+    for (const [runId, engine] of [...this.engines]) {
+      if (deriveRunStatus(engine.current) === 'waiting') await this.handBack(runId, engine);
     }
   }
 
