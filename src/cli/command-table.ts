@@ -140,7 +140,11 @@ function flagWords(name: string, flag: FlagSpec): string {
 
 /** `overseer --help`: each command's usage line, then what its words and flags mean. */
 export function usageText(): string {
-  const lines = ['usage: overseer <command> [options]'];
+  const lines = [
+    'usage: overseer <command> [options]',
+    '',
+    '  every command also takes --schema NAME: the store\'s tables and channels in that schema (default $OVERSEER_SCHEMA, then public)',
+  ];
   for (const [command, spec] of Object.entries(COMMANDS) as [string, CommandSpec][]) {
     const flags = Object.entries(spec.flags).filter(([, flag]) => flag.hidden !== true);
     lines.push('', `  ${[command, ...spec.args.map((a) => a.name), ...flags.map(([name, flag]) => `[${flagWords(name, flag)}]`)].join(' ')}`);

@@ -153,6 +153,17 @@ describe.each(testBackends())('workers sharing a store on $name', (backend) => {
     expect((await Promise.all(pair.map((w) => w.done))).map((r) => r.code)).toEqual([0, 0]);
   });
 
+  it('keeps runs submitted under --schema to that schema, and refuses a schema name that is not one', async () => {
+    const submitted = await overseer(['run', '--submit', '--schema', 'team_x', '--db', target.db, '--worker', 'true', 'in team x'], { cwd });
+    expect(submitted.code, submitted.stderr).toBe(0);
+    const runId = submitted.stdout.trim();
+    expect((await overseer(['status', '--schema=team_x', '--db', target.db], { cwd })).stdout).toContain(runId);
+    expect((await overseer(['status', '--db', target.db], { cwd })).stdout).not.toContain(runId);
+    const bad = await overseer(['status', '--schema', 'Team-X', '--db', target.db], { cwd });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it("records lost, and retries, the running workers of a dead worker on another host", { timeout: LONG }, async () => {
     const file = join(cwd, 'hosts.txt');
     const release = join(cwd, 'hosts.release');
