@@ -13,6 +13,8 @@ import { engineDeps } from './engine-deps.js';
 import { flagValue, parseFlags, POSITIVE_WHOLE_NUMBER, type FlagValue } from './parse-flags.js';
 import { UsageError } from './usage-error.js';
 
+const flags = COMMANDS.worker.flags;
+
 /** Below this a lease is renewed (every third of it) more often than a busy store answers reliably. */
 const SHORTEST_LEASE_MS = 500;
 const LEASE: FlagValue<number> = {
@@ -24,7 +26,7 @@ const LEASE: FlagValue<number> = {
 };
 
 export async function workerCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags('worker', args, COMMANDS.worker.flags);
+  const { values, positionals } = parseFlags('worker', args, flags);
   if (positionals.length > 0) throw new UsageError(`overseer worker: unexpected argument ${JSON.stringify(positionals[0])}`);
   const leaseMs = flagValue('--lease', values.lease, LEASE) ?? LEASE_TTL_MS;
   const maxRuns = flagValue('--max-runs', values['max-runs'], POSITIVE_WHOLE_NUMBER) ?? null;
