@@ -17,6 +17,7 @@ import { benchProcessesInChild, type ProcessBenchResult } from './process-bench.
 import { benchRebuild, driveRun, replayRun, tasksForEvents, type RecordedRun } from './rebuild-bench.js';
 import { benchReplay } from './replay-bench.js';
 import { benchScale, type ScaleFigures } from './scale-bench.js';
+import { benchWorkers, workersRows, WORKERS_SETTINGS } from './workers-bench.js';
 import { benchFirstRun, type FirstRunFigures } from './first-run-bench.js';
 
 const SETTINGS = {
@@ -38,7 +39,7 @@ const SETTINGS = {
 
 /**
  * OVERSEER_BENCH_ROWS=3,3b,6 measures and prints only those rows (for working on them); a group of
- * rows that share their work (1-2, 3-3b-6, 4-8, 9-10) runs whole when any of its rows is asked for.
+ * rows that share their work (1-2, 3-3b-6, 4-8, 9-10, 12-13) runs whole when any of its rows is asked for.
  */
 const onlyRows = process.env.OVERSEER_BENCH_ROWS?.split(',').map((id) => id.trim()).filter((id) => id !== '');
 function wanted(...ids: string[]): boolean {
@@ -392,6 +393,11 @@ async function main(): Promise<number> {
       missed += rows.filter(misses).length;
       const title = target.name === 'postgres' ? 'Postgres server (raw side: pg.Pool, one connection)' : 'Embedded store (--db <folder>)';
       process.stdout.write(`${formatTable(title, rows)}\n${notes.map((note) => `  note: ${note}\n`).join('')}\n`);
+    }
+    // Rows 12-13 need real `overseer worker` processes on a server: a table of their own, reference only.
+    if (server !== null && only !== 'embedded' && wanted('12-2', '12-4', '13')) {
+      const figures = await benchWorkers(adminUrl, WORKERS_SETTINGS, (line) => log(`workers: ${line}`));
+      process.stdout.write(`${formatTable('Workers on one Postgres server (reference rows)', workersRows(figures, WORKERS_SETTINGS))}\n\n`);
     }
   } finally {
     await cleanup.runAll();

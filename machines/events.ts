@@ -48,7 +48,8 @@ export const workerEventSchemas = {
   'trust.decided': z.object({ decision: trustDecision, source: z.string() }),
   'trust.approved': z.object({ by: z.string(), source: z.string(), reason: z.string().optional() }),
   'trust.denied': z.object({ by: z.string(), source: z.string(), reason: z.string().optional() }),
-  'process.started': workerProcessSchema.extend({ attempt: z.number().int().positive() }),
+  /** `host`: where the process runs (OVERSEER_HOST_ID or the hostname); absent in logs written before it was recorded. */
+  'process.started': workerProcessSchema.extend({ attempt: z.number().int().positive(), host: z.string().optional() }),
   'process.spawn_failed': z.object({ error: z.string() }),
   'process.exited': z.object({ code: z.number().int().nullable(), signal: z.string().nullable() }),
   'worker.lost': z.object({ detail: z.string() }),

@@ -23,6 +23,8 @@ export const ERROR_CODES = [
   'TRUNCATED',
   /** Another live engine owns the run. */
   'LEASE_HELD',
+  /** An append under a lease epoch the run has moved past: another engine took the run over. */
+  'FENCED',
   /** The store cannot be reached or opened. */
   'STORE_UNAVAILABLE',
   /** The embedded store's folder is locked by another process. */

@@ -42,6 +42,15 @@ export const COMMANDS = {
       db,
       json,
       detach: { type: 'boolean', help: 'exit 3 when the run waits for a person instead of waiting too' },
+      submit: { type: 'boolean', help: 'record the run for `overseer worker` to run, print its id and exit 0' },
+    },
+  },
+  worker: {
+    args: [],
+    flags: {
+      db,
+      lease: { type: 'string', value: 'DURATION', help: "how long a run stays this engine's without a heartbeat (default 15s)" },
+      'max-runs': { type: 'string', value: 'N', help: 'run at most N runs at a time (default: no limit)' },
     },
   },
   status: {
@@ -135,7 +144,11 @@ function flagWords(name: string, flag: FlagSpec): string {
 
 /** `overseer --help`: each command's usage line, then what its words and flags mean. */
 export function usageText(): string {
-  const lines = ['usage: overseer <command> [options]'];
+  const lines = [
+    'usage: overseer <command> [options]',
+    '',
+    '  every command also takes --schema NAME: the store\'s tables and channels in that schema (default $OVERSEER_SCHEMA, then public)',
+  ];
   for (const [command, spec] of Object.entries(COMMANDS) as [string, CommandSpec][]) {
     const flags = Object.entries(spec.flags).filter(([, flag]) => flag.hidden !== true);
     lines.push('', `  ${[command, ...spec.args.map((a) => a.name), ...flags.map(([name, flag]) => `[${flagWords(name, flag)}]`)].join(' ')}`);

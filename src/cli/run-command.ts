@@ -6,7 +6,7 @@ import { DURATION_HINT, parseDuration } from '../os/duration.js';
 import { loadPlanFile } from '../planning/plan-file.js';
 import { formatProblems, type Plan } from '../planning/plan.js';
 import { planFromObjective } from '../planning/single-packet-plan.js';
-import { startRun } from '../engine/start-run.js';
+import { startRun, submitRun } from '../engine/start-run.js';
 import { engineDeps } from './engine-deps.js';
 import { openCliStore } from './cli-store.js';
 import { flagValue, parseFlags, POSITIVE_WHOLE_NUMBER, type FlagValue } from './parse-flags.js';
@@ -64,25 +64,29 @@ export async function runCommand(args: string[]): Promise<number> {
   const store = await openCliStore(values.db, { create: true });
   const deps = engineDeps(store);
   try {
-    const engine = await startRun(
-      deps,
-      {
-        objective,
-        cwd: process.cwd(),
-        concurrency,
-        packets: plan?.packets ?? null,
-        autoApprove: values['auto-approve'] === true,
-        workerCommand: values.worker ?? null,
-        policy,
-        services: {
-          planner: values.planner ?? null,
-          bootstrap: values.bootstrap ?? null,
-          workerService: values['worker-service'] ?? null,
-          callTimeoutMs,
-        },
-        bootstrap: plan?.bootstrap ?? [],
+    const options = {
+      objective,
+      cwd: process.cwd(),
+      concurrency,
+      packets: plan?.packets ?? null,
+      autoApprove: values['auto-approve'] === true,
+      workerCommand: values.worker ?? null,
+      policy,
+      services: {
+        planner: values.planner ?? null,
+        bootstrap: values.bootstrap ?? null,
+        workerService: values['worker-service'] ?? null,
+        callTimeoutMs,
       },
-    );
+      bootstrap: plan?.bootstrap ?? [],
+    };
+    if (values.submit === true) {
+      const runId = await submitRun(deps, options);
+      process.stderr.write(`overseer: run ${runId} submitted: an overseer worker on this store will run it\n`);
+      process.stdout.write(values.json === true ? `${JSON.stringify({ runId, status: 'running', submitted: true })}\n` : `${runId}\n`);
+      return 0;
+    }
+    const engine = await startRun(deps, options);
     return await followRun(engine, { json: values.json === true, detach: values.detach === true });
   } finally {
     deps.driver.close?.();

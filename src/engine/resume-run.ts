@@ -8,21 +8,25 @@ import type { EngineDeps } from './run-engine.js';
 import { RunEngine } from './run-engine.js';
 import { rebuildRun } from '../fold/rebuild-run.js';
 import { RunLease } from './run-lease.js';
+import { foreignProcesses } from './foreign-processes.js';
 import { migrationEvent } from '../fold/machine-set.js';
 import type { RunEvent } from '../fold/run-events.js';
 import { readLogClaims, refuseTruncated } from '../fold/truncated-log.js';
 
-export async function resumeRun(deps: EngineDeps, runId: string): Promise<RunEngine> {
+/** `lease`: one already held (a run `overseer worker` claimed); by default the run's lease is taken here. */
+export async function resumeRun(deps: EngineDeps, runId: string, options: { lease?: RunLease } = {}): Promise<RunEngine> {
   // The lease first: two engines must never act on one run, even while one is still rebuilding it.
-  const lease = await RunLease.take(deps.store, runId);
+  const lease = options.lease ?? (await RunLease.take(deps.store, runId));
   let engine: RunEngine;
   let migration: RunEvent | null;
+  let foreign: Map<string, string>;
   try {
     // Its caches before its log: the log only grows, so a claim read first is ahead only of a cut log.
     const claims = await readLogClaims(deps.store, runId);
     const state = await rebuildRun(deps.store, runId, deps.machines);
     refuseTruncated(state, claims);
     migration = migrationEvent(state.machines);
+    foreign = await foreignProcesses(deps.store, state);
     engine = new RunEngine(deps, state);
   } catch (error) {
     await lease.release();
@@ -31,6 +35,6 @@ export async function resumeRun(deps: EngineDeps, runId: string): Promise<RunEng
   engine.hold(lease);
   if (migration !== null) await engine.commit([migration]);
   await engine.watchForeignEvents();
-  engine.resumeEffects();
+  engine.resumeEffects(foreign);
   return engine;
 }

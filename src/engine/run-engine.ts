@@ -17,7 +17,7 @@ import type { ActionOf } from '../fold/machine-actions.js';
 import type { RunEvent } from '../fold/run-events.js';
 import type { RunState } from '../fold/run-state.js';
 import { deriveRunStatus } from '../fold/run-status.js';
-import type { RunLease } from './run-lease.js';
+import { LeaseHeldError, type RunLease } from './run-lease.js';
 import { SNAPSHOT_EVERY, saveRunSnapshot } from '../fold/run-snapshot.js';
 import { RunServices } from '../workers/run-services.js';
 import { bootstrapWithService, planWithService, type ServiceEffectHost } from './service-effects.js';
@@ -199,7 +199,7 @@ export class RunEngine {
    * After a crash: performs again what each machine's current state is waiting on (effects are
    * idempotent or guarded), reattaches to processes that outlived the old engine, re-arms timers.
    */
-  resumeEffects(): void {
+  resumeEffects(foreign: ReadonlyMap<string, string> = new Map()): void {
     const workflow = this.state.workflow;
     const own = (type: 'runFinished' | 'startPlanning' | 'startBootstrap'): EngineAction => ({ machine: 'workflow', workerId: null, type, params: undefined });
     const its = (type: 'decideTrust' | 'startProcess' | 'runGates', workerId: string): EngineAction => ({ machine: 'worker', workerId, type, params: undefined });
@@ -212,6 +212,12 @@ export class RunEngine {
       else if (worker.value === 'trusted') this.perform([its('startProcess', workerId)]);
       else if (worker.value === 'verifying') this.perform([its('runGates', workerId)]);
       else if (worker.value === 'running' && worker.context.process !== null) {
+        const elsewhere = foreign.get(workerId);
+        if (elsewhere !== undefined) {
+          const detail = `its process ran on host ${elsewhere}, whose engine lost the run; this engine cannot reach it`;
+          void this.commit([{ type: 'worker.lost', machine: 'worker', workerId, payload: { detail } }]).catch(() => undefined);
+          continue;
+        }
         const { session, host } = this.worker(workerId);
         this.watchExit(workerId, session.reattach(host, worker.context.process));
       }
@@ -254,6 +260,17 @@ export class RunEngine {
     await lease?.release().catch(() => undefined);
   }
 
+  /**
+   * False, and the engine stopped, once its lease may have passed to another engine (it was paused
+   * past it): it then starts nothing more, and leaves whatever runs to the run's new owner.
+   */
+  private leaseStillValid(): boolean {
+    if (this.failed) return false;
+    if (this.lease === null || this.lease.isValid()) return true;
+    this.fail(new LeaseHeldError(`the lease of run ${this.runId} lapsed (this engine was paused or cut off): another engine may own it now`));
+    return false;
+  }
+
   private enqueue(step: () => Promise<void>): Promise<void> {
     const next = this.chain.then(step);
     this.chain = next.catch((error: unknown) => this.fail(error));
@@ -290,7 +307,11 @@ export class RunEngine {
       if (batch.events.length === 0) return;
       const status = deriveRunStatus(batch.state);
       try {
-        await this.deps.store.append(this.runId, this.state.version, batch.events, status === this.status ? {} : { runStatus: status });
+        // Fenced by the lease's epoch: after a takeover this append is refused (FencedError) and the engine fails.
+        await this.deps.store.append(this.runId, this.state.version, batch.events, {
+          ...(status === this.status ? {} : { runStatus: status }),
+          ...(this.lease === null ? {} : { epoch: this.lease.epoch }),
+        });
       } catch (error) {
         if (!(error instanceof ConcurrencyError) || attempt >= MAX_CONFLICT_RETRIES) throw error;
         // Someone else wrote to the run (an approval, a cancel): fold their events in, then try again.
@@ -350,6 +371,7 @@ export class RunEngine {
   };
 
   private performOne(action: EngineAction): void {
+    if (!this.leaseStillValid()) return;
     // The table's key is the action's own type, so its handler takes exactly this action.
     const handler = this.effects[action.type] as (action: EngineAction) => Promise<void>;
     this.inFlight++;
@@ -434,6 +456,7 @@ export class RunEngine {
     const { session, host } = this.worker(workerId);
     const prepared = (await session.prepare?.(host)) ?? { ok: true };
     if (!prepared.ok) return host.report([{ type: 'process.spawn_failed', payload: { error: prepared.error } }]);
+    if (!this.leaseStillValid()) return;
     return session.start(host);
   }
 

@@ -32,11 +32,29 @@ export interface RecordedRun {
   actions: readonly MachineAction[];
 }
 
+export async function startRun(deps: EngineDeps, options: RunOptions): Promise<RunEngine> {
+  const { runId, state, actions } = await recordRun(deps, options);
+  const engine = new RunEngine(deps, state);
+  engine.hold(await RunLease.take(deps.store, runId));
+  await engine.watchForeignEvents();
+  engine.perform(actions.filter(isEffect));
+  return engine;
+}
+
 /**
- * Records `run.started` (and the runs row) and nothing else: no engine takes it. Resuming it, in this
- * process or in a detached `overseer resume`, starts it exactly as `startRun` would have.
+ * `overseer run --submit`: records the run and leaves it for `overseer worker` to claim (the workers
+ * listening are told); nothing of it runs here. Its events so far are of epoch 0: it was never claimed.
  */
-export async function recordRun(deps: Pick<EngineDeps, 'store' | 'clock'>, options: RunOptions): Promise<RecordedRun> {
+export async function submitRun(deps: Pick<EngineDeps, 'store' | 'clock'>, options: RunOptions): Promise<string> {
+  return (await recordRun(deps, options, { submit: true })).runId;
+}
+
+/**
+ * Records `run.started` (and the runs row, under a fresh run id if the id was taken) and nothing else:
+ * no engine takes it. Resuming it, in this process or in a detached `overseer resume`, starts it exactly
+ * as `startRun` would have; a submitted one is left for `overseer worker` to claim.
+ */
+export async function recordRun(deps: Pick<EngineDeps, 'store' | 'clock'>, options: RunOptions, { submit = false } = {}): Promise<RecordedRun> {
   for (let tries = 0; ; tries++) {
     const runId = newRunId();
     const payload: RunStarted = {
@@ -60,6 +78,7 @@ export async function recordRun(deps: Pick<EngineDeps, 'store' | 'clock'>, optio
       await deps.store.startRun(
         { runId, objective: options.objective, cwd: options.cwd, machineVersion: MACHINE_VERSION, status: 'running' },
         [{ ...event, stateAfter, createdAt: at }],
+        { submit },
       );
     } catch (error) {
       if (error instanceof ConcurrencyError && tries < 3) continue;
@@ -67,13 +86,4 @@ export async function recordRun(deps: Pick<EngineDeps, 'store' | 'clock'>, optio
     }
     return { runId, state, actions };
   }
-}
-
-export async function startRun(deps: EngineDeps, options: RunOptions): Promise<RunEngine> {
-  const { runId, state, actions } = await recordRun(deps, options);
-  const engine = new RunEngine(deps, state);
-  engine.hold(await RunLease.take(deps.store, runId));
-  await engine.watchForeignEvents();
-  engine.perform(actions.filter(isEffect));
-  return engine;
 }

@@ -83,6 +83,8 @@ function parseLines(text: string): ParsedLine[] {
         stateAfter: e.stateAfter ?? null,
         payload: e.payload ?? null,
         hash: e.hash,
+        // Epochs count claims in the store that wrote them; here the run has not been claimed yet.
+        epoch: 0n,
         // The export leaves the link out: it is the hash of the line before, which the chain check holds it to.
         prevHash: index === 0 ? null : (parsed[index - 1]?.event.hash ?? null),
       },

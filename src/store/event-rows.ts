@@ -9,7 +9,7 @@ import type { EventsTable, RunsTable } from './schema.js';
 import type { StreamHead } from './stream-heads.js';
 
 /** An events row as selected (tx_id as text); position may arrive as a number where no parser is set. */
-export type EventRow = Omit<Selectable<EventsTable>, 'position'> & { position: bigint | number | string };
+export type EventRow = Omit<Selectable<EventsTable>, 'position' | 'epoch'> & { position: bigint | number | string; epoch?: bigint | number | string };
 
 export interface InsertRow {
   stream_id: string;
@@ -60,7 +60,7 @@ export function chain(
   return { rows, head };
 }
 
-const INSERT_COLUMNS = ['stream_id', 'version', 'type', 'payload', 'machine', 'worker_id', 'state_after', 'created_at', 'hash', 'prev_hash'] as const;
+export const INSERT_COLUMNS = ['stream_id', 'version', 'type', 'payload', 'machine', 'worker_id', 'state_after', 'created_at', 'hash', 'prev_hash'] as const;
 const insertSqlBySize = new Map<number, string>();
 
 export function insertEventsSql(count: number): string {
@@ -106,17 +106,19 @@ export function toStoredEvent(row: EventRow): StoredEvent {
     createdAt: row.created_at,
     hash: row.hash,
     prevHash: row.prev_hash,
+    // Rows of a store not yet migrated to 003 have no epoch: written before any claim.
+    epoch: row.epoch === undefined ? 0n : BigInt(row.epoch),
   };
 }
 
 /** The columns `readStream` selects, in the order `storedEventFromColumns` takes them. */
-export const EVENT_COLUMNS = 'position, tx_id::text, stream_id, version, type, payload, machine, worker_id, state_after, created_at, hash, prev_hash';
+export const EVENT_COLUMNS = 'position, tx_id::text, stream_id, version, type, payload, machine, worker_id, state_after, created_at, hash, prev_hash, epoch';
 
 /**
  * EVENT_COLUMNS for a lean read (StreamRange.payloadTypes, bound as $4): other types' payloads are
  * left out, and the hashes too (such events cannot be checked anyway), which halves what a long stream sends.
  */
-export const LEAN_EVENT_COLUMNS = "position, tx_id::text, stream_id, version, type, case when type = any($4::text[]) then payload end, machine, worker_id, state_after, created_at, '' as hash, null as prev_hash";
+export const LEAN_EVENT_COLUMNS = "position, tx_id::text, stream_id, version, type, case when type = any($4::text[]) then payload end, machine, worker_id, state_after, created_at, '' as hash, null as prev_hash, epoch";
 
 /** An events row selected as an array of EVENT_COLUMNS (int8 already a BigInt, jsonb parsed). */
 export function storedEventFromColumns(row: readonly unknown[]): StoredEvent {
@@ -133,6 +135,7 @@ export function storedEventFromColumns(row: readonly unknown[]): StoredEvent {
     createdAt: row[9] as Date,
     hash: row[10] as string,
     prevHash: row[11] as string | null,
+    epoch: BigInt(row[12] as bigint),
   };
 }
 
@@ -152,5 +155,7 @@ export function toRunRow(row: Selectable<RunsTable>): RunRow {
     status,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
+    epoch: BigInt(row.owner_epoch),
+    submittedAt: row.submitted_at ?? null,
   };
 }

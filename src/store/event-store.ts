@@ -34,6 +34,11 @@ export interface StoredEvent extends Omit<NewEvent, 'createdAt'> {
   /** sha256 over this event's fields and the previous event's hash (see event-hash.ts). */
   hash: string;
   prevHash: string | null;
+  /**
+   * The lease epoch the event was written under: 0 before the run's first claim (and for appends
+   * that carry none). Not covered by the hash (docs/scaling.md, "Epochs and the hash chain").
+   */
+  epoch: bigint;
 }
 
 /**
@@ -67,6 +72,10 @@ export interface NewRun {
 export interface RunRow extends NewRun {
   createdAt: Date;
   updatedAt: Date;
+  /** The run's lease epoch now: 0 until an engine first claims it, +1 with every claim. */
+  epoch: bigint;
+  /** When it was submitted for `overseer worker` (`run --submit`); null for a run its own command runs. */
+  submittedAt: Date | null;
 }
 
 /** Which part of a stream `readStream` reads. */
@@ -93,6 +102,11 @@ export interface RunFilter {
 export interface AppendOptions {
   /** When the run's status changes with these events, the runs row is updated in the same transaction. */
   runStatus?: RunStatus;
+  /**
+   * The writer's lease epoch (a fencing token): the append is refused with a FencedError, in the same
+   * statement, unless it is still the run's epoch. The events record it. Left out: no fence, epoch 0.
+   */
+  epoch?: bigint;
 }
 
 export interface Subscription {
@@ -131,10 +145,19 @@ export interface LeaseHolder {
 
 export type LeaseResult = { acquired: true; epoch: bigint } | { acquired: false; holder: LeaseHolder };
 
+/** A run an engine claimed: it owns it at this epoch until its lease lapses. */
+export interface ClaimedRun {
+  runId: string;
+  epoch: bigint;
+}
+
 export interface EventStore {
   readonly backend: 'pg' | 'embedded';
-  /** Creates the runs row and appends the run's first events in one transaction. */
-  startRun(run: NewRun, events: NewEvent[]): Promise<AppendResult>;
+  /**
+   * Creates the runs row and appends the run's first events in one transaction. `submit`: the run is
+   * left for `overseer worker` to claim, and workers listening are told.
+   */
+  startRun(run: NewRun, events: NewEvent[], options?: { submit?: boolean }): Promise<AppendResult>;
   getRun(runId: string): Promise<RunRow | undefined>;
   /** Newest first. */
   listRuns(limit?: number, filter?: RunFilter): Promise<RunRow[]>;
@@ -151,7 +174,17 @@ export interface EventStore {
   acquireLease(runId: string, ownerId: string, ttlMs: number, takeOver: (holder: LeaseHolder) => boolean): Promise<LeaseResult | undefined>;
   /** Extends the lease; false when it is no longer ours (taken over after it expired). */
   renewLease(runId: string, ownerId: string, epoch: bigint, ttlMs: number): Promise<boolean>;
+  /** Gives the lease up; a submitted run that has not ended is then free for another worker, who is told. */
   releaseLease(runId: string, ownerId: string, epoch: bigint): Promise<void>;
+  /**
+   * Claims the oldest submitted run that has not ended and whose lease is free or expired (`FOR UPDATE
+   * SKIP LOCKED`: engines claiming at once never wait on, or get, the same run); undefined when none.
+   */
+  claimRun(ownerId: string, ttlMs: number, skip?: readonly string[]): Promise<ClaimedRun | undefined>;
+  /** Milliseconds until the next lease of a submitted, unended run held by another owner expires (database clock); null if none is held. */
+  nextLeaseExpiry(exceptOwner?: string): Promise<number | null>;
+  /** Calls `wake` when a run is submitted or handed back; resolves to the function that stops it. */
+  watchClaimable(wake: () => void): Promise<() => Promise<void>>;
   /** Keeps the newer of the stored and the given snapshot; `replace` stores the given one regardless. */
   saveSnapshot(snapshot: RunSnapshot, options?: { replace?: boolean }): Promise<void>;
   loadSnapshot(streamId: string): Promise<RunSnapshot | undefined>;

@@ -3,6 +3,7 @@ import type {
   AppendOptions,
   AppendResult,
   Checkpoint,
+  ClaimedRun,
   EventStore,
   ExpectedVersion,
   LeaseHolder,
@@ -20,10 +21,12 @@ import type {
 } from './event-store.js';
 import { chain, EVENT_COLUMNS, LEAN_EVENT_COLUMNS, insertEventsSql, insertParameters, maxPosition, storedEventFromColumns, toRunRow, toStoredEvent, type InsertRow } from './event-rows.js';
 import { acquireLease, releaseLease, renewLease } from './run-leases.js';
+import { claimRun, nextLeaseExpiry, notifyClaimable } from './run-claims.js';
+import { insertFenced } from './fenced-append.js';
 import { loadSnapshot, saveSnapshot } from './run-snapshots.js';
-import { RUNS_PRIMARY_KEY, STREAM_VERSION_CONSTRAINT } from './schema.js';
+import { RUNS_PRIMARY_KEY, STREAM_VERSION_CONSTRAINT, storeChannels } from './schema.js';
 import type { StoreBackend } from './store-backend.js';
-import { CONFLICT_RETRIES, ConcurrencyError } from './store-errors.js';
+import { CONFLICT_RETRIES, ConcurrencyError, FencedError } from './store-errors.js';
 import { StreamHeads, type StreamHead } from './stream-heads.js';
 import { PollingSubscription, WakeupHub } from './subscription.js';
 
@@ -50,10 +53,10 @@ export class KyselyEventStore implements EventStore {
   constructor(source: StoreBackend) {
     this.#source = source;
     this.backend = source.name;
-    this.#wakeups = new WakeupHub((wake) => source.listen(wake));
+    this.#wakeups = new WakeupHub((wake) => source.listen(storeChannels(source.schema).events, wake));
   }
 
-  async startRun(run: NewRun, events: NewEvent[]): Promise<AppendResult> {
+  async startRun(run: NewRun, events: NewEvent[], options: { submit?: boolean } = {}): Promise<AppendResult> {
     const now = new Date();
     const { rows, head } = chain(run.runId, undefined, events, now);
     const runRow = {
@@ -64,6 +67,7 @@ export class KyselyEventStore implements EventStore {
       status: run.status,
       created_at: now,
       updated_at: now,
+      submitted_at: options.submit === true ? now : null,
     };
     const db = this.#source.db;
     let lastPosition = 0n;
@@ -85,6 +89,7 @@ export class KyselyEventStore implements EventStore {
     }
     if (head !== undefined) this.#heads.set(run.runId, head);
     this.#wakeups.wake();
+    if (options.submit === true) await notifyClaimable(this.#source, run.runId);
     return { nextVersion: head?.version ?? 0, lastPosition };
   }
 
@@ -117,7 +122,16 @@ export class KyselyEventStore implements EventStore {
       const { rows, head } = chain(streamId, previous, events, new Date());
       let lastPosition: bigint;
       try {
-        lastPosition = await this.#insert(streamId, rows, options.runStatus);
+        if (options.epoch === undefined) {
+          lastPosition = await this.#insert(streamId, rows, options.runStatus);
+        } else {
+          const fenced = await insertFenced(this.#source.db, streamId, rows, options.epoch, options.runStatus);
+          if (fenced === null) {
+            this.#heads.forget(streamId);
+            throw new FencedError(streamId, options.epoch);
+          }
+          lastPosition = fenced;
+        }
       } catch (error) {
         if (!isUniqueViolation(error, [STREAM_VERSION_CONSTRAINT])) throw error;
         this.#heads.forget(streamId);
@@ -154,7 +168,8 @@ export class KyselyEventStore implements EventStore {
     if (this.#closing !== undefined) throw new Error('the event store is closed');
     const source = {
       readAfter: (from: Checkpoint, limit: number, streamId: string | undefined) => this.#readAfter(from, limit, streamId),
-      onWake: (wake: () => void) => this.#wakeups.add(wake, options.onError ?? ((error) => process.emitWarning(`overseer store notifications: ${String(error)}`))),
+      onWake: (wake: () => void, streamId: string | undefined) =>
+        this.#wakeups.add(wake, options.onError ?? ((error) => process.emitWarning(`overseer store notifications: ${String(error)}`)), streamId),
     };
     const subscription = new PollingSubscription(source, after, onEvents, options, this.#source.pollMs);
     this.#subscriptions.add(subscription);
@@ -174,8 +189,20 @@ export class KyselyEventStore implements EventStore {
     return renewLease(this.#source.db, runId, ownerId, epoch, ttlMs);
   }
 
-  releaseLease(runId: string, ownerId: string, epoch: bigint): Promise<void> {
-    return releaseLease(this.#source.db, runId, ownerId, epoch);
+  async releaseLease(runId: string, ownerId: string, epoch: bigint): Promise<void> {
+    if (await releaseLease(this.#source.db, runId, ownerId, epoch)) await notifyClaimable(this.#source, runId);
+  }
+
+  claimRun(ownerId: string, ttlMs: number, skip: readonly string[] = []): Promise<ClaimedRun | undefined> {
+    return claimRun(this.#source.db, ownerId, ttlMs, skip);
+  }
+
+  nextLeaseExpiry(exceptOwner?: string): Promise<number | null> {
+    return nextLeaseExpiry(this.#source.db, exceptOwner);
+  }
+
+  watchClaimable(wake: () => void): Promise<() => Promise<void>> {
+    return this.#source.listen(storeChannels(this.#source.schema).runs, wake);
   }
 
   saveSnapshot(snapshot: RunSnapshot, options: { replace?: boolean } = {}): Promise<void> {
@@ -290,6 +317,7 @@ export class KyselyEventStore implements EventStore {
         'created_at',
         'hash',
         'prev_hash',
+        'epoch',
       ]);
   }
 }

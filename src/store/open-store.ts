@@ -8,6 +8,8 @@ export interface OpenStoreOptions {
   env?: NodeJS.ProcessEnv;
   /** Ignored (every process is an equal client of a server); kept until the bench stops passing it. */
   owner?: boolean;
+  /** The schema of the tables and channels (`--schema`); default `env.OVERSEER_SCHEMA`, then `public`. */
+  schema?: string;
 }
 
 /**
@@ -17,8 +19,10 @@ export interface OpenStoreOptions {
  * store cannot be made, is damaged, or its server will not start.
  */
 export async function openStore(db: string, options: OpenStoreOptions = {}): Promise<EventStore> {
-  if (isPostgresUrl(db)) return openPgStore(db);
-  return openEmbeddedStore(resolve(db), options.env ?? process.env);
+  const env = options.env ?? process.env;
+  const schema = nonEmpty(options.schema) ?? nonEmpty(env.OVERSEER_SCHEMA) ?? null;
+  if (isPostgresUrl(db)) return openPgStore(db, schema);
+  return openEmbeddedStore(resolve(db), env, schema);
 }
 
 /** `--db`, else `OVERSEER_DB`, else `<cwd>/.overseer/pg`; a relative folder is taken from `cwd`. */

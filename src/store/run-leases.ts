@@ -6,7 +6,7 @@ import { sql, type Kysely } from 'kysely';
 import type { LeaseHolder, LeaseResult } from './event-store.js';
 import type { StoreDatabase } from './schema.js';
 
-const expiry = (ttlMs: number) => sql<Date>`now() + make_interval(secs => ${ttlMs / 1000})`;
+export const expiry = (ttlMs: number) => sql<Date>`now() + make_interval(secs => ${ttlMs / 1000})`;
 
 export async function acquireLease(
   db: Kysely<StoreDatabase>,
@@ -51,12 +51,15 @@ export async function renewLease(db: Kysely<StoreDatabase>, runId: string, owner
   return row !== undefined;
 }
 
-export async function releaseLease(db: Kysely<StoreDatabase>, runId: string, ownerId: string, epoch: bigint): Promise<void> {
-  await db
+/** True when it freed a submitted run that has not ended: another worker may claim it now. */
+export async function releaseLease(db: Kysely<StoreDatabase>, runId: string, ownerId: string, epoch: bigint): Promise<boolean> {
+  const row = await db
     .updateTable('runs')
     .set({ owner_id: null, heartbeat_at: null, lease_expires_at: null })
     .where('run_id', '=', runId)
     .where('owner_id', '=', ownerId)
     .where('owner_epoch', '=', epoch)
-    .execute();
+    .returning(['submitted_at', 'status'])
+    .executeTakeFirst();
+  return row !== undefined && row.submitted_at !== null && (row.status === 'running' || row.status === 'waiting');
 }

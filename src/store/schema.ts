@@ -15,6 +15,8 @@ export interface EventsTable {
   created_at: Date;
   hash: string;
   prev_hash: string | null;
+  /** The lease epoch the event was written under (0: before the run's first claim, or unfenced). */
+  epoch: ColumnType<bigint, bigint | undefined, never>;
 }
 
 export interface RunsTable {
@@ -29,6 +31,8 @@ export interface RunsTable {
   owner_epoch: Generated<bigint>;
   heartbeat_at: Date | null;
   lease_expires_at: Date | null;
+  /** Set when the run was submitted for `overseer worker` to claim (`run --submit`). */
+  submitted_at: Date | null;
 }
 
 export interface RunSnapshotsTable {
@@ -46,8 +50,16 @@ export interface StoreDatabase {
   run_snapshots: RunSnapshotsTable;
 }
 
-/** The channel the events trigger notifies on every insert statement. */
-export const EVENTS_CHANNEL = 'overseer_events';
+/**
+ * The channels of a schema: the events trigger notifies `events` on every insert statement with the
+ * run ids it wrote; `runs` hears of runs submitted or handed back (for `overseer worker`). Tables
+ * outside `public` (`--schema`) have channels of their own, so installations sharing a server never
+ * wake each other. Keep in step with the trigger function (migrations/003_run_ownership.ts).
+ */
+export function storeChannels(schema: string | null): { events: string; runs: string } {
+  const suffix = schema === null || schema === 'public' ? '' : `:${schema}`;
+  return { events: `overseer_events${suffix}`, runs: `overseer_runs${suffix}` };
+}
 /** Names the unique (stream_id, version) constraint: a violation of it is a lost append race. */
 export const STREAM_VERSION_CONSTRAINT = 'events_stream_version_unique';
 export const RUNS_PRIMARY_KEY = 'runs_pkey';

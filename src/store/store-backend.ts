@@ -11,11 +11,13 @@ export interface StoreBackend {
   readonly db: Kysely<StoreDatabase>;
   /** Default polling interval for subscriptions (they poll even when notifications work). */
   readonly pollMs: number;
+  /** The schema the tables live in (`--schema`), or null for the connection's default (`public`). */
+  readonly schema: string | null;
   /**
-   * Starts calling `wake` after commits of events (the `overseer_events` notification), and
+   * Starts calling `wake` with each notification's payload on `channel` (see `storeChannels`), and
    * resolves to the function that stops it. A backend that cannot listen resolves to a no-op.
    */
-  listen(wake: () => void): Promise<() => Promise<void>>;
+  listen(channel: string, wake: (payload: string) => void): Promise<() => Promise<void>>;
   /**
    * One SELECT whose rows come back as arrays of column values, in the order of its select list: the
    * read of a whole stream, where the driver building an object per row (what Kysely asks for) cost a

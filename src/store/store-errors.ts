@@ -13,6 +13,22 @@ export class ConcurrencyError extends OverseerError {
   }
 }
 
+/**
+ * An append refused because the writer's lease epoch is no longer the run's: another engine took the
+ * run over. A fenced engine stops working on the run; a writer without a lease (approve, cancel)
+ * reads the new epoch and writes again.
+ */
+export class FencedError extends OverseerError {
+  readonly code = 'FENCED' as const;
+  constructor(
+    readonly streamId: string,
+    readonly epoch: bigint,
+  ) {
+    super(`run ${streamId} was taken over by another engine (this writer's lease epoch ${epoch.toString()} is over)`);
+    this.name = 'FencedError';
+  }
+}
+
 export class StoreUnavailableError extends OverseerError {
   readonly code = 'STORE_UNAVAILABLE' as const;
   constructor(message: string, options?: { cause?: unknown }) {

@@ -4,8 +4,8 @@ import type { Checkpoint, StoredEvent, SubscribeOptions, Subscription } from './
 /** What a subscription needs from its store: the safe global read, and wake-ups after commits. */
 export interface SubscriptionSource {
   readAfter(after: Checkpoint, limit: number, streamId: string | undefined): Promise<StoredEvent[]>;
-  /** Calls `wake` whenever events may have been committed; returns the unregister function. */
-  onWake(wake: () => void): () => void;
+  /** Calls `wake` whenever events (of the subscription's stream, when it has one) may have been committed; returns the unregister function. */
+  onWake(wake: () => void, streamId: string | undefined): () => void;
 }
 
 const BATCH_SIZE = 500;
@@ -50,7 +50,7 @@ export class PollingSubscription implements Subscription {
     this.#pollMs = options.pollMs ?? defaultPollMs;
     this.#coalesceMs = options.coalesceMs ?? 0;
     this.#onError = options.onError ?? ((error) => process.emitWarning(`overseer subscription: ${String(error)}`));
-    this.#unregister = source.onWake(() => this.#wake());
+    this.#unregister = source.onWake(() => this.#wake(), this.#streamId);
     this.#done = this.#run();
   }
 
@@ -136,20 +136,22 @@ export class PollingSubscription implements Subscription {
 
 /**
  * Fans one notification source out to every subscription of a store. The source (a LISTEN
- * connection) is started on the first subscription and stopped on close.
+ * connection) is started on the first subscription and stopped on close. A notification names the
+ * runs it concerns: a subscription to one run wakes only for that run's events (an engine holding
+ * many runs does not read for all of them on every append); an empty one wakes everybody.
  */
 export class WakeupHub {
-  readonly #listeners = new Set<() => void>();
-  readonly #start: (wake: () => void) => Promise<() => Promise<void>>;
+  readonly #listeners = new Map<() => void, string | undefined>();
+  readonly #start: (wake: (payload: string) => void) => Promise<() => Promise<void>>;
   #stop: Promise<(() => Promise<void>) | undefined> | undefined;
 
-  constructor(start: (wake: () => void) => Promise<() => Promise<void>>) {
+  constructor(start: (wake: (payload: string) => void) => Promise<() => Promise<void>>) {
     this.#start = start;
   }
 
-  add(listener: () => void, onError: (error: unknown) => void): () => void {
-    this.#listeners.add(listener);
-    this.#stop ??= this.#start(() => this.wake()).catch((error: unknown) => {
+  add(listener: () => void, onError: (error: unknown) => void, streamId?: string): () => void {
+    this.#listeners.set(listener, streamId);
+    this.#stop ??= this.#start((payload) => this.wake(payload)).catch((error: unknown) => {
       // Subscriptions still poll; they only lose the early wake-up.
       onError(error);
       this.#stop = undefined;
@@ -158,8 +160,12 @@ export class WakeupHub {
     return () => this.#listeners.delete(listener);
   }
 
-  wake(): void {
-    for (const listener of this.#listeners) listener();
+  /** `payload`: the run ids a commit wrote, comma-separated; empty (or left out) wakes every listener. */
+  wake(payload = ''): void {
+    const runs = payload === '' ? null : new Set(payload.split(','));
+    for (const [listener, streamId] of this.#listeners) {
+      if (runs === null || streamId === undefined || runs.has(streamId)) listener();
+    }
   }
 
   async close(): Promise<void> {

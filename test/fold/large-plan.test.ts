@@ -50,7 +50,7 @@ function runToEnd(): { log: StoredEvent[]; live: RunState } {
   const log: StoredEvent[] = [];
   const record = (event: Pick<StoredEvent, 'type' | 'payload' | 'machine' | 'workerId'>, stateAfter: unknown) => {
     const version = log.length + 1;
-    log.push({ type: event.type, payload: event.payload, machine: event.machine, workerId: event.workerId, position: BigInt(version), txId: String(version), streamId: 'large', version, createdAt: at, hash: `h${String(version)}`, prevHash: version === 1 ? null : `h${String(version - 1)}`, stateAfter });
+    log.push({ type: event.type, payload: event.payload, machine: event.machine, workerId: event.workerId, position: BigInt(version), txId: String(version), streamId: 'large', version, createdAt: at, hash: `h${String(version)}`, prevHash: version === 1 ? null : `h${String(version - 1)}`, stateAfter, epoch: 0n });
   };
   record(first, started.stateAfter);
   let state = started.state;

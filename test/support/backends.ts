@@ -26,6 +26,8 @@ export interface TestTarget {
   open(): Promise<EventStore>;
   /** Raw SQL on the target's database, for tests that inspect or tamper behind the store's back. */
   query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<R[]>;
+  /** A connected client of the target's database, for tests that hold a transaction open; the caller ends it. */
+  client(): Promise<pg.Client>;
   /** Closes stores this target opened and left open, then removes the store (its server stopped) or drops the database. */
   dispose(): Promise<void>;
 }
@@ -48,11 +50,12 @@ export function testBackends(env: NodeJS.ProcessEnv = process.env): TestBackend[
   return backends;
 }
 
-function tracking(db: string, query: TestTarget['query'], remove: () => Promise<void>): TestTarget {
+function tracking(db: string, query: TestTarget['query'], client: TestTarget['client'], remove: () => Promise<void>): TestTarget {
   const opened = new Set<EventStore>();
   return {
     db,
     query,
+    client,
     async open() {
       const store = await openStore(db);
       opened.add(store);
@@ -71,7 +74,14 @@ function tracking(db: string, query: TestTarget['query'], remove: () => Promise<
 export async function newEmbeddedTarget(): Promise<TestTarget> {
   const parent = await mkdtemp(join(tmpdir(), 'overseer-store-'));
   const db = join(parent, 'store');
-  return tracking(db, (text, params) => queryEmbedded(db, text, params), () => removeEmbeddedStore(db, parent));
+  return tracking(db, (text, params) => queryEmbedded(db, text, params), () => embeddedClient(db), () => removeEmbeddedStore(db, parent));
+}
+
+async function embeddedClient(db: string): Promise<pg.Client> {
+  const { server } = await ensureServer(db, { env: process.env });
+  const client = new pg.Client({ host: server.socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres' });
+  await client.connect();
+  return client;
 }
 
 /** Stops the store's server and removes its folder, its relocated home (if any) and `parent`. */
@@ -83,9 +93,7 @@ export async function removeEmbeddedStore(db: string, parent: string): Promise<v
 }
 
 async function queryEmbedded<R>(db: string, text: string, params: unknown[] = []): Promise<R[]> {
-  const { server } = await ensureServer(db, { env: process.env });
-  const client = new pg.Client({ host: server.socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres' });
-  await client.connect();
+  const client = await embeddedClient(db);
   try {
     return (await client.query(text, params)).rows as R[];
   } finally {
@@ -102,6 +110,11 @@ async function newPgTarget(adminUrl: string): Promise<TestTarget> {
   return tracking(
     db,
     (text, params) => withClient(db, async (client) => (await client.query(text, params)).rows as never[]),
+    async () => {
+      const client = new pg.Client({ connectionString: db, connectionTimeoutMillis: 3000 });
+      await client.connect();
+      return client;
+    },
     () => withClient(adminUrl, async (client) => void (await client.query(`drop database if exists ${name} with (force)`))),
   );
 }

@@ -15,6 +15,7 @@ export function logOf(lines: readonly LogLine[], streamId = 'synthetic'): Stored
     createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, index)),
     hash: `hash-${String(index + 1)}`,
     prevHash: index === 0 ? null : `hash-${String(index)}`,
+    epoch: 0n,
     type,
     payload: payload ?? {},
     machine,

@@ -12,14 +12,14 @@ import { ensureServer } from './embedded-server.js';
 import type { RunningServer } from './server-process.js';
 import { SOCKET_PORT } from './store-location.js';
 
-export async function openEmbeddedStore(storeDir: string, env: NodeJS.ProcessEnv): Promise<EventStore> {
+export async function openEmbeddedStore(storeDir: string, env: NodeJS.ProcessEnv, schema: string | null = null): Promise<EventStore> {
   if (process.platform === 'win32') throw new StoreUnavailableError('the embedded store needs unix sockets, which Windows lacks here; use --db postgres://…');
   let { server } = await ensureServer(storeDir, { env });
-  let backend = await connect(storeDir, server);
+  let backend = await connect(storeDir, server, schema);
   if (!('db' in backend)) {
     // It stopped (idle, `store stop`) or died after we looked: start it again, once.
     ({ server } = await ensureServer(storeDir, { env, distrustRunning: true }));
-    backend = await connect(storeDir, server);
+    backend = await connect(storeDir, server, schema);
     if (!('db' in backend)) {
       throw new StoreUnavailableError(
         `cannot reach the store server for ${storeDir} (pid ${String(server.pid)}, socket ${server.socketDir}): ${describeConnectError(backend.error)}; overseer store stop --db ${storeDir} stops it`,
@@ -30,8 +30,9 @@ export async function openEmbeddedStore(storeDir: string, env: NodeJS.ProcessEnv
   return migratedStore(backend);
 }
 
-async function connect(storeDir: string, server: RunningServer): Promise<StoreBackend | { error: unknown }> {
+async function connect(storeDir: string, server: RunningServer, schema: string | null): Promise<StoreBackend | { error: unknown }> {
   const backend = createPgBackend({
+    schema,
     connection: { host: server.socketDir, port: SOCKET_PORT, user: 'postgres', database: 'postgres', application_name: `overseer ${String(process.pid)}` },
     name: 'embedded',
     serverName: `the store server for ${storeDir}`,

@@ -7,8 +7,9 @@ import { StoreUnavailableError } from '../store-errors.js';
 import { createPgBackend, errorCode } from './pg-backend.js';
 
 /** A store on a Postgres server (`postgres://…`): checks the server answers, then migrates. */
-export async function openPgStore(url: string): Promise<EventStore> {
+export async function openPgStore(url: string, schema: string | null = null): Promise<EventStore> {
   const backend = createPgBackend({
+    schema,
     connection: { connectionString: url },
     name: 'pg',
     serverName: `the database server ${redactUrl(url)}`,
@@ -29,7 +30,7 @@ export async function openPgStore(url: string): Promise<EventStore> {
 /** The store over a connected backend, its schema brought up to date first (closed if that fails). */
 export async function migratedStore(backend: StoreBackend): Promise<EventStore> {
   try {
-    await migrateToLatest(backend.db, { serialize: true });
+    await migrateToLatest(backend.db, { serialize: true, schema: backend.schema });
   } catch (error) {
     await backend.close();
     throw error;

@@ -1,6 +1,6 @@
 import { Kysely, PostgresDialect, type PostgresPool, type PostgresPoolClient } from 'kysely';
 import pg from 'pg';
-import { EVENTS_CHANNEL, type StoreDatabase } from '../schema.js';
+import type { StoreDatabase } from '../schema.js';
 import type { StoreBackend } from '../store-backend.js';
 
 const INT8_OID = 20;
@@ -15,6 +15,8 @@ export interface PgConnection {
   database?: string;
   /** Shown in pg_stat_activity: which overseer process a connection belongs to. */
   application_name?: string;
+  /** Server settings for the session, e.g. `-c search_path=…` for `--schema`. */
+  options?: string;
 }
 
 export interface PgBackendOptions {
@@ -32,6 +34,18 @@ export interface PgBackendOptions {
   readonly keepIdleConnections: boolean;
   /** Connection attempts refused or reset (a server starting or restarting) are retried this often. */
   readonly connectRetries: number;
+  /** The tables' schema (`--schema`); null: the server's default search path. */
+  readonly schema?: string | null;
+}
+
+/** A schema name as an identifier: only names that need no quoting anywhere (checked where they come in). */
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** The connection with every session's search path set to the schema alone, so its tables are the store's. */
+function inSchema(connection: PgConnection, schema: string | null): PgConnection {
+  if (schema === null) return connection;
+  if (!SCHEMA_NAME.test(schema)) throw new Error(`schema name ${JSON.stringify(schema)}: use lower-case letters, digits and _`);
+  return { ...connection, options: `-c search_path=${schema}` };
 }
 
 /** int8 as BigInt for this pool only, leaving pg's global parsers alone for everyone else. */
@@ -47,8 +61,10 @@ export function clientConfig(connection: PgConnection): pg.ClientConfig {
 }
 
 export function createPgBackend(options: PgBackendOptions): StoreBackend {
+  const schema = options.schema ?? null;
+  const connection = inSchema(options.connection, schema);
   const pool = new pg.Pool({
-    ...clientConfig(options.connection),
+    ...clientConfig(connection),
     max: options.maxConnections,
     ...(options.keepIdleConnections ? { idleTimeoutMillis: 0 } : {}),
   });
@@ -90,7 +106,8 @@ export function createPgBackend(options: PgBackendOptions): StoreBackend {
     name: options.name,
     db,
     pollMs: options.pollMs,
-    listen: (wake) => listenForEvents(options.connection, wake),
+    schema,
+    listen: (channel, wake) => listenOn(connection, channel, wake),
     selectArrays,
     close: () => db.destroy(),
   };
@@ -144,25 +161,26 @@ export function errorCode(error: unknown): string | undefined {
  * LISTEN on a connection of its own (a pooled one would be handed to queries). When it drops it is
  * re-established after a pause; subscriptions keep polling meanwhile.
  */
-async function listenForEvents(connection: PgConnection, wake: () => void): Promise<() => Promise<void>> {
+async function listenOn(connection: PgConnection, channel: string, wake: (payload: string) => void): Promise<() => Promise<void>> {
   let stopped = false;
   let client: pg.Client | undefined;
   let retry: NodeJS.Timeout | undefined;
 
   const connect = async (): Promise<void> => {
     const next = new pg.Client(clientConfig(connection));
-    next.on('notification', wake);
+    next.on('notification', (message) => wake(message.payload ?? ''));
     next.on('error', () => {
       // Only an established connection reaches here (a failed connect() rejects instead).
       if (client !== next) return;
       client = undefined;
-      // A notification may have been lost with the connection: let readers look now.
-      wake();
+      // A notification may have been lost with the connection: let every reader look now.
+      wake('');
       scheduleReconnect();
     });
     try {
       await next.connect();
-      await next.query(`LISTEN ${EVENTS_CHANNEL}`);
+      // Quoted: a schema's channel holds a ':' (see storeChannels).
+      await next.query(`LISTEN "${channel}"`);
     } catch (error) {
       await next.end().catch(() => undefined);
       throw error;
