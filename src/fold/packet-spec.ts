@@ -16,7 +16,9 @@ export const packetSpecSchema = z.looseObject({
   timeoutMs: z.number().int().positive().optional(),
   trusted: z.boolean().optional(),
   gates: z.array(z.unknown()).optional(),
-  recipes: z.record(z.enum(FAILURE_KINDS), recipeSchema).optional(),
+  /** An agent lane's agent (docs/agents.md): the agent kind runs it, in a git worktree. */
+  agent: z.unknown().optional(),
+  recipes: z.partialRecord(z.enum(FAILURE_KINDS), recipeSchema).optional(),
 });
 export type PacketSpec = z.infer<typeof packetSpecSchema>;
 

@@ -53,7 +53,9 @@ export const workerInputSchema = z.object({
   workerId: z.string(),
   timeoutMs: z.number().int().positive().nullable(),
   hasGates: z.boolean(),
-  recipes: z.record(z.enum(FAILURE_KINDS), recipeSchema).optional(),
+  /** worker@2: an agent lane, merged after its gates. */
+  lane: z.boolean().optional(),
+  recipes: z.partialRecord(z.enum(FAILURE_KINDS), recipeSchema).optional(),
   seed: z.number().int(),
 });
 

@@ -4,9 +4,9 @@
  * through the kind and knows nothing of any kind in particular; the kind reports back in worker
  * events, which the engine appends (write-ahead) and folds through the machine like any other.
  *
- * The worker machine's shape is fixed (released as worker@1): a kind only fills in its steps —
- * trust (optional: the run's policy decides by default), prepare and start (trusted → running),
- * kill, reattach after a crash, and finish (after the process ended, before the exit is recorded).
+ * The worker machine's shape is fixed (worker@2): a kind only fills in its steps — trust (optional:
+ * the run's policy decides by default), prepare and start (trusted → running), kill, reattach after
+ * a crash, finish (after the process ended, before the exit is recorded) and, for a lane, merge.
  */
 import type { z } from 'zod';
 import type { recordEventSchemas, TrustDecision, WorkerProcess, workerEventSchemas } from '../../../machines/events.js';
@@ -97,8 +97,13 @@ export interface KindSession {
    * on a session of its own.
    */
   kill(worker: WorkerView, pid: number | null): Promise<void>;
-  /** After the process ended, before its exit is recorded (commit and merge the work); may change the exit. */
+  /** After the process ended, before its exit is recorded (commit the work); may change the exit. */
   finish?(worker: WorkerHost, exit: WorkerExit): Promise<WorkerExit>;
+  /**
+   * For a lane, after its gates (worker@2's `merging`): puts its work into its target and reports
+   * `lane.merged`, or `lane.conflicted`. Performed again after a crash: must be idempotent.
+   */
+  merge?(worker: WorkerHost): Promise<void>;
   /** Lets go of what the session holds (services it started); workers that run detached run on. */
   stop?(): Promise<void>;
 }
