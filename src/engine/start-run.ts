@@ -22,6 +22,7 @@ export interface RunOptions {
   policy?: RunStarted['policy'];
   services?: RunStarted['services'];
   bootstrap?: RunStarted['bootstrap'];
+  lanes?: RunStarted['lanes'] | null;
 }
 
 export async function startRun(deps: EngineDeps, options: RunOptions): Promise<RunEngine> {
@@ -40,6 +41,7 @@ export async function startRun(deps: EngineDeps, options: RunOptions): Promise<R
       policy: options.policy ?? null,
       services: options.services ?? { planner: null, bootstrap: null, workerService: null, callTimeoutMs: 30_000 },
       bootstrap: options.bootstrap ?? [],
+      ...(options.lanes == null ? {} : { lanes: options.lanes }),
     };
     const event = { type: 'run.started', machine: 'workflow' as const, workerId: null, payload };
     const at = new Date(deps.clock.now());

@@ -19,6 +19,16 @@ export const recipeSchema = z.object({
   escalation: z.enum(ESCALATIONS),
 });
 
+/** A budget read into numbers (src/planning/agent-plan.ts). */
+export const budgetSchema = z.object({
+  tokens: z.number().positive().optional(),
+  usd: z.number().positive().optional(),
+  timeMs: z.number().int().positive().optional(),
+});
+
+/** Where the run's agent lanes work, and its budget (docs/agents.md). */
+export const laneSettingsSchema = z.object({ repo: z.string(), target: z.string(), budget: budgetSchema.nullable() });
+
 export const runStartedSchema = z.object({
   runId: z.string(),
   objective: z.string(),
@@ -46,6 +56,8 @@ export const runStartedSchema = z.object({
   bootstrap: z.array(z.looseObject({ phase: z.string() })).default([]),
   /** Set on a run `overseer fork` made: the run and the global position (decimal) its state was taken at. */
   forkedFrom: z.object({ runId: z.string(), position: z.string() }).optional(),
+  /** The repository and target branch of the run's agent lanes, and the run's budget; absent for a run without lanes. */
+  lanes: laneSettingsSchema.optional(),
 });
 export type RunStarted = z.infer<typeof runStartedSchema>;
 

@@ -11,6 +11,7 @@
 import type { z } from 'zod';
 import type { recordEventSchemas, TrustDecision, WorkerProcess, workerEventSchemas } from '../../../machines/events.js';
 import type { WorkerExit } from '../worker-driver.js';
+import type { LaneSettings } from '../../planning/agent-repository.js';
 
 /** What a kind may say about its worker: the machine's worker events and the records kept beside them. */
 type Schemas = typeof workerEventSchemas & typeof recordEventSchemas;
@@ -23,6 +24,8 @@ export interface KindRun {
   runDir: string;
   workerCommand: string | null;
   services: { workerService: string | null; callTimeoutMs: number };
+  /** Agent lanes' repository, target branch and the run's budget; absent without lanes. */
+  lanes?: LaneSettings | undefined;
 }
 
 /** The fields of a packet a kind chooses by; packets are loose, the rest rides along. */
