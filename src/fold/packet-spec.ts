@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { FAILURE_KINDS } from '../../machines/recovery.js';
 import { recipeSchema } from './run-events.js';
+import { lanePlace } from '../workers/lane-paths.js';
 
 export const packetSpecSchema = z.looseObject({
   id: z.string(),
@@ -41,7 +42,11 @@ export function packetOf(state: { packets: Record<string, unknown> }, taskId: st
   return spec;
 }
 
-/** Where a packet's command and gates run: its `cwd` under the run's directory, or that directory. */
-export function packetCwd(runCwd: string, packet: PacketSpec): string {
-  return packet.cwd === undefined ? runCwd : join(runCwd, packet.cwd);
+/**
+ * Where a packet's command and gates run: an agent lane's worktree (its `cwd` inside it), else its
+ * `cwd` under the run's directory, or that directory.
+ */
+export function packetCwd(run: { runId: string; cwd: string; lanes?: { repo: string } | undefined }, packet: PacketSpec): string {
+  const base = packet.agent !== undefined && run.lanes !== undefined ? lanePlace(run.lanes.repo, run.runId, packet.id).worktree : run.cwd;
+  return packet.cwd === undefined ? base : join(base, packet.cwd);
 }

@@ -9,7 +9,7 @@
  * a crash, finish (after the process ended, before the exit is recorded) and, for a lane, merge.
  */
 import type { z } from 'zod';
-import type { recordEventSchemas, TrustDecision, WorkerProcess, workerEventSchemas } from '../../../machines/events.js';
+import type { LaneUsage, recordEventSchemas, TrustDecision, WorkerProcess, workerEventSchemas } from '../../../machines/events.js';
 import type { WorkerExit } from '../worker-driver.js';
 import type { LaneSettings } from '../../planning/agent-repository.js';
 
@@ -52,6 +52,24 @@ export interface WorkerView {
   /** What the bootstrap phases produced. */
   artifacts: Record<string, unknown>;
   run: KindRun;
+  /** An agent lane's record so far (src/fold/lane-record.ts); null before its first lane event. */
+  lane: LaneView | null;
+  /** Every lane's usage in the run, added up (for the run's budget). */
+  runUsage: LaneUsage;
+}
+
+/** What the log says of a lane, as a kind reads it. */
+export interface LaneView {
+  worktree: string | null;
+  branch: string | null;
+  base: string | null;
+  head: string | null;
+  usage: LaneUsage;
+  earlier: LaneUsage;
+  attempt: number;
+  turns: number;
+  offset: number;
+  sessionId: string | null;
 }
 
 export interface TrustVerdict {
