@@ -193,12 +193,28 @@ function showFold(fold) {
         h('td', { class: 'mono' }, w.workerId),
         h('td', {}, badge(w.state)),
         h('td', { class: 'num' }, w.attempt),
-        h('td', {}, page.packets.get(w.workerId)?.objective ?? ''),
+        h('td', {}, page.packets.get(w.workerId)?.objective ?? '', w.lane ? laneLine(w) : ''),
         h('td', { class: 'failure' }, w.failure ?? ''),
       ),
     ),
   );
   if (summary.workers.length === 0) body.append(h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'No workers yet at this point.')));
+}
+
+/** An agent lane's branch, base, merge state, usage and budget (docs/agents.md), under its objective. */
+function laneLine(w) {
+  const { lane, usage } = w;
+  const short = (commit) => (commit ? commit.slice(0, 8) : '–');
+  const budget = lane.budget
+    ? ` of ${[lane.budget.tokens && `${lane.budget.tokens} tokens`, lane.budget.usd && `$${lane.budget.usd}`, lane.budget.timeMs && `${Math.round(lane.budget.timeMs / 1000)}s`].filter(Boolean).join(', ')}`
+    : '';
+  const merge = lane.merge ? `${lane.merge.state}${lane.merge.state === 'merged' ? '' : `: ${lane.merge.detail}`}` : 'not merged yet';
+  return h(
+    'div',
+    { class: 'lane muted' },
+    h('code', {}, lane.branch ?? ''),
+    ` from ${short(lane.base)} into ${lane.target ?? ''} · ${merge} · ${usage.tokens} tokens, $${usage.costUsd.toFixed(2)}${budget}`,
+  );
 }
 
 function taskCounts(tasks) {
