@@ -27,7 +27,13 @@ export const budgetSchema = z.object({
 });
 
 /** Where the run's agent lanes work, and its budget (docs/agents.md). */
-export const laneSettingsSchema = z.object({ repo: z.string(), target: z.string(), budget: budgetSchema.nullable() });
+export const laneSettingsSchema = z.object({
+  repo: z.string(),
+  target: z.string(),
+  budget: budgetSchema.nullable(),
+  /** Epoch ms: when the run's time budget started counting. */
+  startedAt: z.number().optional(),
+});
 
 export const runStartedSchema = z.object({
   runId: z.string(),

@@ -12,6 +12,8 @@ export interface LaneSettings {
   repo: string;
   target: string;
   budget: LaneBudget | null;
+  /** Epoch ms: when the run's time budget started counting (the run's start). */
+  startedAt?: number | undefined;
 }
 
 /** A budget in numbers: tokens, US dollars, milliseconds. */
@@ -42,5 +44,5 @@ export async function resolveLaneSettings(plan: Plan, cwd: string): Promise<Lane
   }
   const exists = await git(repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${target}^{commit}`]);
   if (!exists.ok) return { ok: false, problems: [{ path: 'target', message: `no branch "${target}" in ${repo}` }] };
-  return { ok: true, lanes: { repo, target, budget: plan.budget ?? null } };
+  return { ok: true, lanes: { repo, target, budget: plan.budget ?? null, startedAt: Date.now() } };
 }

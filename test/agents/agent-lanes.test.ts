@@ -120,6 +120,28 @@ describe.each(testBackends())('agent lanes on $name', (backend) => {
     expect(gitIn(repo, 'log', '--format=%s', 'main')).toBe('start');
   });
 
+  it('a run over its time budget stops its lane and starts no more lanes', async () => {
+    const plan = [
+      'budget: { time: 2s }',
+      'concurrency: 1',
+      'packets:',
+      `  - { id: first, objective: take long, agent: ${agent('text', '--steps 600 --step-ms 100')} }`,
+      `  - { id: second, objective: never start, agent: ${agent('text', '--steps 1')} }`,
+    ].join('\n');
+    const repo = await repository(plan);
+    const run = await cli(repo, ['run', '--plan', 'plan.yaml', '--auto-approve', '--json']);
+    expect(run.code).toBe(1);
+    const { runId } = JSON.parse(run.stdout) as { runId: string };
+    const logged = await events(repo, runId);
+    const over = logged.filter((e) => e.type === 'budget.exceeded');
+    expect(over.map((e) => [e.workerId, e.payload['scope'], e.payload['measure']])).toEqual([
+      ['first', 'run', 'time'],
+      ['second', 'run', 'time'],
+    ]);
+    expect(logged.filter((e) => e.type === 'process.started').map((e) => e.workerId)).toEqual(['first']);
+    expect(existsSync(join(repo, '.overseer', 'worktrees', runId, 'first', 'step-600.txt'))).toBe(false);
+  });
+
   it('stops at a merge conflict for a person, who resolves it in the worktree and retries', async () => {
     const release = join(root, 'release-conflict');
     const plan = [

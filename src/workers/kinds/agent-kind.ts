@@ -48,6 +48,9 @@ function overBudget(view: WorkerView): WorkerReport | null {
     ['lane', lane, view.lane?.usage ?? { tokens: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 }],
     ['run', run, view.runUsage],
   ];
+  const runTime = view.run.lanes?.budget?.timeMs;
+  const runStartedAt = view.run.lanes?.startedAt;
+  if (runTime !== undefined && runStartedAt !== undefined && Date.now() - runStartedAt > runTime) return exceeded('run', 'time', Date.now() - runStartedAt, runTime);
   for (const [scope, budget, usage] of checks) {
     if (budget?.tokens !== undefined && usage.tokens > budget.tokens) return exceeded(scope, 'tokens', usage.tokens, budget.tokens);
     if (budget?.usd !== undefined && usage.costUsd > budget.usd) return exceeded(scope, 'usd', usage.costUsd, budget.usd);
@@ -177,23 +180,23 @@ class AgentSession implements KindSession {
       { onError: (error) => (failed = error instanceof Error ? error : new Error(String(error))) },
     );
 
-    const timeBudget = (view.packet['budget'] as LaneBudget | undefined)?.timeMs;
+    const laneTime = (view.packet['budget'] as LaneBudget | undefined)?.timeMs;
+    const runTime = view.run.lanes?.budget?.timeMs;
+    const runStartedAt = view.run.lanes?.startedAt;
     let timer: unknown = null;
-    let timerHandle: NodeJS.Timeout | null = null;
-    const stopTimer = (): void => {
-      if (timerHandle !== null) clearTimeout(timerHandle);
+    const handles: NodeJS.Timeout[] = [];
+    const stopTimer = (): void => handles.forEach((handle) => clearTimeout(handle));
+    const arm = (scope: 'lane' | 'run', startedAt: number, limit: number): void => {
+      const fire = (): void => {
+        const now = worker.view();
+        if (budgetReported || now.state !== 'running' || now.attempt !== attempt) return;
+        budgetReported = true;
+        void worker.report([exceeded(scope, 'time', Date.now() - startedAt, limit)]).catch((error: unknown) => (failed = error instanceof Error ? error : new Error(String(error))));
+      };
+      handles.push(setTimeout(fire, Math.max(0, startedAt + limit - Date.now())));
     };
-    if (timeBudget !== undefined) {
-      timer = this.startedAt(process).then((startedAt) => {
-        const fire = (): void => {
-          const now = worker.view();
-          if (budgetReported || now.state !== 'running' || now.attempt !== attempt) return;
-          budgetReported = true;
-          void worker.report([exceeded('lane', 'time', Date.now() - startedAt, timeBudget)]).catch((error: unknown) => (failed = error instanceof Error ? error : new Error(String(error))));
-        };
-        timerHandle = setTimeout(fire, Math.max(0, startedAt + timeBudget - Date.now()));
-      });
-    }
+    if (runTime !== undefined && runStartedAt !== undefined) arm('run', runStartedAt, runTime);
+    if (laneTime !== undefined) timer = this.startedAt(process).then((startedAt) => arm('lane', startedAt, laneTime));
     const stop = (): void => {
       tail.stop();
       stopTimer();
