@@ -122,7 +122,7 @@ describe.each(testBackends())('agent lanes on $name', (backend) => {
 
   it('a run over its time budget stops its lane and starts no more lanes', async () => {
     const plan = [
-      'budget: { time: 2s }',
+      'budget: { time: 5s }',
       'concurrency: 1',
       'packets:',
       `  - { id: first, objective: take long, agent: ${agent('text', '--steps 600 --step-ms 100')} }`,
@@ -134,11 +134,12 @@ describe.each(testBackends())('agent lanes on $name', (backend) => {
     const { runId } = JSON.parse(run.stdout) as { runId: string };
     const logged = await events(repo, runId);
     const over = logged.filter((e) => e.type === 'budget.exceeded');
+    // first is stopped while it works (or, on a machine slow to start, before it starts); second never starts.
     expect(over.map((e) => [e.workerId, e.payload['scope'], e.payload['measure']])).toEqual([
       ['first', 'run', 'time'],
       ['second', 'run', 'time'],
     ]);
-    expect(logged.filter((e) => e.type === 'process.started').map((e) => e.workerId)).toEqual(['first']);
+    expect(logged.filter((e) => e.type === 'process.started').map((e) => e.workerId)).not.toContain('second');
     expect(existsSync(join(repo, '.overseer', 'worktrees', runId, 'first', 'step-600.txt'))).toBe(false);
   });
 
