@@ -14,6 +14,12 @@ export default tseslint.config(
     },
   },
   { files: ['eslint.config.js', 'import-rules.js'], extends: [tseslint.configs.disableTypeChecked] },
+  // Scripts tests run as processes (the fake agent): plain Node JS, outside tsconfig.
+  {
+    files: ['test/**/*.mjs'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { sourceType: 'module', globals: { process: 'readonly', setTimeout: 'readonly' } },
+  },
   ...importRules,
   // The viewer's page scripts: plain browser JS served as it is (no build step), outside tsconfig.
   {

@@ -8,6 +8,9 @@ import { ESCALATIONS, FAILURE_KINDS } from './recovery.js';
 
 const failureKind = z.enum(FAILURE_KINDS);
 
+/** How a lane's branch goes into its target: a merge commit, one squashed commit, or not at all. */
+export const LANE_MERGE_MODES = ['merge', 'squash', 'none'] as const;
+
 const trustDecision = z.enum(['trust', 'ask', 'deny']);
 const outcome = z.enum(['done', 'failed', 'denied', 'cancelled']);
 
@@ -61,7 +64,27 @@ export const workerEventSchemas = {
   'service.failed': z.object({ method: z.string(), detail: z.string() }),
   'human.retry': z.object({ by: z.string(), source: z.string(), reason: z.string().optional() }),
   'human.abandon': z.object({ by: z.string(), source: z.string(), reason: z.string().optional() }),
+  /** worker@2: an agent lane (or its run) passed a budget; the lane's process tree was stopped. */
+  'budget.exceeded': z.object({
+    scope: z.enum(['lane', 'run']),
+    measure: z.enum(['tokens', 'usd', 'time']),
+    used: z.number(),
+    limit: z.number(),
+  }),
+  /** worker@2: the lane's branch is in its target (`commit`: the target's new head; null for `merge: none`). */
+  'lane.merged': z.object({ mode: z.enum(LANE_MERGE_MODES), target: z.string(), commit: z.string().nullable() }),
+  /** worker@2: the lane's branch does not rebase onto its target; the rebase is left for a person in the worktree. */
+  'lane.conflicted': z.object({ target: z.string(), detail: z.string(), files: z.array(z.string()) }),
 } as const;
+
+/** Usage as agents report it, summed over a lane's attempts (tokens = input + output). */
+export const laneUsageSchema = z.object({
+  tokens: z.number().nonnegative(),
+  inputTokens: z.number().nonnegative(),
+  outputTokens: z.number().nonnegative(),
+  costUsd: z.number().nonnegative(),
+});
+export type LaneUsage = z.infer<typeof laneUsageSchema>;
 
 /**
  * Records of what the worker machine decided, announced by it and kept in the log for people
@@ -88,6 +111,23 @@ export const recordEventSchemas = {
   /** What the worker service said about trust and the run of a worker (provenance of the next events). */
   'service.trust_checked': z.object({ requiresApproval: z.boolean() }),
   'service.run_reported': z.object({ status: z.enum(['done', 'failed']), detail: z.string() }),
+
+  // Agent lanes (docs/agents.md): what the lane did to the repository, and what the agent said.
+  'lane.worktree_created': z.object({ path: z.string(), branch: z.string(), base: z.string(), target: z.string() }),
+  /** Overseer committed what the agent left uncommitted (null commit: nothing was left). */
+  'lane.committed': z.object({ commit: z.string().nullable(), head: z.string() }),
+  /** The lane's base went stale (the target moved): its branch was rebased onto the target. */
+  'lane.rebased': z.object({ onto: z.string(), head: z.string() }),
+  /** The merge waits: the checkout holding the target has changes of its own. */
+  'lane.merge_waiting': z.object({ reason: z.string() }),
+  'lane.worktree_removed': z.object({ path: z.string(), branchKept: z.boolean() }),
+  'agent.session': z.object({ attempt: z.number().int(), sessionId: z.string() }),
+  /**
+   * Usage of the attempt so far (cumulative), read from the agent's output up to byte `offset` of its
+   * captured output: a resumed engine reads on from there.
+   */
+  'agent.usage': laneUsageSchema.extend({ attempt: z.number().int(), turns: z.number().int().nonnegative(), offset: z.number().int().nonnegative() }),
+  'agent.result': z.object({ attempt: z.number().int(), isError: z.boolean(), text: z.string() }),
 } as const;
 
 type EventUnion<S extends Record<string, z.ZodType>> = {

@@ -12,6 +12,10 @@ export const FAILURE_KINDS = [
   'worker_lost',
   'service_error',
   'trust_denied',
+  /** An agent lane passed its budget, or the run's (tokens, cost, time): docs/agents.md. */
+  'budget_exceeded',
+  /** An agent lane's branch does not rebase onto its target cleanly. */
+  'merge_conflict',
 ] as const;
 export type FailureKind = (typeof FAILURE_KINDS)[number];
 
@@ -53,6 +57,10 @@ export const DEFAULT_RECIPES: RecoveryRecipes = Object.freeze({
   worker_lost: { ...NO_RETRY, maxAttempts: 2 },
   service_error: { ...NO_RETRY, maxAttempts: 3 },
   trust_denied: NO_RETRY,
+  // Retrying would spend the same money again: skip the lane unless the plan says otherwise.
+  budget_exceeded: NO_RETRY,
+  // A person resolves the conflict in the lane's worktree and retries (or abandons) it.
+  merge_conflict: { ...NO_RETRY, escalation: 'ask_human' },
 });
 
 /** mulberry32: a tiny deterministic PRNG; good enough to spread retries, not for secrets. */

@@ -8,6 +8,8 @@
  * kept beside the old one (machines/vN/ once there are two), with a migration step from the last.
  */
 import type { AnyStateMachine } from 'xstate';
+import { DEFAULT_RECIPES } from './recovery.js';
+import { workerMachine as workerMachineV1 } from './v1/worker.js';
 import { workerMachine } from './worker.js';
 import { workflowMachine } from './workflow.js';
 
@@ -37,10 +39,19 @@ export interface MachineRegistry {
 
 /** What this build knows: every release so far. */
 export const RELEASED: MachineRegistry = Object.freeze({
-  definitions: Object.freeze({ 'workflow@1': workflowMachine, 'worker@1': workerMachine }),
-  migrations: Object.freeze({}),
-  current: Object.freeze({ workflow: 1, worker: 1 }),
+  definitions: Object.freeze({ 'workflow@1': workflowMachine, 'worker@1': workerMachineV1, 'worker@2': workerMachine }),
+  migrations: Object.freeze({ 'worker@1': workerOneToTwo }),
+  current: Object.freeze({ workflow: 1, worker: 2 }),
 });
+
+/**
+ * worker@1 → worker@2: every state keeps its name; a worker@1 worker was never an agent lane (it
+ * does not merge), and its recipes gain the defaults of the failure kinds worker@2 added.
+ */
+function workerOneToTwo({ value, context }: MachineState): MachineState {
+  const recipes = { ...DEFAULT_RECIPES, ...(context['recipes'] as object | undefined) };
+  return { value, context: { ...context, lane: false, recipes } };
+}
 
 export function definitionKey(name: MachineName, version: number): string {
   return `${name}@${String(version)}`;

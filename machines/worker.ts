@@ -1,8 +1,16 @@
 /**
- * One worker per task packet, after Claw Code's worker boot:
- * spawned → awaitingTrust → trusted → running → verifying → done | failed, with retrying and denied.
- * Pure: it declares effects by name (startProcess, killProcess, runGates, decideTrust, reportOutcome)
- * and the runtime performs them; time reaches it only as timer events the runtime fires from the log.
+ * worker@2: one worker per task packet, after Claw Code's worker boot:
+ * spawned → awaitingTrust → trusted → running → verifying → (merging →) done | failed, with retrying
+ * and denied. Pure: it declares effects by name (startProcess, killProcess, runGates, mergeLane,
+ * decideTrust, reportOutcome) and the runtime performs them; time reaches it only as timer events the
+ * runtime fires from the log.
+ *
+ * What worker@2 adds to worker@1 (machines/v1/worker.ts), for agent lanes (docs/agents.md):
+ * - a lane's worker merges its branch after its gates (`merging`, the effect `mergeLane`), and a
+ *   merge that conflicts is failure kind `merge_conflict`; a person who resolved it and retries
+ *   goes back to merging, not to a new attempt of the agent;
+ * - `budget.exceeded` while running (the process is killed) or before it starts (the run is over
+ *   its budget) is failure kind `budget_exceeded`.
  */
 import { assign, setup } from 'xstate';
 import type { TrustDecision, WorkerEvent, WorkerOutcome, WorkerProcess } from './events.js';
@@ -14,7 +22,10 @@ export interface WorkerInput {
   /** Per-attempt time limit; null for none. */
   timeoutMs: number | null;
   hasGates: boolean;
-  recipes?: RecoveryRecipes | undefined;
+  /** An agent lane: its work is merged into the target after the gates (absent: worker@1's inputs). */
+  lane?: boolean | undefined;
+  /** Runs recorded before a failure kind existed carry no recipe for it: the default applies. */
+  recipes?: Partial<RecoveryRecipes> | undefined;
   /** Seeds the back-off jitter so the schedule is the same live and on replay. */
   seed: number;
 }
@@ -24,6 +35,7 @@ export interface WorkerContext {
   attempt: number;
   timeoutMs: number | null;
   hasGates: boolean;
+  lane: boolean;
   recipes: RecoveryRecipes;
   seed: number;
   trustSource: string | null;
@@ -69,6 +81,10 @@ function failureDetail(event: WorkerEvent): string {
       return `denied by ${event.source}`;
     case 'service.failed':
       return `${event.method}: ${event.detail}`;
+    case 'budget.exceeded':
+      return `${event.scope} budget of ${event.measure} passed: ${String(event.used)} of ${String(event.limit)}`;
+    case 'lane.conflicted':
+      return event.detail;
     default:
       return 'no time left';
   }
@@ -89,6 +105,9 @@ export const workerMachine = setup({
       event.type === 'trust.decided' && event.decision === params.decision,
     exitedClean: ({ event }) => event.type === 'process.exited' && event.code === 0,
     exitedCleanWithGates: ({ context, event }) => event.type === 'process.exited' && event.code === 0 && context.hasGates,
+    exitedCleanLane: ({ context, event }) => event.type === 'process.exited' && event.code === 0 && context.lane,
+    isLane: ({ context }) => context.lane,
+    failedAtMerge: ({ context }) => context.failure?.kind === 'merge_conflict',
     canRetry: ({ context }, params: { kind: FailureKind }) => context.attempt < context.recipes[params.kind].maxAttempts + context.grantedAttempts,
     asksHuman: ({ context }, params: { kind: FailureKind }) => context.recipes[params.kind].escalation === 'ask_human',
   },
@@ -97,6 +116,7 @@ export const workerMachine = setup({
     startProcess: () => {},
     killProcess: (_, _params: { pid: number | null }) => {},
     runGates: () => {},
+    mergeLane: () => {},
     reportOutcome: (_, _params: { outcome: WorkerOutcome; escalation: Escalation | null }) => {},
     /** Records a recovery step as an event of its own (a record, not an input: see RECORD_EVENTS); type null: nothing to say. */
     announce: (_, _params: { type: string | null } & Record<string, unknown>) => {},
@@ -117,7 +137,8 @@ export const workerMachine = setup({
     attempt: 0,
     timeoutMs: input.timeoutMs,
     hasGates: input.hasGates,
-    recipes: input.recipes ?? DEFAULT_RECIPES,
+    lane: input.lane ?? false,
+    recipes: { ...DEFAULT_RECIPES, ...input.recipes },
     seed: input.seed,
     trustSource: null,
     process: null,
@@ -173,6 +194,8 @@ export const workerMachine = setup({
         },
         'process.spawn_failed': onFailure('spawn_failed', []),
         'service.failed': onFailure('service_error', []),
+        // The run is over its budget: the lane does not start.
+        'budget.exceeded': onFailure('budget_exceeded', []),
       },
     },
     running: {
@@ -182,19 +205,28 @@ export const workerMachine = setup({
       on: {
         'process.exited': [
           { guard: 'exitedCleanWithGates', target: 'verifying', actions: assign({ exitCode: 0 }) },
+          { guard: 'exitedCleanLane', target: 'merging', actions: assign({ exitCode: 0 }) },
           { guard: 'exitedClean', target: 'done', actions: assign({ exitCode: 0 }) },
           ...onFailure('exit_nonzero', []),
         ],
         'worker.lost': onFailure('worker_lost', []),
         'service.failed': onFailure('service_error', []),
+        'budget.exceeded': onFailure('budget_exceeded', [{ type: 'killProcess', params: ({ context }: { context: WorkerContext }) => ({ pid: context.process?.pid ?? null }) }]),
       },
     },
     verifying: {
       entry: 'runGates',
       on: {
         'gate.passed': { actions: assign({ gatesPassed: ({ context, event }) => [...context.gatesPassed, event.gate] }) },
-        'gates.passed': { target: 'done' },
+        'gates.passed': [{ guard: 'isLane', target: 'merging' }, { target: 'done' }],
         'gates.failed': onFailure('gate_red', []),
+      },
+    },
+    merging: {
+      entry: 'mergeLane',
+      on: {
+        'lane.merged': { target: 'done' },
+        'lane.conflicted': onFailure('merge_conflict', []),
       },
     },
     retrying: {
@@ -211,7 +243,11 @@ export const workerMachine = setup({
         params: ({ context }) => ({ type: 'escalated', kind: context.failure?.kind ?? 'exit_nonzero', escalation: 'ask_human' }),
       },
       on: {
-        'human.retry': { target: 'trusted', actions: assign({ grantedAttempts: ({ context }) => context.grantedAttempts + 1 }) },
+        'human.retry': [
+          // A person resolved the conflict in the lane's worktree: merge again, the agent's work stands.
+          { guard: 'failedAtMerge', target: 'merging', actions: assign({ grantedAttempts: ({ context }) => context.grantedAttempts + 1 }) },
+          { target: 'trusted', actions: assign({ grantedAttempts: ({ context }) => context.grantedAttempts + 1 }) },
+        ],
         'human.abandon': { target: 'failed', actions: assign({ escalation: 'skip' }) },
       },
     },

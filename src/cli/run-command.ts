@@ -4,6 +4,7 @@ import { COMMANDS } from './command-table.js';
 import { loadPolicy } from '../gates/policy-file.js';
 import { DURATION_HINT, parseDuration } from '../os/duration.js';
 import { loadPlanFile } from '../planning/plan-file.js';
+import { resolveLaneSettings } from '../planning/agent-repository.js';
 import { formatProblems, type Plan } from '../planning/plan.js';
 import { planFromObjective } from '../planning/single-packet-plan.js';
 import { startRun, submitRun } from '../engine/start-run.js';
@@ -55,11 +56,13 @@ export async function runCommand(args: string[]): Promise<number> {
   const concurrency = flagValue('--concurrency', values.concurrency, POSITIVE_WHOLE_NUMBER) ?? plan?.concurrency ?? 4;
   const callTimeoutMs = flagValue('--service-timeout', values['service-timeout'], DURATION) ?? 30_000;
   const runsPackets = values.worker !== undefined || values['worker-service'] !== undefined;
-  const homeless = (plan?.packets ?? []).filter((p) => p.command === undefined && !runsPackets).map((p) => p.id);
+  const homeless = (plan?.packets ?? []).filter((p) => p.command === undefined && p.agent === undefined && !runsPackets).map((p) => p.id);
   if (homeless.length > 0) {
     throw new UsageError(`packets without a command and no --worker CMD or --worker-service CMD to run them: ${homeless.join(', ')}`);
   }
 
+  const lanes = plan === null ? null : await resolveLaneSettings(plan, process.cwd());
+  if (lanes !== null && !lanes.ok) throw new UsageError(formatProblems(lanes.problems, values.plan ?? plan?.source ?? 'plan'));
   const policy = await choosePolicy(values.policy, plan?.policy, values.plan);
   const store = await openCliStore(values.db, { create: true });
   const deps = engineDeps(store);
@@ -79,6 +82,7 @@ export async function runCommand(args: string[]): Promise<number> {
         callTimeoutMs,
       },
       bootstrap: plan?.bootstrap ?? [],
+      lanes: lanes?.ok === true ? lanes.lanes : null,
     };
     if (values.submit === true) {
       const runId = await submitRun(deps, options);

@@ -202,7 +202,7 @@ export class RunEngine {
   resumeEffects(foreign: ReadonlyMap<string, string> = new Map()): void {
     const workflow = this.state.workflow;
     const own = (type: 'runFinished' | 'startPlanning' | 'startBootstrap'): EngineAction => ({ machine: 'workflow', workerId: null, type, params: undefined });
-    const its = (type: 'decideTrust' | 'startProcess' | 'runGates', workerId: string): EngineAction => ({ machine: 'worker', workerId, type, params: undefined });
+    const its = (type: 'decideTrust' | 'startProcess' | 'runGates' | 'mergeLane', workerId: string): EngineAction => ({ machine: 'worker', workerId, type, params: undefined });
     if (workflow.status === 'done') this.perform([own('runFinished')]);
     else if (workflow.value === 'planning') this.perform([own('startPlanning')]);
     else if (workflow.value === 'bootstrapping') this.perform([own('startBootstrap')]);
@@ -211,6 +211,7 @@ export class RunEngine {
       if (worker.value === 'spawned') this.perform([its('decideTrust', workerId)]);
       else if (worker.value === 'trusted') this.perform([its('startProcess', workerId)]);
       else if (worker.value === 'verifying') this.perform([its('runGates', workerId)]);
+      else if (worker.value === 'merging') this.perform([its('mergeLane', workerId)]);
       else if (worker.value === 'running' && worker.context.process !== null) {
         const elsewhere = foreign.get(workerId);
         if (elsewhere !== undefined) {
@@ -368,6 +369,7 @@ export class RunEngine {
     startProcess: (action) => this.startProcess(action.workerId),
     killProcess: (action) => this.killProcess(action.workerId, action.params.pid),
     runGates: (action) => this.verify(action.workerId),
+    mergeLane: (action) => this.mergeLane(action.workerId),
   };
 
   private performOne(action: EngineAction): void {
@@ -458,6 +460,14 @@ export class RunEngine {
     if (!prepared.ok) return host.report([{ type: 'process.spawn_failed', payload: { error: prepared.error } }]);
     if (!this.leaseStillValid()) return;
     return session.start(host);
+  }
+
+  /** A lane's work into its target, by its kind (only lanes merge: worker@2's `merging`). */
+  private async mergeLane(workerId: string): Promise<void> {
+    if (this.state.workers[workerId] === undefined) return;
+    const { session, host } = this.worker(workerId);
+    if (session.merge !== undefined) return session.merge(host);
+    await host.report([{ type: 'lane.merged', payload: { mode: 'none', target: '', commit: null } }]);
   }
 
   private async killProcess(workerId: string, pid: number | null): Promise<void> {

@@ -23,6 +23,7 @@ export interface RunOptions {
   policy?: RunStarted['policy'];
   services?: RunStarted['services'];
   bootstrap?: RunStarted['bootstrap'];
+  lanes?: RunStarted['lanes'] | null;
 }
 
 /** A run recorded but not yet in any engine's hands: what `resume` (here or detached) carries on from. */
@@ -70,6 +71,7 @@ export async function recordRun(deps: Pick<EngineDeps, 'store' | 'clock'>, optio
       policy: options.policy ?? null,
       services: options.services ?? { planner: null, bootstrap: null, workerService: null, callTimeoutMs: 30_000 },
       bootstrap: options.bootstrap ?? [],
+      ...(options.lanes == null ? {} : { lanes: options.lanes }),
     };
     const event = { type: 'run.started', machine: 'workflow' as const, workerId: null, payload };
     const at = new Date(deps.clock.now());

@@ -34,7 +34,7 @@ export async function verifyWorker(workerId: string, state: RunState, host: Veri
       runId: state.run.runId,
       workerId,
       attempt,
-      cwd: packetCwd(state.run.cwd, packet),
+      cwd: packetCwd(state.run, packet),
       env: packet.env,
       logDir: state.run.runDir,
       packet,

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { FAILURE_KINDS } from '../../machines/recovery.js';
 import { recipeSchema } from './run-events.js';
+import { lanePlace } from '../workers/lane-paths.js';
 
 export const packetSpecSchema = z.looseObject({
   id: z.string(),
@@ -16,7 +17,9 @@ export const packetSpecSchema = z.looseObject({
   timeoutMs: z.number().int().positive().optional(),
   trusted: z.boolean().optional(),
   gates: z.array(z.unknown()).optional(),
-  recipes: z.record(z.enum(FAILURE_KINDS), recipeSchema).optional(),
+  /** An agent lane's agent (docs/agents.md): the agent kind runs it, in a git worktree. */
+  agent: z.unknown().optional(),
+  recipes: z.partialRecord(z.enum(FAILURE_KINDS), recipeSchema).optional(),
 });
 export type PacketSpec = z.infer<typeof packetSpecSchema>;
 
@@ -39,7 +42,11 @@ export function packetOf(state: { packets: Record<string, unknown> }, taskId: st
   return spec;
 }
 
-/** Where a packet's command and gates run: its `cwd` under the run's directory, or that directory. */
-export function packetCwd(runCwd: string, packet: PacketSpec): string {
-  return packet.cwd === undefined ? runCwd : join(runCwd, packet.cwd);
+/**
+ * Where a packet's command and gates run: an agent lane's worktree (its `cwd` inside it), else its
+ * `cwd` under the run's directory, or that directory.
+ */
+export function packetCwd(run: { runId: string; cwd: string; lanes?: { repo: string } | undefined }, packet: PacketSpec): string {
+  const base = packet.agent !== undefined && run.lanes !== undefined ? lanePlace(run.lanes.repo, run.runId, packet.id).worktree : run.cwd;
+  return packet.cwd === undefined ? base : join(base, packet.cwd);
 }

@@ -19,6 +19,23 @@ export const recipeSchema = z.object({
   escalation: z.enum(ESCALATIONS),
 });
 
+/** A budget read into numbers (src/planning/agent-plan.ts). */
+export const budgetSchema = z.object({
+  tokens: z.number().positive().optional(),
+  usd: z.number().positive().optional(),
+  timeMs: z.number().int().positive().optional(),
+});
+export type Budget = z.infer<typeof budgetSchema>;
+
+/** Where the run's agent lanes work, and its budget (docs/agents.md). */
+export const laneSettingsSchema = z.object({
+  repo: z.string(),
+  target: z.string(),
+  budget: budgetSchema.nullable(),
+  /** Epoch ms: when the run's time budget started counting. */
+  startedAt: z.number().optional(),
+});
+
 export const runStartedSchema = z.object({
   runId: z.string(),
   objective: z.string(),
@@ -46,6 +63,8 @@ export const runStartedSchema = z.object({
   bootstrap: z.array(z.looseObject({ phase: z.string() })).default([]),
   /** Set on a run `overseer fork` made: the run and the global position (decimal) its state was taken at. */
   forkedFrom: z.object({ runId: z.string(), position: z.string() }).optional(),
+  /** The repository and target branch of the run's agent lanes, and the run's budget; absent for a run without lanes. */
+  lanes: laneSettingsSchema.optional(),
 });
 export type RunStarted = z.infer<typeof runStartedSchema>;
 
@@ -53,7 +72,9 @@ export const workerInputSchema = z.object({
   workerId: z.string(),
   timeoutMs: z.number().int().positive().nullable(),
   hasGates: z.boolean(),
-  recipes: z.record(z.enum(FAILURE_KINDS), recipeSchema).optional(),
+  /** worker@2: an agent lane, merged after its gates. */
+  lane: z.boolean().optional(),
+  recipes: z.partialRecord(z.enum(FAILURE_KINDS), recipeSchema).optional(),
   seed: z.number().int(),
 });
 

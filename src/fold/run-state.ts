@@ -17,6 +17,7 @@ import { initialStep, step } from './pure-transition.js';
 import { isRecordEvent, type RunEvent, type RunStarted, runStartedSchema, type WorkerInput } from './run-events.js';
 import { stateText } from './state-value.js';
 import { OverseerError } from '../errors.js';
+import { foldLaneEvent, isLaneEvent, type LaneRecord } from './lane-record.js';
 
 export type WorkflowSnapshot = SnapshotFrom<typeof workflowMachine>;
 export type WorkerSnapshot = SnapshotFrom<typeof workerMachine>;
@@ -44,6 +45,8 @@ export interface RunState {
   artifacts: Record<string, unknown>;
   /** The worker service's id for each worker it spawned. */
   serviceWorkers: Record<string, string | number>;
+  /** Agent lanes: worktree, usage, merge (lane-record.ts). */
+  lanes: Record<string, LaneRecord>;
   /**
    * Derived, never persisted: workers not in a final state, and how many of those are held for a
    * person (at a trust gate, or escalated). The run's status needs them after every commit.
@@ -122,6 +125,7 @@ export function startRunState(event: RunEvent, at: Date, registry?: MachineRegis
     timers: absorbed.timers,
     artifacts: {},
     serviceWorkers: {},
+    lanes: {},
     activeWorkers: 0,
     heldWorkers: 0,
   };
@@ -193,6 +197,7 @@ export function applyEvent(state: RunState, event: RunEvent, at: Date, journal?:
     if (event.type === 'service.worker_spawned' && event.workerId !== null) {
       patch.serviceWorkers = { ...state.serviceWorkers, [event.workerId]: event.payload['serviceWorkerId'] as string | number };
     }
+    if (event.workerId !== null && isLaneEvent(event.type)) patch.lanes = withLane(state, event.workerId, event);
     return { state: changed(state, patch), actions: [], stateAfter: machineState };
   }
 
@@ -234,11 +239,16 @@ export function applyEvent(state: RunState, event: RunEvent, at: Date, journal?:
   const [worker, raw] = step(state.machines.worker, current, machineEvent as Parameters<typeof step<typeof workerMachine>>[2]);
   if (worker === current) return null;
   const absorbed = absorbActions(timers, raw as XstateAction[], 'worker', workerId, atMs);
+  const lanes = isLaneEvent(event.type) ? withLane(state, workerId, event) : state.lanes;
   return {
-    state: changed(state, { version, timers: absorbed.timers }, [workerId, worker], journal),
+    state: changed(state, { version, timers: absorbed.timers, lanes }, [workerId, worker], journal),
     actions: absorbed.actions,
     stateAfter: worker.value,
   };
+}
+
+function withLane(state: RunState, workerId: string, event: RunEvent): Record<string, LaneRecord> {
+  return { ...state.lanes, [workerId]: foldLaneEvent(state.lanes[workerId], event) };
 }
 
 /**
@@ -266,6 +276,8 @@ export interface PersistedRunState {
   run: RunStarted;
   artifacts: Record<string, unknown>;
   serviceWorkers: Record<string, string | number>;
+  /** Absent in snapshots taken before agent lanes. */
+  lanes?: Record<string, LaneRecord>;
   version: number;
   packets: Record<string, PlannedTask>;
   workflow: unknown;
@@ -298,6 +310,7 @@ export function persistRunState(state: RunState): PersistedRunState {
     run: state.run,
     artifacts: state.artifacts,
     serviceWorkers: state.serviceWorkers,
+    lanes: state.lanes,
     version: state.version,
     packets: state.packets,
     workflow: persistWorkflow(state.machines, state.workflow),
@@ -321,6 +334,7 @@ export function restoreRunState(persisted: PersistedRunState, machines: MachineS
     timers: persisted.timers,
     artifacts: persisted.artifacts,
     serviceWorkers: persisted.serviceWorkers,
+    lanes: persisted.lanes ?? {},
     activeWorkers: 0,
     heldWorkers: 0,
   };

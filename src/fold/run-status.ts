@@ -2,6 +2,8 @@
 import { isFinalWorkflowState, isWaitingWorkerState } from '../../machines/state-sets.js';
 import type { RunStatus } from '../store/event-store.js';
 import type { RunState } from './run-state.js';
+import type { LaneUsage } from '../../machines/events.js';
+import { runUsage, type LaneRecord } from './lane-record.js';
 import { stateText } from './state-value.js';
 
 export function deriveRunStatus(state: RunState): RunStatus {
@@ -27,6 +29,22 @@ export interface WorkerSummary {
   attempt: number;
   failure: string | null;
   logFile: string | null;
+  /** Agent lanes only: tokens (in + out), tokens in and out, cost in US dollars, summed over attempts. */
+  usage?: LaneUsage;
+  /** Agent lanes only: where it works, what it started from, its budget and how its merge went. */
+  lane?: LaneSummary;
+}
+
+export interface LaneSummary {
+  branch: string | null;
+  base: string | null;
+  head: string | null;
+  worktree: string | null;
+  target: string | null;
+  sessionId: string | null;
+  turns: number;
+  budget: Partial<Record<'tokens' | 'usd' | 'timeMs', number | undefined>> | null;
+  merge: LaneRecord['merge'];
 }
 
 export interface RunSummary {
@@ -37,6 +55,15 @@ export interface RunSummary {
   reason: string | null;
   tasks: { total: number } & Record<string, number>;
   workers: WorkerSummary[];
+  /** Runs with agent lanes: every lane's usage added up, and the run's budget. */
+  usage?: LaneUsage;
+  budget?: Partial<Record<'tokens' | 'usd' | 'timeMs', number | undefined>> | null;
+}
+
+function laneSummary(lane: LaneRecord, packet: Record<string, unknown> | undefined): LaneSummary {
+  const budget = (packet?.['budget'] as LaneSummary['budget'] | undefined) ?? null;
+  const { branch, base, head, worktree, target, sessionId, turns, merge } = lane;
+  return { branch, base, head, worktree, target, sessionId, turns, budget, merge };
 }
 
 /** The workers a person can answer (approve or deny, retry or give up), in the summary's order. */
@@ -54,12 +81,17 @@ export function summarizeRun(state: RunState): RunSummary {
     objective: state.run.objective,
     reason: state.workflow.context.reason,
     tasks,
-    workers: Object.entries(state.workers).map(([workerId, w]) => ({
-      workerId,
-      state: String(w.value),
-      attempt: w.context.attempt,
-      failure: w.context.failure === null ? null : `${w.context.failure.kind}: ${w.context.failure.detail}`,
-      logFile: w.context.process?.logFile ?? null,
-    })),
+    workers: Object.entries(state.workers).map(([workerId, w]) => {
+      const lane = state.lanes[workerId];
+      return {
+        workerId,
+        state: String(w.value),
+        attempt: w.context.attempt,
+        failure: w.context.failure === null ? null : `${w.context.failure.kind}: ${w.context.failure.detail}`,
+        logFile: w.context.process?.logFile ?? null,
+        ...(lane === undefined ? {} : { usage: lane.usage, lane: laneSummary(lane, state.packets[workerId]) }),
+      };
+    }),
+    ...(state.run.lanes === undefined ? {} : { usage: runUsage(state.lanes), budget: state.run.lanes.budget }),
   };
 }

@@ -6,6 +6,7 @@ import type { WorkerKind, WorkerView } from '../workers/kinds/worker-kind.js';
 import type { WorkerKinds } from '../workers/kinds/worker-kinds.js';
 import { packetCwd, packetOf, workerPacket } from './packet-spec.js';
 import type { RunState } from './run-state.js';
+import { runUsage } from './lane-record.js';
 
 export function workerKindOf(state: RunState, workerId: string, kinds: WorkerKinds): WorkerKind {
   return kinds.kindFor(packetOf(state, workerId), state.run);
@@ -26,9 +27,11 @@ export function workerView(state: RunState, workerId: string): WorkerView | null
     packet: workerPacket(state.packets[workerId] as Record<string, unknown>),
     objective: packet.objective,
     command: packet.command ?? state.run.workerCommand,
-    cwd: packetCwd(state.run.cwd, packet),
+    cwd: packetCwd(state.run, packet),
     env: packet.env ?? {},
     artifacts: state.artifacts,
     run: state.run,
+    lane: state.lanes[workerId] ?? null,
+    runUsage: runUsage(state.lanes),
   };
 }

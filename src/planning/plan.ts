@@ -12,6 +12,7 @@ import {
   type PlanProblem,
 } from './plan-problem.js';
 import { resolveRecipes } from './recovery-recipe.js';
+import { LANE_PLAN_FIELDS, type Budget } from './agent-plan.js';
 import { TASK_PACKET_SCHEMAS, type ResolvedTaskPacket, type UnknownKeys } from './task-packet.js';
 import { dependencyCycles } from './topological-order.js';
 
@@ -37,6 +38,7 @@ export const PlanFile = z.strictObject({
   policy: PlanPolicy.optional(),
   bootstrap: z.array(BootstrapPhase).optional(),
   concurrency: z.number().int().positive().optional(),
+  ...LANE_PLAN_FIELDS,
 });
 
 const PLAN_KEYS = Object.keys(PlanFile.shape).join(', ');
@@ -67,6 +69,10 @@ export interface Plan {
   policy?: PlanPolicy;
   bootstrap?: BootstrapPhase[];
   concurrency?: number;
+  /** Agent lanes: the repository and target branch as written (resolved by agent-repository.ts), the run's budget. */
+  repo?: string;
+  target?: string;
+  budget?: Budget;
 }
 
 export type PlanResult = { ok: true; plan: Plan } | { ok: false; problems: PlanProblem[] };
@@ -125,6 +131,9 @@ export function parsePlan(value: unknown, source: string, options: PlanOptions =
   if (top.data.policy !== undefined) plan.policy = top.data.policy;
   if (top.data.bootstrap !== undefined) plan.bootstrap = top.data.bootstrap;
   if (top.data.concurrency !== undefined) plan.concurrency = top.data.concurrency;
+  if (top.data.repo !== undefined) plan.repo = top.data.repo;
+  if (top.data.target !== undefined) plan.target = top.data.target;
+  if (top.data.budget !== undefined) plan.budget = top.data.budget;
   return { ok: true, plan };
 }
 

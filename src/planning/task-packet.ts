@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { RecoveryRecipes } from '../../machines/recovery.js';
 import { DURATION_HINT, parseDuration } from '../os/duration.js';
+import { LANE_PACKET_FIELDS } from './agent-plan.js';
 
 export const PACKET_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -90,6 +91,8 @@ const PACKET_FIELDS = {
   green_level: z.enum(GATE_LEVELS).optional(),
   /** Recipe overrides in the plan author's words; recovery-recipe.ts checks them and resolves `recipes`. */
   recovery: z.unknown().optional(),
+  /** An agent lane: its agent, budget and merge mode (agent-plan.ts, docs/agents.md). */
+  ...LANE_PACKET_FIELDS,
 
   // Claw Code's task-packet fields. Only `scope` has a closed set of values; the rest travel to the
   // worker as given.

@@ -8,6 +8,8 @@
  */
 import { STATE_SETS } from '../../machines/state-sets.js';
 import type { WorkerOutcome } from '../../machines/events.js';
+import { foldLaneEvent, isLaneEvent, LANE_EVENT_TYPES, type LaneRecord } from '../fold/lane-record.js';
+import type { RunEvent } from '../fold/run-events.js';
 import { runStatusOf } from '../fold/run-status.js';
 import { stateText } from '../fold/state-value.js';
 import { machineEventType } from '../inspect/run-diagram.js';
@@ -23,6 +25,7 @@ export const INDEX_PAYLOADS = [
   'recovery.exhausted',
   'escalated',
   'task.finished',
+  ...LANE_EVENT_TYPES,
 ] as const;
 
 /** Lanes that need a person come first, then failed ones (typed, so a renamed outcome fails to build). */
@@ -44,6 +47,8 @@ export interface LaneEntry {
   attempt: number;
   failureKind: string | null;
   failureDetail: string | null;
+  /** An agent lane's record so far (branch, base, usage, merge); null for other workers. */
+  agent: LaneRecord | null;
 }
 
 export interface Lane {
@@ -168,7 +173,9 @@ export class RunIndex {
       attempt: previous?.attempt ?? 0,
       failureKind: previous?.failureKind ?? null,
       failureDetail: previous?.failureDetail ?? null,
+      agent: previous?.agent ?? null,
     };
+    if (isLaneEvent(event.type)) entry.agent = foldLaneEvent(entry.agent ?? undefined, { type: event.type, payload } as RunEvent);
     if (event.type === 'process.started' && typeof payload.attempt === 'number') entry.attempt = payload.attempt;
     // The worker machine's records of its recovery (machines/events.ts) say which failure it met.
     if ((event.type === 'recovery.attempted' || event.type === 'recovery.exhausted' || event.type === 'escalated') && typeof payload.kind === 'string') {

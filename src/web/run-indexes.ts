@@ -8,6 +8,7 @@ import type { RunRow } from '../store/event-store.js';
 import { RunNotFoundError } from '../fold/rebuild-run.js';
 import { eventView, type EventView } from './event-view.js';
 import { INDEX_PAYLOADS, RunIndex } from './run-index.js';
+import { budgetSchema } from '../fold/run-events.js';
 import type { PacketLookup, PacketText } from './run-view.js';
 import type { ViewerStore } from './viewer-store.js';
 
@@ -32,9 +33,10 @@ export interface IndexedRun {
 
 function packetText(packet: unknown): [string, PacketText] | undefined {
   if (typeof packet !== 'object' || packet === null) return undefined;
-  const { id, objective, command } = packet as Record<string, unknown>;
+  const { id, objective, command, budget } = packet as Record<string, unknown>;
   if (typeof id !== 'string') return undefined;
-  return [id, { objective: typeof objective === 'string' ? objective : '', command: typeof command === 'string' ? command : null }];
+  const parsedBudget = budgetSchema.safeParse(budget);
+  return [id, { objective: typeof objective === 'string' ? objective : '', command: typeof command === 'string' ? command : null, budget: parsedBudget.success ? parsedBudget.data : null }];
 }
 
 export class RunIndexes {

@@ -5,6 +5,8 @@
  * size of the run; the events come by range (event-view.ts), the diagrams on their own (index-diagrams.ts).
  */
 import { STATE_SETS, type StateSets } from '../../machines/state-sets.js';
+import type { LaneRecord } from '../fold/lane-record.js';
+import type { Budget } from '../fold/run-events.js';
 import type { RunRow, RunStatus } from '../store/event-store.js';
 import { groupRank, type LaneAt, type RunIndex } from './run-index.js';
 
@@ -12,6 +14,8 @@ import { groupRank, type LaneAt, type RunIndex } from './run-index.js';
 export interface PacketText {
   objective: string;
   command: string | null;
+  /** An agent lane's own budget, as its plan set it. */
+  budget: Budget | null;
 }
 export type PacketLookup = (workerId: string) => PacketText | undefined;
 
@@ -27,6 +31,8 @@ export interface LaneRow {
   since: number;
   objective: string | null;
   command: string | null;
+  /** An agent lane's branch, base, target, merge state and usage (docs/agents.md); null for other workers. */
+  agent: (Pick<LaneRecord, 'branch' | 'base' | 'target' | 'merge' | 'usage'> & { budget: Budget | null }) | null;
 }
 
 export interface LanePage {
@@ -95,6 +101,7 @@ export function laneRow({ lane, entry }: LaneAt, packets: PacketLookup): LaneRow
     since,
     objective: packet?.objective ?? null,
     command: packet?.command ?? null,
+    agent: entry.agent === null ? null : { branch: entry.agent.branch, base: entry.agent.base, target: entry.agent.target, merge: entry.agent.merge, usage: entry.agent.usage, budget: packet?.budget ?? null },
   };
 }
 

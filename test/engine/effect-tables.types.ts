@@ -17,6 +17,7 @@ export const complete: EngineEffects = {
   startProcess: done,
   killProcess: (action) => (action.params.pid === null ? done() : done()),
   runGates: done,
+  mergeLane: done,
 };
 
 // @ts-expect-error -- runGates has no handler

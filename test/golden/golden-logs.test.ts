@@ -41,6 +41,10 @@ describe.each(testBackends())('golden logs on $name', (backend) => {
       // events-json-before-export: `events --json` of the release before export existed (commit 40b6059, on PGlite).
       ['cancelled', 'completed-dag', 'denied', 'events-json-before-export', 'retry', 'seed-services', 'waiting-at-trust-gate'].map((n) => `v1/${n}.jsonl`),
     );
+    // workflow@1+worker@2: the same runs, and agent lanes.
+    expect(GOLDEN.filter((f) => f.startsWith('v2/')).sort()).toEqual(
+      ['agent-lanes', 'cancelled', 'completed-dag', 'denied', 'retry', 'seed-services', 'waiting-at-trust-gate'].map((n) => `v2/${n}.jsonl`),
+    );
   });
 
   it.each(GOLDEN)('%s imports, replays, verifies and exports back as it was', async (file) => {

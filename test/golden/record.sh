@@ -46,5 +46,16 @@ overseer cancel "$cancelled" --reason "changed my mind" > /dev/null
 export_to "$cancelled" cancelled
 export_to "$(overseer run "add dark mode to the dashboard" --planner 'python3 examples/services/planner.py' \
   --bootstrap 'python3 examples/services/bootstrap.py' --worker-service 'node examples/services/worker.js' --auto-approve --json | run_id)" seed-services
+# Since worker@2: agent lanes (docs/agents.md), a scripted fake agent in a repository of their own.
+fake="$repo/test/support/fake-agent.mjs"
+git init -q -b main lanes
+(cd lanes && echo hello > README.md && git add README.md && git -c user.name=golden -c user.email=golden@localhost commit -qm start)
+cat > lanes/lanes.yaml <<PLAN
+objective: two agent lanes, the second on the first's merged work
+packets:
+  - { id: api, objective: add the api, gates: ["test -f api.txt"], agent: { command: "node $fake claude-stream-json {prompt_file} --steps 2 --write api.txt=api", output: claude-stream-json } }
+  - { id: docs, objective: document the api, dependsOn: [api], merge: squash, agent: { command: "node $fake codex-json {prompt_file} --write docs.txt=docs", output: codex-json } }
+PLAN
+export_to "$(cd lanes && overseer run --plan lanes.yaml --auto-approve --json | run_id)" agent-lanes
 cd / && rm -rf "$work"
 wc -l "$out"/*.jsonl

@@ -62,7 +62,7 @@ describe.each(testBackends())('import on $name', (backend) => {
       const ls = lines();
       const runId = ls[0]!.payload['runId'] as string;
       return text(rehash(ls.map((l, i) => (i === 0 ? { ...l, payload: { ...l.payload, machineVersion: 'workflow@9+worker@9' } } : l)), runId));
-    }, /: line 1: run \w+ was recorded with machines workflow@9\+worker@9, which this Overseer does not know \(it knows workflow@1, worker@1\)$/],
+    }, /: line 1: run \w+ was recorded with machines workflow@9\+worker@9, which this Overseer does not know \(it knows workflow@1, worker@1, worker@2\)$/],
   ])('refuses %s: exit 2, one line naming the line, nothing written', async (_name, body, message) => {
     const result = await importText('bad.jsonl', body());
     expect(result.code).toBe(2);

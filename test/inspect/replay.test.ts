@@ -156,7 +156,7 @@ describe.each(testBackends())('replay on $name', (backend) => {
     ]);
     const result = await cli(['replay', runId]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/^overseer replay: run \w+ cannot be replayed: run \w+ was recorded with machines workflow@0\+worker@0, which this Overseer does not know \(it knows workflow@1, worker@1\)\n$/);
+    expect(result.stderr).toMatch(/^overseer replay: run \w+ cannot be replayed: run \w+ was recorded with machines workflow@0\+worker@0, which this Overseer does not know \(it knows workflow@1, worker@1, worker@2\)\n$/);
   });
 
   it('says so when --to is before the run or not a position', async () => {

@@ -37,7 +37,8 @@ describe('machine diagrams', () => {
 
   it('draws a machine-level transition from every state that is not final', () => {
     expect(workflow.transitions.filter((t) => t.event === 'run.cancel').map((t) => t.source)).toEqual(['planning', 'bootstrapping', 'dispatching', 'verifying']);
-    expect(worker.transitions.filter((t) => t.event === 'worker.cancel')).toHaveLength(7);
+    // worker@2: merging is one more state a worker can be cancelled in.
+    expect(worker.transitions.filter((t) => t.event === 'worker.cancel')).toHaveLength(8);
   });
 
   it('names guards with their parameters and delays by name', () => {

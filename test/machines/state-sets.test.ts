@@ -9,7 +9,7 @@ describe('state sets', () => {
     expect(STATE_SETS.worker).toEqual({
       final: ['done', 'failed', 'denied', 'cancelled'],
       waiting: ['awaitingTrust', 'escalated'],
-      active: ['spawned', 'trusted', 'running', 'verifying', 'retrying'],
+      active: ['spawned', 'trusted', 'running', 'verifying', 'merging', 'retrying'],
     });
   });
 

@@ -110,7 +110,7 @@ describe('a plan file', () => {
   it('reports plan problems with paths, named by the file', async () => {
     const path = write('bad.yaml', 'packets:\n  - objective: a\n  - id: b\n    dependsOn: [zzz]\nworkers: 2\n');
     expect(oneLine(await loadPlanFile(path), 'plan.yaml')).toBe(
-      'plan.yaml: workers: unknown key (a plan has objective, packets, defaults, policy, bootstrap, concurrency); ' +
+      'plan.yaml: workers: unknown key (a plan has objective, packets, defaults, policy, bootstrap, concurrency, repo, target, budget); ' +
         'packets[1].objective: required; packets[1].dependsOn[0]: unknown packet "zzz"',
     );
   });

@@ -105,7 +105,7 @@ describe('a plan', () => {
       'p',
     );
     expect(problemsOf(result)).toEqual({
-      pakcets: 'unknown key (a plan has objective, packets, defaults, policy, bootstrap, concurrency)',
+      pakcets: 'unknown key (a plan has objective, packets, defaults, policy, bootstrap, concurrency, repo, target, budget)',
       'policy.rules[0].match.colour': 'unknown key (a match has id, objective, command, cwd, scope_path, worker)',
       'policy.rules[0].nmae': 'unknown key (a rule has name, match, outcome)',
       'policy.defualt': 'unknown key (a policy has rules, default)',

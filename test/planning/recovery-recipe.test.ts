@@ -94,7 +94,7 @@ packets:
       'packets[1].recovery.gate_red.backoff.max': 'must not be less than initial',
       'packets[1].recovery.gate_red.retries': 'unknown key (a recipe has max_attempts, backoff, escalate)',
       'packets[1].recovery.crashed':
-        "unknown key (failure kinds are spawn_failed, exit_nonzero, timeout, gate_red, worker_lost, service_error, trust_denied, and '*' for the rest)",
+        "unknown key (failure kinds are spawn_failed, exit_nonzero, timeout, gate_red, worker_lost, service_error, trust_denied, budget_exceeded, merge_conflict, and '*' for the rest)",
       'packets[2].recovery': 'expected an object, got a string',
     });
   });

@@ -4,13 +4,14 @@
  * through the kind and knows nothing of any kind in particular; the kind reports back in worker
  * events, which the engine appends (write-ahead) and folds through the machine like any other.
  *
- * The worker machine's shape is fixed (released as worker@1): a kind only fills in its steps —
- * trust (optional: the run's policy decides by default), prepare and start (trusted → running),
- * kill, reattach after a crash, and finish (after the process ended, before the exit is recorded).
+ * The worker machine's shape is fixed (worker@2): a kind only fills in its steps — trust (optional:
+ * the run's policy decides by default), prepare and start (trusted → running), kill, reattach after
+ * a crash, finish (after the process ended, before the exit is recorded) and, for a lane, merge.
  */
 import type { z } from 'zod';
-import type { recordEventSchemas, TrustDecision, WorkerProcess, workerEventSchemas } from '../../../machines/events.js';
+import type { LaneUsage, recordEventSchemas, TrustDecision, WorkerProcess, workerEventSchemas } from '../../../machines/events.js';
 import type { WorkerExit } from '../worker-driver.js';
+import type { LaneSettings } from '../../planning/agent-repository.js';
 
 /** What a kind may say about its worker: the machine's worker events and the records kept beside them. */
 type Schemas = typeof workerEventSchemas & typeof recordEventSchemas;
@@ -23,6 +24,8 @@ export interface KindRun {
   runDir: string;
   workerCommand: string | null;
   services: { workerService: string | null; callTimeoutMs: number };
+  /** Agent lanes' repository, target branch and the run's budget; absent without lanes. */
+  lanes?: LaneSettings | undefined;
 }
 
 /** The fields of a packet a kind chooses by; packets are loose, the rest rides along. */
@@ -49,6 +52,24 @@ export interface WorkerView {
   /** What the bootstrap phases produced. */
   artifacts: Record<string, unknown>;
   run: KindRun;
+  /** An agent lane's record so far (src/fold/lane-record.ts); null before its first lane event. */
+  lane: LaneView | null;
+  /** Every lane's usage in the run, added up (for the run's budget). */
+  runUsage: LaneUsage;
+}
+
+/** What the log says of a lane, as a kind reads it. */
+export interface LaneView {
+  worktree: string | null;
+  branch: string | null;
+  base: string | null;
+  head: string | null;
+  usage: LaneUsage;
+  earlier: LaneUsage;
+  attempt: number;
+  turns: number;
+  offset: number;
+  sessionId: string | null;
 }
 
 export interface TrustVerdict {
@@ -97,8 +118,13 @@ export interface KindSession {
    * on a session of its own.
    */
   kill(worker: WorkerView, pid: number | null): Promise<void>;
-  /** After the process ended, before its exit is recorded (commit and merge the work); may change the exit. */
+  /** After the process ended, before its exit is recorded (commit the work); may change the exit. */
   finish?(worker: WorkerHost, exit: WorkerExit): Promise<WorkerExit>;
+  /**
+   * For a lane, after its gates (worker@2's `merging`): puts its work into its target and reports
+   * `lane.merged`, or `lane.conflicted`. Performed again after a crash: must be idempotent.
+   */
+  merge?(worker: WorkerHost): Promise<void>;
   /** Lets go of what the session holds (services it started); workers that run detached run on. */
   stop?(): Promise<void>;
 }

@@ -3,6 +3,7 @@
  * kind is one more file and one more entry here; nothing else learns its name.
  */
 import type { WorkerDriver } from '../worker-driver.js';
+import { agentKind } from './agent-kind.js';
 import { serviceKind } from './service-kind.js';
 import { shellKind } from './shell-kind.js';
 import type { KindPacket, KindRun, WorkerKind } from './worker-kind.js';
@@ -22,7 +23,10 @@ export class WorkerKinds {
   }
 }
 
-/** The kinds every run knows: a worker service for packets without a command when the run has one, else a shell. */
-export function defaultWorkerKinds(options: { driver?: WorkerDriver } = {}): WorkerKinds {
-  return new WorkerKinds([serviceKind, shellKind(options.driver)]);
+/**
+ * The kinds every run knows: an agent lane for packets with an `agent`, a worker service for packets
+ * without a command when the run has one, else a shell.
+ */
+export function defaultWorkerKinds(options: { driver?: WorkerDriver; agentDriver?: WorkerDriver } = {}): WorkerKinds {
+  return new WorkerKinds([agentKind(options.agentDriver), serviceKind, shellKind(options.driver)]);
 }
