@@ -22,28 +22,9 @@ import { persistRunState } from '../src/fold/run-state.js';
 import { deriveRunStatus } from '../src/fold/run-status.js';
 import { startRun } from '../src/engine/start-run.js';
 import type { EventStore, NewEvent, NewRun } from '../src/store/event-store.js';
-import type { WorkerDriver } from '../src/workers/worker-driver.js';
 import { interleave, median, medianRatio, msPerCall } from './lib/measure.js';
+import { instantWorkerDriver } from './lib/instant-worker-driver.js';
 import type { RawDb } from './lib/targets.js';
-
-/** Processes that "start" and exit 0 at once: the engine does all its bookkeeping, no process runs. */
-function instantWorkerDriver(): WorkerDriver {
-  let nextPid = 100_000;
-  return {
-    start: (spec) => {
-      const pid = nextPid++;
-      const file = join(spec.logDir, `${spec.workerId}.${String(spec.attempt)}`);
-      return Promise.resolve({
-        ok: true as const,
-        process: { pid, processStartTime: String(pid), logFile: `${file}.log`, statusFile: `${file}.status` },
-        exited: Promise.resolve({ code: 0, signal: null }),
-      });
-    },
-    kill: () => Promise.resolve(),
-    reattach: () => Promise.resolve('lost' as const),
-    find: () => Promise.resolve(null),
-  };
-}
 
 /** A run the real engine drove, with its whole log, so it can be written again into another store. */
 export interface RecordedRun {

@@ -10,7 +10,7 @@ import { systemClock } from '../../src/engine/clock.js';
 import { startRun } from '../../src/engine/start-run.js';
 import { defaultTrustResolver } from '../../src/gates/trust-resolver.js';
 import type { EventStore, NewEvent, NewRun, RunStatus } from '../../src/store/event-store.js';
-import type { WorkerDriver } from '../../src/workers/worker-driver.js';
+import { instantWorkerDriver } from './instant-worker-driver.js';
 
 export interface FleetPlan {
   tasks: number;
@@ -31,24 +31,6 @@ export interface FleetRun {
 
 export const fleetTaskId = (index: number): string => `task-${String(index + 1).padStart(5, '0')}`;
 
-function exitingDriver(failing: ReadonlySet<string>): WorkerDriver {
-  let nextPid = 200_000;
-  return {
-    start: (spec) => {
-      const pid = nextPid++;
-      const file = join(spec.logDir, `${spec.workerId}.${String(spec.attempt)}`);
-      return Promise.resolve({
-        ok: true as const,
-        process: { pid, processStartTime: String(pid), logFile: `${file}.log`, statusFile: `${file}.status` },
-        exited: Promise.resolve({ code: failing.has(spec.workerId) ? 1 : 0, signal: null }),
-      });
-    },
-    kill: () => Promise.resolve(),
-    reattach: () => Promise.resolve('lost' as const),
-    find: () => Promise.resolve(null),
-  };
-}
-
 /** Drives the plan on `store` until nothing moves without a person (or the run ends), then stops the engine. */
 export async function driveFleetRun(store: EventStore, workDir: string, plan: FleetPlan): Promise<FleetRun> {
   const runsDir = join(workDir, 'runs');
@@ -60,7 +42,7 @@ export async function driveFleetRun(store: EventStore, workDir: string, plan: Fl
   });
   const started = Date.now();
   const engine = await startRun(
-    { store, clock: systemClock, driver: exitingDriver(new Set(plan.failing)), trust: defaultTrustResolver, random: Math.random },
+    { store, clock: systemClock, driver: instantWorkerDriver(new Set(plan.failing), 200_000), trust: defaultTrustResolver, random: Math.random },
     { objective: `fleet of ${String(plan.tasks)} tasks`, cwd: workDir, runsDir, concurrency: plan.concurrency, packets, autoApprove: false, workerCommand: null },
   );
   // Done when every task has settled but the waiting ones: the run's row says `waiting` (or it ended).
