@@ -7,7 +7,7 @@ import type { EventStore } from '../store/event-store.js';
 import { deriveRunStatus, summarizeRun, type RunSummary } from '../fold/run-status.js';
 import type { RunState } from '../fold/run-state.js';
 import { resumeRun } from './resume-run.js';
-import type { RunEngine } from './run-engine.js';
+import type { EngineDeps, RunEngine } from './run-engine.js';
 import { runOptionsFor, type RunRequest } from './run-request.js';
 import { startRun } from './start-run.js';
 import { systemEngineDeps } from './system-deps.js';
@@ -63,20 +63,19 @@ function handle(engine: RunEngine, close: () => void): RunHandle {
 /** Checks the request completely (RunRequestError lists every problem), records the run and starts it here. */
 export async function startRunHere(store: EventStore, request: RunRequest): Promise<RunHandle> {
   const options = await runOptionsFor(request);
-  const deps = systemEngineDeps(store);
-  try {
-    return handle(await startRun(deps, options), () => deps.driver.close?.());
-  } catch (error) {
-    deps.driver.close?.();
-    throw error;
-  }
+  return engineHere(store, (deps) => startRun(deps, options));
 }
 
 /** Rebuilds a stopped or crashed run from its log and carries on here. */
-export async function resumeRunHere(store: EventStore, runId: string): Promise<RunHandle> {
+export function resumeRunHere(store: EventStore, runId: string): Promise<RunHandle> {
+  return engineHere(store, (deps) => resumeRun(deps, runId));
+}
+
+/** An engine in this process, whose process driver is closed with it (or at once if it never starts). */
+async function engineHere(store: EventStore, start: (deps: EngineDeps) => Promise<RunEngine>): Promise<RunHandle> {
   const deps = systemEngineDeps(store);
   try {
-    return handle(await resumeRun(deps, runId), () => deps.driver.close?.());
+    return handle(await start(deps), () => deps.driver.close?.());
   } catch (error) {
     deps.driver.close?.();
     throw error;

@@ -5,23 +5,12 @@
  * and how its merge went. Pure: folded the same way live and on replay.
  */
 import type { LaneUsage } from '../../machines/events.js';
+import type { LaneView } from '../workers/kinds/worker-kind.js';
 import type { RunEvent } from './run-events.js';
 
-export interface LaneRecord {
-  worktree: string | null;
-  branch: string | null;
-  base: string | null;
+/** The lane as its kind reads it (worktree, branch, usage, output offset), plus what only status and the viewer show. */
+export interface LaneRecord extends LaneView {
   target: string | null;
-  head: string | null;
-  /** Every attempt's usage added up, the current one included. */
-  usage: LaneUsage;
-  /** The usage of attempts before `attempt`. */
-  earlier: LaneUsage;
-  attempt: number;
-  turns: number;
-  /** Bytes of the attempt's captured output already read into events. */
-  offset: number;
-  sessionId: string | null;
   result: { isError: boolean; text: string } | null;
   merge: { state: 'waiting' | 'merged' | 'conflicted'; detail: string; commit: string | null } | null;
 }

@@ -58,16 +58,19 @@ export interface WorkerView {
   runUsage: LaneUsage;
 }
 
-/** What the log says of a lane, as a kind reads it. */
+/** What the log says of a lane, as a kind reads it (src/fold/lane-record.ts folds it). */
 export interface LaneView {
   worktree: string | null;
   branch: string | null;
   base: string | null;
   head: string | null;
+  /** Every attempt's usage added up, the current one included. */
   usage: LaneUsage;
+  /** The usage of attempts before `attempt`. */
   earlier: LaneUsage;
   attempt: number;
   turns: number;
+  /** Bytes of the attempt's captured output already read into events. */
   offset: number;
   sessionId: string | null;
 }
