@@ -4,8 +4,6 @@ import type { StoredEvent } from '../store/event-store.js';
 import { flagValue, type FlagValue } from './parse-flags.js';
 import { UsageError } from './usage-error.js';
 
-export { matchesFilter, type EventFilter } from '../inspect/event-filter.js';
-
 const SINCE: FlagValue<NonNullable<EventFilter['since']>> = { expected: SINCE_HINT, read: parseSince };
 
 export function parseEventFilter(values: { worker?: string[] | undefined; type?: string[] | undefined; since?: string | undefined }): EventFilter {

@@ -10,7 +10,7 @@ import { newRunId } from '../engine/run-id.js';
 import { loadPolicy } from '../gates/policy-file.js';
 import { ForkError, forkRun, type ForkOverrides } from '../inspect/run-fork.js';
 import { openCliStore } from './cli-store.js';
-import { engineDeps } from './engine-deps.js';
+import { systemEngineDeps } from '../engine/system-deps.js';
 import { findRun } from './find-run.js';
 import { followRun } from './follow-run.js';
 import { flagValue, LOG_POSITION, parseFlags, POSITIVE_WHOLE_NUMBER } from './parse-flags.js';
@@ -40,7 +40,7 @@ export async function forkCommand(args: string[]): Promise<number> {
   const at = flagValue('--at', values.at, LOG_POSITION) as bigint;
   const chosen = await overrides(values);
   const store = await openCliStore(values.db);
-  const deps = engineDeps(store);
+  const deps = systemEngineDeps(store);
   try {
     await findRun(store, runId);
     let forked;

@@ -8,7 +8,7 @@ import { resolveLaneSettings } from '../planning/agent-repository.js';
 import { formatProblems, type Plan } from '../planning/plan.js';
 import { planFromObjective } from '../planning/single-packet-plan.js';
 import { startRun, submitRun } from '../engine/start-run.js';
-import { engineDeps } from './engine-deps.js';
+import { systemEngineDeps } from '../engine/system-deps.js';
 import { openCliStore } from './cli-store.js';
 import { flagValue, parseFlags, POSITIVE_WHOLE_NUMBER, type FlagValue } from './parse-flags.js';
 import { followRun } from './follow-run.js';
@@ -65,7 +65,7 @@ export async function runCommand(args: string[]): Promise<number> {
   if (lanes !== null && !lanes.ok) throw new UsageError(formatProblems(lanes.problems, values.plan ?? plan?.source ?? 'plan'));
   const policy = await choosePolicy(values.policy, plan?.policy, values.plan);
   const store = await openCliStore(values.db, { create: true });
-  const deps = engineDeps(store);
+  const deps = systemEngineDeps(store);
   try {
     const options = {
       objective,

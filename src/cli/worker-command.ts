@@ -9,7 +9,7 @@ import { RunClaimer } from '../engine/run-claimer.js';
 import { LEASE_TTL_MS } from '../engine/run-lease.js';
 import { DURATION_HINT, parseDuration } from '../os/duration.js';
 import { openCliStore } from './cli-store.js';
-import { engineDeps } from './engine-deps.js';
+import { systemEngineDeps } from '../engine/system-deps.js';
 import { flagValue, parseFlags, POSITIVE_WHOLE_NUMBER, type FlagValue } from './parse-flags.js';
 import { UsageError } from './usage-error.js';
 
@@ -31,7 +31,7 @@ export async function workerCommand(args: string[]): Promise<number> {
   const leaseMs = flagValue('--lease', values.lease, LEASE) ?? LEASE_TTL_MS;
   const maxRuns = flagValue('--max-runs', values['max-runs'], POSITIVE_WHOLE_NUMBER) ?? null;
   const store = await openCliStore(values.db, { create: true });
-  const deps = engineDeps(store);
+  const deps = systemEngineDeps(store);
   const say = (line: string): void => void process.stderr.write(`${line}\n`);
   const claimer = new RunClaimer(deps, { leaseMs, maxRuns, say });
   let signals = 0;
