@@ -56,6 +56,11 @@ async function readPlan(request: RunRequest, cwd: string): Promise<{ plan: Plan;
   return { plan: parsed.plan, source: 'plan', baseDir: cwd };
 }
 
+/** What a plan given as text is called when it names no objective: its one packet's, or a count. */
+function inlinePlanObjective(packets: readonly { objective: string }[]): string {
+  return packets.length === 1 ? packets[0]!.objective : `a plan of ${String(packets.length)} packets`;
+}
+
 /** The options `startRun`/`recordRun` take, or RunRequestError. Reads files; writes nothing. */
 export async function runOptionsFor(request: RunRequest, defaultCwd: string = process.cwd()): Promise<RunOptions> {
   if (request.cwd !== undefined && !isAbsolute(request.cwd)) fail('request', { path: 'cwd', message: `expected an absolute path, got ${JSON.stringify(request.cwd)}` });
@@ -72,7 +77,7 @@ export async function runOptionsFor(request: RunRequest, defaultCwd: string = pr
     policy = { name: loaded.name, policy: loaded.policy };
   }
   return {
-    objective: request.objective ?? plan.objective ?? `plan ${source}`,
+    objective: request.objective ?? plan.objective ?? (source === 'plan' ? inlinePlanObjective(plan.packets) : `plan ${source}`),
     cwd,
     concurrency: request.concurrency ?? plan.concurrency ?? 4,
     packets: plan.packets,

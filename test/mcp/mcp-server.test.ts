@@ -19,6 +19,7 @@ import { OVERSEER_BIN } from '../support/cli.js';
 interface Summary {
   runId: string;
   status: string;
+  objective: string;
   workers: { workerId: string; state: string }[];
 }
 
@@ -193,13 +194,16 @@ describe.each(testBackends())('overseer mcp on $name', (backend) => {
     await writeFile(gate, '');
     const done = await mcp.untilRun(runId, (s) => ['completed', 'failed', 'cancelled'].includes(s.status), 'the run to end');
     expect(done.status).toBe('completed');
+    // A plan given as text with no objective is called by its one packet's.
+    expect(done.objective).toBe('waits for a file');
     expect(existsSync(join(cwd, '.overseer', 'runs', runId, 'engine.log'))).toBe(true);
   });
 
   it('resumes a run whose detached engine was killed, refusing while that engine lives', async () => {
     const started = await mcp.call('start_run', { plan: GATED_PLAN });
     const { runId, enginePid } = started.structuredContent as { runId: string; enginePid: number };
-    await mcp.untilRun(runId, (s) => s.status === 'waiting', 'the trust gate');
+    const waiting = await mcp.untilRun(runId, (s) => s.status === 'waiting', 'the trust gate');
+    expect(waiting.objective).toBe('a plan of 2 packets');
 
     const owned = await mcp.call('resume_run', { runId });
     expect(owned.isError).toBe(true);
