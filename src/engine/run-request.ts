@@ -7,6 +7,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { loadPolicy } from '../gates/policy-file.js';
 import { loadPlanFile, parsePlanText } from '../planning/plan-file.js';
 import { parsePlan, type Plan, type PlanProblem } from '../planning/plan.js';
+import { resolveLaneSettings } from '../planning/agent-repository.js';
 import { OverseerError } from '../errors.js';
 import type { RunOptions } from './start-run.js';
 
@@ -66,9 +67,12 @@ export async function runOptionsFor(request: RunRequest, defaultCwd: string = pr
   if (request.cwd !== undefined && !isAbsolute(request.cwd)) fail('request', { path: 'cwd', message: `expected an absolute path, got ${JSON.stringify(request.cwd)}` });
   const cwd = request.cwd ?? defaultCwd;
   const { plan, source, baseDir } = await readPlan(request, cwd);
-  // No --worker here: a packet is run by its own command.
-  const homeless = plan.packets.flatMap((p, index) => (p.command === undefined ? [{ path: `packets[${String(index)}].command`, message: `packet ${p.id} needs a command` }] : []));
+  // No --worker here: a packet is run by its own command, or by its agent.
+  const homeless = plan.packets.flatMap((p, index) => (p.command === undefined && p.agent === undefined ? [{ path: `packets[${String(index)}].command`, message: `packet ${p.id} needs a command or an agent` }] : []));
   if (homeless.length > 0) fail(source, ...homeless);
+  // Agent lanes' repository: the plan's `repo:` relative to `cwd` (as `overseer run` reads it), else the one holding `cwd`.
+  const lanes = await resolveLaneSettings(plan, cwd);
+  if (!lanes.ok) fail(source, ...lanes.problems);
   const policySource = request.policy ?? plan.policy;
   let policy: RunOptions['policy'] = null;
   if (policySource !== undefined) {
@@ -85,5 +89,6 @@ export async function runOptionsFor(request: RunRequest, defaultCwd: string = pr
     workerCommand: null,
     policy,
     bootstrap: plan.bootstrap ?? [],
+    lanes: lanes.lanes,
   };
 }
