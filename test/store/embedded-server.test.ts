@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runningServer } from '../../src/store/embedded/server-process.js';
 import { locateStore } from '../../src/store/embedded/store-location.js';
+import { isSameProcessAlive } from '../../src/os/process-identity.js';
 import { newEmbeddedTarget, removeEmbeddedStore, type TestTarget } from '../support/backends.js';
 import { eventually, overseer, overseerProcess, type CliResult } from '../support/cli.js';
 
@@ -119,8 +120,12 @@ describe('the embedded store server', () => {
     expectOneLine(await cli(['store', 'stop']), 2, new RegExp(`store ${literally(target.db)} is in use \\(overseer ${String(process.pid)}\\).*--force`));
     expect((await storeStatus()).server?.pid).toBe(status.server?.pid);
 
+    const keeperPid = status.keeperPid;
+    expect(keeperPid).not.toBeNull();
     const forced = await cli(['store', 'stop', '--force']);
     expect(forced.code).toBe(0);
+    // Its keeper is gone too: nothing writes in the store folder once the stop returns.
+    expect(isSameProcessAlive(keeperPid ?? 0, null)).toBe(false);
     expect(forced.stdout).toMatch(new RegExp(`stopped the store server for ${literally(target.db)} \\(pid ${String(status.server?.pid)}\\)`));
     expect((await storeStatus()).server).toBeNull();
     await client.close().catch(() => undefined);

@@ -15,7 +15,7 @@ import { mkdir } from 'node:fs/promises';
 import { StoreUnavailableError } from '../store-errors.js';
 import { checkCluster, createCluster } from './cluster-files.js';
 import { acquireLock } from './file-lock.js';
-import { ensureKeeper, idleSetting } from './idle-keeper.js';
+import { ensureKeeper, idleSetting, stopKeeper } from './idle-keeper.js';
 import { postgresBinaries, reachableBinaries } from './postgres-binaries.js';
 import { runningServer, startServer, stopServer, type RunningServer } from './server-process.js';
 import { serverUser } from './server-user.js';
@@ -76,6 +76,7 @@ export async function stopStoreServer(storeDir: string): Promise<StopOutcome> {
     const server = runningServer(location.dataDir);
     if (server === undefined) return { stopped: false };
     await stopServer(server);
+    await stopKeeper(location);
     return { stopped: true, pid: server.pid };
   } finally {
     await lock.release();

@@ -14,6 +14,7 @@ import pg from 'pg';
 import { parseDuration } from '../../os/duration.js';
 import { overseerBin } from '../../os/overseer-bin.js';
 import { StoreUnavailableError } from '../store-errors.js';
+import { isSameProcessAlive } from '../../os/process-identity.js';
 import { readLock, tryTakeLock } from './file-lock.js';
 import { runningServer, stopServer, type RunningServer } from './server-process.js';
 import { locateStore, SOCKET_PORT, type StoreLocation } from './store-location.js';
@@ -51,6 +52,26 @@ export async function ensureKeeper(location: StoreLocation, idleMs: number | nul
   } finally {
     closeSync(log);
   }
+}
+
+const KEEPER_STOP_WAIT_MS = 5000;
+
+/**
+ * Ends the store's keeper, for `store stop`: with its server stopped it would still look for a new one
+ * for a while, writing in the store folder, so a folder removed right after the stop could lose the
+ * race. Its lock is left behind, stale, and the next keeper takes it over.
+ */
+export async function stopKeeper(location: StoreLocation): Promise<void> {
+  const lock = await readLock(location.keeperLock);
+  if (lock.kind !== 'held' || !lock.alive) return;
+  const { pid, processStartTime } = lock.holder;
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  const deadline = Date.now() + KEEPER_STOP_WAIT_MS;
+  while (isSameProcessAlive(pid, processStartTime) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 /** The keeper's whole life; returns when it stopped the server, or the server is gone. */
