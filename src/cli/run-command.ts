@@ -4,7 +4,7 @@ import { COMMANDS } from './command-table.js';
 import { loadPolicy } from '../gates/policy-file.js';
 import { DURATION_HINT, parseDuration } from '../os/duration.js';
 import { loadPlanFile } from '../planning/plan-file.js';
-import { resolveLaneSettings } from '../planning/agent-repository.js';
+import { plannerLaneSettings, resolveLaneSettings } from '../planning/agent-repository.js';
 import { formatProblems, type Plan } from '../planning/plan.js';
 import { planFromObjective } from '../planning/single-packet-plan.js';
 import { startRun, submitRun } from '../engine/start-run.js';
@@ -61,8 +61,8 @@ export async function runCommand(args: string[]): Promise<number> {
     throw new UsageError(`packets without a command and no --worker CMD or --worker-service CMD to run them: ${homeless.join(', ')}`);
   }
 
-  const lanes = plan === null ? null : await resolveLaneSettings(plan, process.cwd());
-  if (lanes !== null && !lanes.ok) throw new UsageError(formatProblems(lanes.problems, values.plan ?? plan?.source ?? 'plan'));
+  const lanes = plan === null ? { ok: true as const, lanes: await plannerLaneSettings(process.cwd()) } : await resolveLaneSettings(plan, process.cwd());
+  if (!lanes.ok) throw new UsageError(formatProblems(lanes.problems, values.plan ?? plan?.source ?? 'plan'));
   const policy = await choosePolicy(values.policy, plan?.policy, values.plan);
   const store = await openCliStore(values.db, { create: true });
   const deps = systemEngineDeps(store);
@@ -82,7 +82,7 @@ export async function runCommand(args: string[]): Promise<number> {
         callTimeoutMs,
       },
       bootstrap: plan?.bootstrap ?? [],
-      lanes: lanes?.ok === true ? lanes.lanes : null,
+      lanes: lanes.lanes,
     };
     if (values.submit === true) {
       const runId = await submitRun(deps, options);

@@ -29,20 +29,35 @@ export type LaneSettingsResult = { ok: true; lanes: LaneSettings | null } | { ok
 export async function resolveLaneSettings(plan: Plan, cwd: string): Promise<LaneSettingsResult> {
   const first = plan.packets.findIndex((packet) => packet.agent !== undefined);
   if (first === -1) return { ok: true, lanes: null };
-  const where = resolve(cwd, plan.repo ?? '.');
+  const found = await locateRepository(resolve(cwd, plan.repo ?? '.'), plan.target);
+  if (!found.ok) return { ok: false, problems: [{ ...found.problem, path: found.problem.path || (plan.repo === undefined ? `packets[${String(first)}].agent` : 'repo') }] };
+  return { ok: true, lanes: { ...found.place, budget: plan.budget ?? null, startedAt: Date.now() } };
+}
+
+/**
+ * A planner service's packets are known only once the run has started: any of them may be an agent,
+ * so lanes go to the repository holding `cwd` and its checked-out branch, when there is one (without
+ * one, an agent packet fails when it starts, saying why).
+ */
+export async function plannerLaneSettings(cwd: string): Promise<LaneSettings | null> {
+  const found = await locateRepository(cwd, undefined);
+  return found.ok ? { ...found.place, budget: null, startedAt: Date.now() } : null;
+}
+
+type Located = { ok: true; place: { repo: string; target: string } } | { ok: false; problem: PlanProblem };
+
+/** The repository's top folder holding `where`, and the target branch (given, else the one checked out). */
+async function locateRepository(where: string, wantedTarget: string | undefined): Promise<Located> {
   const top = await git(where, ['rev-parse', '--show-toplevel']);
-  if (!top.ok) {
-    const path = plan.repo === undefined ? `packets[${String(first)}].agent` : 'repo';
-    return { ok: false, problems: [{ path, message: `agent lanes need a git repository, and ${where} is not in one` }] };
-  }
+  if (!top.ok) return { ok: false, problem: { path: '', message: `agent lanes need a git repository, and ${where} is not in one` } };
   const repo = top.stdout;
-  let target = plan.target;
+  let target = wantedTarget;
   if (target === undefined) {
     const head = await git(repo, ['symbolic-ref', '--quiet', '--short', 'HEAD']);
-    if (!head.ok) return { ok: false, problems: [{ path: 'target', message: `${repo} has no branch checked out: say which branch lanes merge into` }] };
+    if (!head.ok) return { ok: false, problem: { path: 'target', message: `${repo} has no branch checked out: say which branch lanes merge into` } };
     target = head.stdout;
   }
   const exists = await git(repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${target}^{commit}`]);
-  if (!exists.ok) return { ok: false, problems: [{ path: 'target', message: `no branch "${target}" in ${repo}` }] };
-  return { ok: true, lanes: { repo, target, budget: plan.budget ?? null, startedAt: Date.now() } };
+  if (!exists.ok) return { ok: false, problem: { path: 'target', message: `no branch "${target}" in ${repo}` } };
+  return { ok: true, place: { repo, target } };
 }

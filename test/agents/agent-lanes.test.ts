@@ -98,6 +98,28 @@ describe.each(testBackends())('agent lanes on $name', (backend) => {
     expect(summary.usage).toEqual({ tokens: 700, inputTokens: 350, outputTokens: 350, costUsd: 0.5 });
   });
 
+  it("runs a planner service's agent packets in lanes of the repository the run starts in", async () => {
+    const repo = await repository('');
+    const packets = [
+      { id: 'notes', objective: 'write notes', agent: { command: `node ${FAKE} text {prompt_file} --write notes.txt=notes`, output: 'text' } },
+      { id: 'check', objective: 'check the notes', dependsOn: ['notes'], command: 'test -f notes.txt' },
+    ];
+    const planner = [
+      "import { createInterface } from 'node:readline';",
+      'for await (const line of createInterface({ input: process.stdin })) {',
+      '  const { id } = JSON.parse(line);',
+      `  process.stdout.write(JSON.stringify({ id, result: ${JSON.stringify(packets)} }) + '\\n');`,
+      '}',
+    ].join('\n');
+    await writeFile(join(repo, 'planner.mjs'), planner);
+    const run = await cli(repo, ['run', 'take notes', '--planner', 'node planner.mjs', '--auto-approve', '--json']);
+    expect(run.stderr).not.toMatch(/error/i);
+    expect(run.code).toBe(0);
+    const { runId } = JSON.parse(run.stdout) as { runId: string };
+    expect(gitIn(repo, 'show', 'main:notes.txt')).toBe('notes');
+    expect((await events(repo, runId)).filter((e) => e.type === 'lane.merged').map((e) => e.workerId)).toEqual(['notes']);
+  });
+
   it('stops a lane that passes its budget mid-way, and fails it with budget_exceeded', async () => {
     const plan = [
       'packets:',

@@ -89,7 +89,7 @@ class AgentSession implements KindSession {
   async prepare(worker: WorkerHost): Promise<Prepared> {
     const view = worker.view();
     const lane = laneIds(view);
-    if (lane === null) return { ok: false, error: 'an agent packet needs the run to know its repository (run it from a plan file)' };
+    if (lane === null) return { ok: false, error: 'an agent packet needs a git repository: start the run inside one (or give the plan\'s repo:)' };
     try {
       const { base } = await ensureWorktree(lane);
       if (view.lane?.worktree == null) {
