@@ -142,6 +142,25 @@ describe.each(testBackends())('agent lanes on $name', (backend) => {
     expect(gitIn(repo, 'log', '--format=%s', 'main')).toBe('start');
   });
 
+  it("stops a lane at its own time budget while the run's other lane goes on", async () => {
+    const plan = [
+      'packets:',
+      `  - { id: slow, objective: take long, budget: { time: 2s }, agent: ${agent('text', '--steps 600 --step-ms 100')} }`,
+      `  - { id: quick, objective: be quick, agent: ${agent('text', '--steps 1 --write quick.txt=quick')} }`,
+    ].join('\n');
+    const repo = await repository(plan);
+    const run = await cli(repo, ['run', '--plan', 'plan.yaml', '--auto-approve', '--json']);
+    expect(run.code).toBe(1);
+    const { runId } = JSON.parse(run.stdout) as { runId: string };
+    const logged = await events(repo, runId);
+    const over = logged.filter((e) => e.type === 'budget.exceeded');
+    expect(over.map((e) => [e.workerId, e.payload['scope'], e.payload['measure'], e.payload['limit']])).toEqual([['slow', 'lane', 'time', 2000]]);
+    expect(Number(over[0]?.payload['used'])).toBeGreaterThanOrEqual(2000);
+    // Stopped while it worked: it never reached its last step.
+    expect(existsSync(join(repo, '.overseer', 'worktrees', runId, 'slow', 'step-600.txt'))).toBe(false);
+    expect(gitIn(repo, 'show', 'main:quick.txt')).toBe('quick');
+  });
+
   it('a run over its time budget stops its lane and starts no more lanes', async () => {
     const plan = [
       'budget: { time: 5s }',
