@@ -54,6 +54,16 @@ describe.each(testBackends())('agent lanes on $name', (backend) => {
     return out.stdout.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as LoggedEvent);
   }
 
+  /** Runs a plan that must fail over a budget: its repository, run, log and `budget.exceeded` events. */
+  async function failedOverBudget(plan: string): Promise<{ repo: string; runId: string; logged: LoggedEvent[]; over: LoggedEvent[] }> {
+    const repo = await repository(plan);
+    const run = await cli(repo, ['run', '--plan', 'plan.yaml', '--auto-approve', '--json']);
+    expect(run.code).toBe(1);
+    const { runId } = JSON.parse(run.stdout) as { runId: string };
+    const logged = await events(repo, runId);
+    return { repo, runId, logged, over: logged.filter((e) => e.type === 'budget.exceeded') };
+  }
+
   it('runs lanes in parallel and in dependency order: a dependent lane sees its dependencies merged', async () => {
     const plan = [
       'packets:',
@@ -148,12 +158,7 @@ describe.each(testBackends())('agent lanes on $name', (backend) => {
       `  - { id: slow, objective: take long, budget: { time: 2s }, agent: ${agent('text', '--steps 600 --step-ms 100')} }`,
       `  - { id: quick, objective: be quick, agent: ${agent('text', '--steps 1 --write quick.txt=quick')} }`,
     ].join('\n');
-    const repo = await repository(plan);
-    const run = await cli(repo, ['run', '--plan', 'plan.yaml', '--auto-approve', '--json']);
-    expect(run.code).toBe(1);
-    const { runId } = JSON.parse(run.stdout) as { runId: string };
-    const logged = await events(repo, runId);
-    const over = logged.filter((e) => e.type === 'budget.exceeded');
+    const { repo, runId, over } = await failedOverBudget(plan);
     expect(over.map((e) => [e.workerId, e.payload['scope'], e.payload['measure'], e.payload['limit']])).toEqual([['slow', 'lane', 'time', 2000]]);
     expect(Number(over[0]?.payload['used'])).toBeGreaterThanOrEqual(2000);
     // Stopped while it worked: it never reached its last step.
@@ -169,12 +174,7 @@ describe.each(testBackends())('agent lanes on $name', (backend) => {
       `  - { id: first, objective: take long, agent: ${agent('text', '--steps 600 --step-ms 100')} }`,
       `  - { id: second, objective: never start, agent: ${agent('text', '--steps 1')} }`,
     ].join('\n');
-    const repo = await repository(plan);
-    const run = await cli(repo, ['run', '--plan', 'plan.yaml', '--auto-approve', '--json']);
-    expect(run.code).toBe(1);
-    const { runId } = JSON.parse(run.stdout) as { runId: string };
-    const logged = await events(repo, runId);
-    const over = logged.filter((e) => e.type === 'budget.exceeded');
+    const { repo, runId, logged, over } = await failedOverBudget(plan);
     // first is stopped while it works (or, on a machine slow to start, before it starts); second never starts.
     expect(over.map((e) => [e.workerId, e.payload['scope'], e.payload['measure']])).toEqual([
       ['first', 'run', 'time'],
