@@ -1,6 +1,7 @@
 /** One line on stderr per state change of the workflow or a worker, with task counts and elapsed time. */
 import type { CommittedEvent } from '../engine/run-engine.js';
 import type { RunState } from '../fold/run-state.js';
+import { lastLine } from '../os/last-line.js';
 
 function elapsed(ms: number): string {
   const s = Math.max(0, ms) / 1000;
@@ -17,6 +18,13 @@ function counts(state: RunState): string {
   return parts.join(', ');
 }
 
+/** A command that exited non-zero usually said why last ("claude: not found"): shown with the failure. */
+function lastWords(kind: string | undefined, logFile: string | undefined): string {
+  if (kind !== 'exit_nonzero' || logFile === undefined) return '';
+  const line = lastLine(logFile);
+  return line === null ? '' : ` — ${line}`;
+}
+
 function describe(event: CommittedEvent, state: RunState): string {
   if (event.machine === 'workflow') {
     const reason = state.workflow.context.reason;
@@ -27,7 +35,7 @@ function describe(event: CommittedEvent, state: RunState): string {
     event.stateAfter === 'running'
       ? ` (attempt ${String(worker?.context.attempt ?? 1)}, pid ${String(worker?.context.process?.pid ?? '?')})`
       : event.stateAfter === 'failed' || event.stateAfter === 'retrying'
-        ? ` (${worker?.context.failure?.kind ?? ''}: ${worker?.context.failure?.detail ?? ''})`
+        ? ` (${worker?.context.failure?.kind ?? ''}: ${worker?.context.failure?.detail ?? ''})${lastWords(worker?.context.failure?.kind, worker?.context.process?.logFile)}`
         : event.stateAfter === 'awaitingTrust'
           ? ` — approve with: overseer approve ${state.run.runId} ${event.workerId ?? ''}`
           : '';

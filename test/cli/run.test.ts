@@ -67,6 +67,8 @@ describe.each(testBackends())('overseer run on $name', (backend) => {
     expect(result.status).toBe('failed');
     expect(result.tasks).toMatchObject({ total: 3, done: 1, failed: 1, skipped: 1 });
     expect(result.workers.find((w) => w.workerId === 'bad')?.failure).toBe('exit_nonzero: exit code 4');
+    // The progress line says what the command said last.
+    expect(run.stderr).toMatch(/bad failed \(exit_nonzero: exit code 4\) — broken /);
     expect(result.workers.map((w) => w.workerId)).not.toContain('after-bad');
   });
 
