@@ -125,12 +125,18 @@ describe.each(backends)('event store on $name', (backend) => {
     await other.close();
   });
 
-  it('reads a lean stream (payloads of named types only) and pages runs by cursor, status and objective text', async () => {
+  it('reads a lean stream and a stream in outline (payloads of named types only) and pages runs by cursor, status and objective text', async () => {
     await store.startRun({ ...run('lean'), objective: 'Nightly 50% refresh' }, [event('run.started', { packets: ['big'] })]);
-    await store.append('lean', 1, [event('task.finished', { taskId: 't' }), event('note', 'n')]);
+    await store.append('lean', 1, [event('task.finished', { taskId: 't' }), event('note', 'n', { machine: 'worker', workerId: 'w1', stateAfter: { verifying: 'gates' } })]);
     const lean = await store.readStream('lean', { payloadTypes: ['task.finished'] });
     expect(lean.map((e) => [e.type, e.payload])).toEqual([['run.started', null], ['task.finished', { taskId: 't' }], ['note', null]]);
     expect((await store.readStream('lean', { fromVersion: 2, payloadTypes: [] })).map((e) => e.payload)).toEqual([null, null]);
+    // In outline: the same events, their time in milliseconds, no hashes.
+    const full = await store.readStream('lean');
+    const outlines = await store.readOutlines('lean', { fromVersion: 2, payloadTypes: ['task.finished'] });
+    expect(outlines).toEqual(
+      full.slice(1).map((e) => ({ position: e.position, version: e.version, type: e.type, machine: e.machine, workerId: e.workerId, stateAfter: e.stateAfter, createdAtMs: e.createdAt.getTime(), payload: e.type === 'task.finished' ? e.payload : null })),
+    );
 
     for (const id of ['page-a', 'page-b', 'page-c']) await store.startRun({ ...run(id), objective: `paged ${id}` }, []);
     await store.append('page-b', 'any', [event('x')], { runStatus: 'failed' });

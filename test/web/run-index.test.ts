@@ -41,10 +41,10 @@ describe.each(testBackends())('the run index on $name', (backend) => {
 
   it('gives, after every event, the workers, status and waiting workers the fold gives', async () => {
     const index = new RunIndex(runId, machineVersion);
-    // Built the way serve builds it: a lean read, then the events after it.
-    const lean = await store.readStream(runId, { payloadTypes: INDEX_PAYLOADS, toVersion: 40 });
+    // Built the way serve builds it: the log in outline, then the events after it.
+    const lean = await store.readOutlines(runId, { payloadTypes: INDEX_PAYLOADS, toVersion: 40 });
     index.add(lean);
-    index.add(await store.readStream(runId, { payloadTypes: INDEX_PAYLOADS, fromVersion: 41 }));
+    index.add(await store.readOutlines(runId, { payloadTypes: INDEX_PAYLOADS, fromVersion: 41 }));
     expect(index.version).toBe(events.length);
     const noPackets = () => undefined;
     for (let version = 1; version <= events.length; version += 1) {
