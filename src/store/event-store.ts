@@ -181,8 +181,11 @@ export interface EventStore {
   listRuns(limit?: number, filter?: RunFilter): Promise<RunRow[]>;
   append(streamId: string, expected: ExpectedVersion, events: NewEvent[], options?: AppendOptions): Promise<AppendResult>;
   readStream(streamId: string, range?: StreamRange): Promise<StoredEvent[]>;
-  /** The stream's events in outline, in version order, with the payloads of `payloadTypes` only. */
-  readOutlines(streamId: string, range: Omit<StreamRange, 'payloadTypes'> & { payloadTypes: readonly string[] }): Promise<EventOutline[]>;
+  /**
+   * Hands `each` the stream's events in outline, in version order, as they arrive (with the payloads of
+   * `payloadTypes` only); resolves once all are handed. Once `each` throws, the read fails with that error.
+   */
+  readOutlines(streamId: string, range: Omit<StreamRange, 'payloadTypes'> & { payloadTypes: readonly string[] }, each: (event: EventOutline) => void): Promise<void>;
   /** Events after the checkpoint in commit-safe global order; never returns an event a later read could precede. */
   readAll(after: Checkpoint, limit?: number): Promise<StoredEvent[]>;
   /** Catch-up from the checkpoint, then live; each event is delivered once, in `readAll` order. */

@@ -161,12 +161,12 @@ export class KyselyEventStore implements EventStore {
     return rows.map(storedEventFromColumns);
   }
 
-  async readOutlines(streamId: string, range: Omit<StreamRange, 'payloadTypes'> & { payloadTypes: readonly string[] }): Promise<EventOutline[]> {
-    const rows = await this.#source.selectArrays(
+  readOutlines(streamId: string, range: Omit<StreamRange, 'payloadTypes'> & { payloadTypes: readonly string[] }, each: (event: EventOutline) => void): Promise<void> {
+    return this.#source.eachArray(
       `select ${OUTLINE_COLUMNS} from events where stream_id = $1 and version >= $2 and version <= $3 order by version`,
       [streamId, range.fromVersion ?? 1, range.toVersion ?? MAX_VERSION, range.payloadTypes],
+      (row) => each(outlineFromColumns(row)),
     );
-    return rows.map(outlineFromColumns);
   }
 
   readAll(after: Checkpoint, limit = DEFAULT_READ_LIMIT): Promise<StoredEvent[]> {

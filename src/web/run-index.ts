@@ -115,14 +115,15 @@ export class RunIndex {
     return this.events.firstOfType(type);
   }
 
-  /** Adds events that follow the ones indexed (older or repeated ones are skipped); a gap is refused. */
-  add(events: readonly EventOutline[]): void {
-    for (const event of events) {
-      if (event.version <= this.version) continue;
-      if (event.version !== this.version + 1) throw new Error(`run ${this.runId}: event version ${String(event.version)} follows ${String(this.version)}`);
-      this.#addOne(event);
-    }
+  /**
+   * Adds an event that follows the ones indexed (an older or repeated one is skipped); a gap is refused.
+   * One at a time, as a read hands them over: the index is whole up to its version after each.
+   */
+  add(event: EventOutline): void {
+    if (event.version <= this.version) return;
+    if (event.version !== this.version + 1) throw new Error(`run ${this.runId}: event version ${String(event.version)} follows ${String(this.version)}`);
     this.#atCache = undefined;
+    this.#addOne(event);
   }
 
   #addOne(event: EventOutline): void {

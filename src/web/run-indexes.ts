@@ -98,11 +98,14 @@ export class RunIndexes {
   #catchUp(entry: Entry): Promise<void> {
     entry.reading = entry.reading.then(async () => {
       const { index } = entry;
-      const [run, events] = await this.#store.use((s) =>
-        Promise.all([index.version === 0 ? Promise.resolve(entry.run) : s.getRun(index.runId), s.readOutlines(index.runId, { fromVersion: index.version + 1, payloadTypes: INDEX_PAYLOADS })]),
+      // A read cut short (its server gone) leaves the index whole up to where it got: the retry goes on from there.
+      const [run] = await this.#store.use((s) =>
+        Promise.all([
+          index.version === 0 ? Promise.resolve(entry.run) : s.getRun(index.runId),
+          s.readOutlines(index.runId, { fromVersion: index.version + 1, payloadTypes: INDEX_PAYLOADS }, (event) => index.add(event)),
+        ]),
       );
       if (run !== undefined) entry.run = run;
-      index.add(events);
     });
     return entry.reading;
   }
