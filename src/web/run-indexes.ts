@@ -102,7 +102,11 @@ export class RunIndexes {
       const [run] = await this.#store.use((s) =>
         Promise.all([
           index.version === 0 ? Promise.resolve(entry.run) : s.getRun(index.runId),
-          s.readOutlines(index.runId, { fromVersion: index.version + 1, payloadTypes: INDEX_PAYLOADS }, (event) => index.add(event)),
+          s.readOutlines(index.runId, { fromVersion: index.version + 1, payloadTypes: INDEX_PAYLOADS }, (event) => {
+            index.add(event);
+            // The plan's packets (a megabyte for a fleet) are read beside the rest of the log, not after it.
+            if (event.type === 'plan.ready') void this.#packets(entry);
+          }),
         ]),
       );
       if (run !== undefined) entry.run = run;
