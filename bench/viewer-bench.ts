@@ -157,7 +157,8 @@ async function main(): Promise<void> {
     const events = await bytes(`${apiUrl}/events?from=1&limit=200`);
     const figures: Figure[] = [
       { measure: `page shows, ${TASKS.toLocaleString('en-US')}-task run (median of ${String(OPENS)} opens)`, value: median(opens), unit: 'ms', target: 1000 },
-      { measure: 'page shows, first open after serve starts (indexes the run)', value: firstOpen, unit: 'ms', target: null },
+      // What a new user sees: the first open after `serve` starts reads the run's log into its index.
+      { measure: 'page shows, first open after serve starts', value: firstOpen, unit: 'ms', target: 1000 },
       { measure: `slider move shows (median of ${String(MOVES)})`, value: median(moves), unit: 'ms', target: 200 },
       { measure: `slider move shows (slowest of ${String(MOVES)})`, value: Math.max(...moves), unit: 'ms', target: null },
       { measure: 'DOM elements (most seen)', value: mostElements, unit: 'elements', target: 5000 },

@@ -4,7 +4,7 @@
  */
 import type { Selectable } from 'kysely';
 import { canonicalJson, hashEventJson } from './event-hash.js';
-import { RUN_STATUSES, type MachineKind, type NewEvent, type RunRow, type StoredEvent } from './event-store.js';
+import { RUN_STATUSES, type EventOutline, type MachineKind, type NewEvent, type RunRow, type StoredEvent } from './event-store.js';
 import type { EventsTable, RunsTable } from './schema.js';
 import type { StreamHead } from './stream-heads.js';
 
@@ -119,6 +119,25 @@ export const EVENT_COLUMNS = 'position, tx_id::text, stream_id, version, type, p
  * left out, and the hashes too (such events cannot be checked anyway), which halves what a long stream sends.
  */
 export const LEAN_EVENT_COLUMNS = "position, tx_id::text, stream_id, version, type, case when type = any($4::text[]) then payload end, machine, worker_id, state_after, created_at, '' as hash, null as prev_hash, epoch";
+
+/**
+ * The columns `readOutlines` selects, in the order `outlineFromColumns` takes them (payloadTypes bound
+ * as $4). The time comes as whole milliseconds: pg's parser of timestamptz text cost more than the rest of a row.
+ */
+export const OUTLINE_COLUMNS = 'position, version, type, machine, worker_id, state_after, floor(extract(epoch from created_at) * 1000)::float8, case when type = any($4::text[]) then payload end';
+
+export function outlineFromColumns(row: readonly unknown[]): EventOutline {
+  return {
+    position: row[0] as bigint,
+    version: row[1] as number,
+    type: row[2] as string,
+    machine: parseMachine(row[3] as string),
+    workerId: row[4] as string | null,
+    stateAfter: row[5] ?? null,
+    createdAtMs: row[6] as number,
+    payload: row[7] ?? null,
+  };
+}
 
 /** An events row selected as an array of EVENT_COLUMNS (int8 already a BigInt, jsonb parsed). */
 export function storedEventFromColumns(row: readonly unknown[]): StoredEvent {

@@ -4,6 +4,7 @@ import type {
   AppendResult,
   Checkpoint,
   ClaimedRun,
+  EventOutline,
   EventStore,
   ExpectedVersion,
   LeaseHolder,
@@ -19,7 +20,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from './event-store.js';
-import { chain, EVENT_COLUMNS, LEAN_EVENT_COLUMNS, insertEventsSql, insertParameters, maxPosition, storedEventFromColumns, toRunRow, toStoredEvent, type InsertRow } from './event-rows.js';
+import { chain, EVENT_COLUMNS, LEAN_EVENT_COLUMNS, insertEventsSql, insertParameters, maxPosition, OUTLINE_COLUMNS, outlineFromColumns, storedEventFromColumns, toRunRow, toStoredEvent, type InsertRow } from './event-rows.js';
 import { acquireLease, releaseLease, renewLease } from './run-leases.js';
 import { claimRun, nextLeaseExpiry, notifyClaimable } from './run-claims.js';
 import { insertFenced } from './fenced-append.js';
@@ -158,6 +159,14 @@ export class KyselyEventStore implements EventStore {
       parameters,
     );
     return rows.map(storedEventFromColumns);
+  }
+
+  readOutlines(streamId: string, range: Omit<StreamRange, 'payloadTypes'> & { payloadTypes: readonly string[] }, each: (event: EventOutline) => void): Promise<void> {
+    return this.#source.eachArray(
+      `select ${OUTLINE_COLUMNS} from events where stream_id = $1 and version >= $2 and version <= $3 order by version`,
+      [streamId, range.fromVersion ?? 1, range.toVersion ?? MAX_VERSION, range.payloadTypes],
+      (row) => each(outlineFromColumns(row)),
+    );
   }
 
   readAll(after: Checkpoint, limit = DEFAULT_READ_LIMIT): Promise<StoredEvent[]> {

@@ -24,6 +24,12 @@ export interface StoreBackend {
    * third of the read. Connection retries and lost-server errors as for Kysely's queries.
    */
   selectArrays(text: string, values: readonly unknown[]): Promise<unknown[][]>;
+  /**
+   * selectArrays, each row handed to `each` as it arrives and then dropped: a whole fleet's log is
+   * never held as rows at once (kept until the end, they were most of what the collector copied).
+   * Once `each` throws it is called no more, and the query fails with that error when it ends.
+   */
+  eachArray(text: string, values: readonly unknown[], each: (row: unknown[]) => void): Promise<void>;
   /** Releases everything the backend holds (its pool and LISTEN connection). */
   close(): Promise<void>;
 }

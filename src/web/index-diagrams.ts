@@ -56,26 +56,24 @@ export function diagramsView(index: RunIndex, version: number): DiagramsView {
   const fired = { workflow: workflow.transitions.map(() => 0), worker: worker.transitions.map(() => 0) };
   const started = { workflow: 0, worker: 0 };
   const unexplained = { workflow: 0, worker: 0 };
-  for (const event of index.events) {
-    if (event.version > version) break;
-    const kind = event.machine;
-    if (event.before === null) {
+  index.events.forEachStep(version, (kind, before, state, machineEvent) => {
+    if (before === null) {
       started[kind] += 1;
-      continue;
+      return;
     }
-    const key = `${kind}\u0000${event.before}\u0000${event.state}\u0000${event.machineEvent}`;
+    const key = `${kind}\u0000${before}\u0000${state}\u0000${machineEvent}`;
     let path = paths.get(key);
     if (path === undefined) {
-      path = transitionPath(kind === 'workflow' ? workflow : worker, event.before, event.state, event.machineEvent);
+      path = transitionPath(kind === 'workflow' ? workflow : worker, before, state, machineEvent);
       paths.set(key, path);
     }
     if (path === null) {
       // Records (recovery.attempted …) restate the state they happened in: no transition at all.
-      if (event.before !== event.state) unexplained[kind] += 1;
-      continue;
+      if (before !== state) unexplained[kind] += 1;
+      return;
     }
     for (const step of path) fired[kind][step] = (fired[kind][step] ?? 0) + 1;
-  }
+  });
   const workers = new Map<string, string[]>();
   for (const { lane, entry } of index.lanesAt(version)) {
     const names = workers.get(entry.state) ?? [];

@@ -3,8 +3,8 @@
  * events' `state_after`, as the lanes always were), with what a lane row shows — attempt, last failure
  * — taken from the log's own records, and each event's step on the diagrams. Any position is answered
  * by one binary search per lane, so time travel never folds the log again, and nothing sent to the
- * page grows with the run beyond what the page shows. It is built once from a lean read (payloads of
- * the few small events it needs) and extended by the events written after.
+ * page grows with the run beyond what the page shows. It is built once from the log in outline
+ * (`readOutlines`: payloads of the few small events it needs) and extended by the events written after.
  */
 import { STATE_SETS } from '../../machines/state-sets.js';
 import type { WorkerOutcome } from '../../machines/events.js';
@@ -13,7 +13,8 @@ import type { RunEvent } from '../fold/run-events.js';
 import { runStatusOf } from '../fold/run-status.js';
 import { stateText } from '../fold/state-value.js';
 import { machineEventType } from '../inspect/run-diagram.js';
-import type { MachineKind, RunStatus, StoredEvent } from '../store/event-store.js';
+import { EventColumns, type IndexedEvent } from './event-columns.js';
+import type { EventOutline, RunStatus } from '../store/event-store.js';
 
 /** The events whose payloads the index reads: everything else it needs is in the event's columns. */
 export const INDEX_PAYLOADS = [
@@ -58,20 +59,6 @@ export interface Lane {
   entries: LaneEntry[];
 }
 
-export interface IndexedEvent {
-  version: number;
-  position: bigint;
-  at: Date;
-  type: string;
-  machine: MachineKind;
-  workerId: string | null;
-  state: string;
-  /** The event as its machine saw it (a fired timer delivers the event it carries). */
-  machineEvent: string;
-  /** The machine instance's state before this event; null for its first event. */
-  before: string | null;
-}
-
 /** One lane at a position: the lane and its latest entry at or before it. */
 export interface LaneAt {
   lane: Lane;
@@ -105,7 +92,7 @@ function lastAtOrBefore<T extends { version: number }>(entries: readonly T[], ve
 }
 
 export class RunIndex {
-  readonly events: IndexedEvent[] = [];
+  readonly events = new EventColumns();
   readonly lanes: Lane[] = [];
   readonly #lanes = new Map<string, Lane>();
   readonly #workflow: { version: number; state: string }[] = [];
@@ -123,49 +110,52 @@ export class RunIndex {
     return this.events.length;
   }
 
-  /** Adds events that follow the ones indexed (older or repeated ones are skipped); a gap is refused. */
-  add(events: readonly StoredEvent[]): void {
-    for (const event of events) {
-      if (event.version <= this.version) continue;
-      if (event.version !== this.version + 1) throw new Error(`run ${this.runId}: event version ${String(event.version)} follows ${String(this.version)}`);
-      this.#addOne(event);
-    }
-    this.#atCache = undefined;
+  /** The version of the run's first event of this type, or undefined. */
+  firstOfType(type: string): number | undefined {
+    return this.events.firstOfType(type);
   }
 
-  #addOne(event: StoredEvent): void {
-    const state = stateText(event.stateAfter);
+  /**
+   * Adds an event that follows the ones indexed (an older or repeated one is skipped); a gap is refused.
+   * One at a time, as a read hands them over: the index is whole up to its version after each.
+   */
+  add(event: EventOutline): void {
+    if (event.version <= this.version) return;
+    if (event.version !== this.version + 1) throw new Error(`run ${this.runId}: event version ${String(event.version)} follows ${String(this.version)}`);
+    this.#atCache = undefined;
+    this.#addOne(event);
+  }
+
+  #addOne(event: EventOutline): void {
+    const state = this.events.shared(stateText(event.stateAfter));
     const payload = (event.payload ?? {}) as Payload;
     let before: string | null;
+    let workerId = event.workerId;
     if (event.machine === 'workflow') {
       before = this.#workflow.at(-1)?.state ?? null;
       this.#workflow.push({ version: event.version, state });
       if (event.type === 'machines.migrated' && typeof payload.to === 'string') this.migrations.push({ version: event.version, to: payload.to });
       if (event.type === 'task.finished' && typeof payload.taskId === 'string' && payload.outcome !== 'done') this.#noteFailureDetail(payload.taskId, event.version, payload.detail);
     } else {
-      before = this.#addWorkerEvent(event, state, payload);
+      const lane = this.#lane(event.workerId ?? '');
+      // The lane's copy of the id: each row of a read brings its own.
+      if (workerId !== null) workerId = lane.workerId;
+      before = this.#addWorkerEvent(lane, event, state, payload);
     }
-    this.events.push({
-      version: event.version,
-      position: event.position,
-      at: event.createdAt,
-      type: event.type,
-      machine: event.machine,
-      workerId: event.workerId,
-      state,
-      machineEvent: machineEventType(event),
-      before,
-    });
+    this.events.push({ position: event.position, at: event.createdAtMs, type: event.type, machine: event.machine, workerId, state, machineEvent: machineEventType(event), before });
   }
 
-  #addWorkerEvent(event: StoredEvent, state: string, payload: Payload): string | null {
-    const workerId = event.workerId ?? '';
+  #lane(workerId: string): Lane {
     let lane = this.#lanes.get(workerId);
     if (lane === undefined) {
       lane = { workerId, order: this.lanes.length, entries: [] };
       this.#lanes.set(workerId, lane);
       this.lanes.push(lane);
     }
+    return lane;
+  }
+
+  #addWorkerEvent(lane: Lane, event: EventOutline, state: string, payload: Payload): string | null {
     const previous = lane.entries.at(-1);
     const entry: LaneEntry = {
       version: event.version,
@@ -200,24 +190,12 @@ export class RunIndex {
 
   /** The event at a stream version (1 is the first). */
   eventAt(version: number): IndexedEvent | undefined {
-    return this.events[version - 1];
+    return this.events.at(version);
   }
 
   /** The version of the last event at or before a global position: 0 when the run had none yet. */
   versionAtPosition(position: bigint): number {
-    let low = 0;
-    let high = this.events.length - 1;
-    let found = 0;
-    while (low <= high) {
-      const middle = (low + high) >> 1;
-      if (this.events[middle]!.position <= position) {
-        found = middle + 1;
-        low = middle + 1;
-      } else {
-        high = middle - 1;
-      }
-    }
-    return found;
+    return this.events.versionAtPosition(position);
   }
 
   workflowStateAt(version: number): string {

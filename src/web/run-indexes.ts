@@ -35,8 +35,9 @@ function packetText(packet: unknown): [string, PacketText] | undefined {
   if (typeof packet !== 'object' || packet === null) return undefined;
   const { id, objective, command, budget } = packet as Record<string, unknown>;
   if (typeof id !== 'string') return undefined;
-  const parsedBudget = budgetSchema.safeParse(budget);
-  return [id, { objective: typeof objective === 'string' ? objective : '', command: typeof command === 'string' ? command : null, budget: parsedBudget.success ? parsedBudget.data : null }];
+  // Most packets have no budget: zod is not asked about those (a failed parse builds its issues, 10,000 times for a fleet).
+  const parsedBudget = budget === undefined ? undefined : budgetSchema.safeParse(budget);
+  return [id, { objective: typeof objective === 'string' ? objective : '', command: typeof command === 'string' ? command : null, budget: parsedBudget?.success === true ? parsedBudget.data : null }];
 }
 
 export class RunIndexes {
@@ -97,20 +98,27 @@ export class RunIndexes {
   #catchUp(entry: Entry): Promise<void> {
     entry.reading = entry.reading.then(async () => {
       const { index } = entry;
-      const [run, events] = await this.#store.use((s) =>
-        Promise.all([index.version === 0 ? Promise.resolve(entry.run) : s.getRun(index.runId), s.readStream(index.runId, { fromVersion: index.version + 1, payloadTypes: INDEX_PAYLOADS })]),
+      // A read cut short (its server gone) leaves the index whole up to where it got: the retry goes on from there.
+      const [run] = await this.#store.use((s) =>
+        Promise.all([
+          index.version === 0 ? Promise.resolve(entry.run) : s.getRun(index.runId),
+          s.readOutlines(index.runId, { fromVersion: index.version + 1, payloadTypes: INDEX_PAYLOADS }, (event) => {
+            index.add(event);
+            // The plan's packets (a megabyte for a fleet) are read beside the rest of the log, not after it.
+            if (event.type === 'plan.ready') void this.#packets(entry);
+          }),
+        ]),
       );
       if (run !== undefined) entry.run = run;
-      index.add(events);
     });
     return entry.reading;
   }
 
   #packets(entry: Entry): Promise<Map<string, PacketText>> {
-    const planned = entry.index.events.find((e) => e.type === 'plan.ready');
+    const planned = entry.index.firstOfType('plan.ready');
     if (planned === undefined) return Promise.resolve(new Map<string, PacketText>());
     entry.packets ??= this.#store
-      .use((s) => s.readStream(entry.index.runId, { fromVersion: planned.version, toVersion: planned.version }))
+      .use((s) => s.readStream(entry.index.runId, { fromVersion: planned, toVersion: planned }))
       .then(([event]) => {
         const packets = (event?.payload as { packets?: unknown } | undefined)?.packets;
         return new Map<string, PacketText>((Array.isArray(packets) ? packets : []).flatMap((p) => { const text = packetText(p); return text === undefined ? [] : [text]; }));

@@ -146,7 +146,7 @@ export function foldView(index: RunIndex, version: number, packets: PacketLookup
   return {
     version,
     position: event.position.toString(),
-    at: event.at.toISOString(),
+    at: new Date(event.at).toISOString(),
     type: event.type,
     workerId: event.workerId,
     events: index.version,

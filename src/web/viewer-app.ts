@@ -125,7 +125,13 @@ export function viewerApp(options: ViewerAppOptions): Hono {
   });
 
   app.get('/', (c) => files.page(c, 'index.html'));
-  app.get('/runs/:runId', (c) => files.page(c, 'run.html'));
+  app.get('/runs/:runId', (c) => {
+    // The page asks for the run once its scripts have loaded: reading the log meanwhile is what a
+    // large run's first open waits on (a missing run is told by that request, not this one).
+    const runId = c.req.param('runId');
+    if (!runId.includes('\0')) indexes.get(runId).catch(() => undefined);
+    return files.page(c, 'run.html');
+  });
   app.get('/static/:file', (c) => files.file(c, c.req.param('file')));
   app.get('/vendor/mermaid.min.js', (c) => files.mermaid(c));
 

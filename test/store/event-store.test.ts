@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson, findChainBreak, hashEvent, verifyChain } from '../../src/store/event-hash.js';
-import { START, type Checkpoint, type EventStore, type NewEvent, type StoredEvent } from '../../src/store/event-store.js';
+import { START, type Checkpoint, type EventOutline, type EventStore, type NewEvent, type StoredEvent } from '../../src/store/event-store.js';
 import { openStore, resolveDbTarget } from '../../src/store/open-store.js';
 import { ConcurrencyError, StoreUnavailableError } from '../../src/store/store-errors.js';
 import { testBackends, type TestTarget } from '../support/backends.js';
@@ -125,12 +125,29 @@ describe.each(backends)('event store on $name', (backend) => {
     await other.close();
   });
 
-  it('reads a lean stream (payloads of named types only) and pages runs by cursor, status and objective text', async () => {
+  it('reads a lean stream and a stream in outline (payloads of named types only) and pages runs by cursor, status and objective text', async () => {
     await store.startRun({ ...run('lean'), objective: 'Nightly 50% refresh' }, [event('run.started', { packets: ['big'] })]);
-    await store.append('lean', 1, [event('task.finished', { taskId: 't' }), event('note', 'n')]);
+    await store.append('lean', 1, [event('task.finished', { taskId: 't' }), event('note', 'n', { machine: 'worker', workerId: 'w1', stateAfter: { verifying: 'gates' } })]);
     const lean = await store.readStream('lean', { payloadTypes: ['task.finished'] });
     expect(lean.map((e) => [e.type, e.payload])).toEqual([['run.started', null], ['task.finished', { taskId: 't' }], ['note', null]]);
     expect((await store.readStream('lean', { fromVersion: 2, payloadTypes: [] })).map((e) => e.payload)).toEqual([null, null]);
+    // In outline: the same events, their time in milliseconds, no hashes.
+    const full = await store.readStream('lean');
+    const outlines: EventOutline[] = [];
+    await store.readOutlines('lean', { fromVersion: 2, payloadTypes: ['task.finished'] }, (outline) => outlines.push(outline));
+    expect(outlines).toEqual(
+      full.slice(1).map((e) => ({ position: e.position, version: e.version, type: e.type, machine: e.machine, workerId: e.workerId, stateAfter: e.stateAfter, createdAtMs: e.createdAt.getTime(), payload: e.type === 'task.finished' ? e.payload : null })),
+    );
+    // A reader that throws stops the read, which fails with its error; the store reads on.
+    const stop = new Error('enough');
+    let handed = 0;
+    const stopped = store.readOutlines('lean', { payloadTypes: [] }, () => {
+      handed += 1;
+      throw stop;
+    });
+    await expect(stopped).rejects.toBe(stop);
+    expect(handed).toBe(1);
+    expect(await store.readStream('lean')).toEqual(full);
 
     for (const id of ['page-a', 'page-b', 'page-c']) await store.startRun({ ...run(id), objective: `paged ${id}` }, []);
     await store.append('page-b', 'any', [event('x')], { runStatus: 'failed' });

@@ -3,17 +3,24 @@
  * status and the waiting workers, after every event of a real run (driven by the engine: workers that
  * finish, fail and wait at their trust gates), read back through each store backend.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { driveFleetRun, fleetTaskId } from '../../bench/lib/fleet-run.js';
 import { foldEvents } from '../../src/fold/rebuild-run.js';
+import { importRun } from '../../src/inspect/run-import.js';
 import { summarizeRun, waitingWorkers } from '../../src/fold/run-status.js';
 import type { EventStore, StoredEvent } from '../../src/store/event-store.js';
 import { INDEX_PAYLOADS, RunIndex } from '../../src/web/run-index.js';
 import { foldView } from '../../src/web/run-view.js';
 import { testBackends, type TestTarget } from '../support/backends.js';
+
+const GOLDEN_ROOT = new URL('../golden/', import.meta.url).pathname;
+const GOLDEN = readdirSync(GOLDEN_ROOT, { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .flatMap((d) => readdirSync(join(GOLDEN_ROOT, d.name)).filter((f) => f.endsWith('.jsonl')).map((f) => join(d.name, f)));
 
 describe.each(testBackends())('the run index on $name', (backend) => {
   let target: TestTarget;
@@ -41,10 +48,9 @@ describe.each(testBackends())('the run index on $name', (backend) => {
 
   it('gives, after every event, the workers, status and waiting workers the fold gives', async () => {
     const index = new RunIndex(runId, machineVersion);
-    // Built the way serve builds it: a lean read, then the events after it.
-    const lean = await store.readStream(runId, { payloadTypes: INDEX_PAYLOADS, toVersion: 40 });
-    index.add(lean);
-    index.add(await store.readStream(runId, { payloadTypes: INDEX_PAYLOADS, fromVersion: 41 }));
+    // Built the way serve builds it: the log in outline, then the events after it (repeats skipped).
+    await store.readOutlines(runId, { payloadTypes: INDEX_PAYLOADS, toVersion: 40 }, (event) => index.add(event));
+    await store.readOutlines(runId, { payloadTypes: INDEX_PAYLOADS, fromVersion: 38 }, (event) => index.add(event));
     expect(index.version).toBe(events.length);
     const noPackets = () => undefined;
     for (let version = 1; version <= events.length; version += 1) {
@@ -62,5 +68,32 @@ describe.each(testBackends())('the run index on $name', (backend) => {
     expect(last.failureKinds).toEqual([{ kind: 'exit_nonzero', count: 1 }]);
     expect(index.versionAtPosition(events[9]!.position)).toBe(10);
     expect(index.versionAtPosition(0n)).toBe(0);
+    expect(index.eventAt(events.length)).toEqual({
+      version: events.length,
+      position: events.at(-1)!.position,
+      at: events.at(-1)!.createdAt.getTime(),
+      type: events.at(-1)!.type,
+      machine: events.at(-1)!.machine,
+      workerId: events.at(-1)!.workerId,
+      state: index.workflowStateAt(events.length),
+      machineEvent: events.at(-1)!.type,
+      before: expect.any(String) as unknown,
+    });
+  });
+
+  // Runs of the released machine versions (workflow@1 with worker@1 or worker@2, agent lanes among them).
+  it.each(GOLDEN)('gives, after every event of golden log %s, what the fold gives', async (file) => {
+    const { runId: golden } = await importRun(store, readFileSync(join(GOLDEN_ROOT, file), 'utf8'));
+    const log = await store.readStream(golden);
+    const index = new RunIndex(golden, (await store.getRun(golden))!.machineVersion);
+    await store.readOutlines(golden, { payloadTypes: INDEX_PAYLOADS }, (event) => index.add(event));
+    expect(index.version).toBe(log.length);
+    for (let version = 1; version <= log.length; version += 1) {
+      const summary = summarizeRun(foldEvents(log.slice(0, version)));
+      const lanes = Object.fromEntries(index.lanesAt(version).map(({ lane, entry }) => [lane.workerId, entry.state]));
+      expect([version, lanes]).toEqual([version, Object.fromEntries(summary.workers.map((w) => [w.workerId, w.state]))]);
+      const view = foldView(index, version, () => undefined);
+      expect([version, view.status, view.waiting.map((w) => w.workerId).sort()]).toEqual([version, summary.status, waitingWorkers(summary).sort()]);
+    }
   });
 });

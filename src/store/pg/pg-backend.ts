@@ -101,6 +101,32 @@ export function createPgBackend(options: PgBackendOptions): StoreBackend {
       client.release();
     }
   };
+  const eachArray = async (text: string, values: readonly unknown[], each: (row: unknown[]) => void): Promise<void> => {
+    const { client } = await checkout();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        let failed: Error | undefined;
+        // pg's Query takes rowMode as client.query does; its types leave it out of the constructor's.
+        const config: pg.QueryArrayConfig = { text, values: [...values], rowMode: 'array' };
+        const query = new pg.Query<unknown[]>(config);
+        query.on('row', (row) => {
+          if (failed !== undefined) return;
+          try {
+            each(row);
+          } catch (error) {
+            failed = error instanceof Error ? error : new Error(String(error));
+          }
+        });
+        query.on('error', reject);
+        query.on('end', () => (failed === undefined ? resolve() : reject(failed)));
+        client.query(query);
+      });
+    } catch (error) {
+      throw explainLoss(error, options.serverName);
+    } finally {
+      client.release();
+    }
+  };
   const db = new Kysely<StoreDatabase>({ dialect: new PostgresDialect({ pool: retryingPool }) });
   return {
     name: options.name,
@@ -109,6 +135,7 @@ export function createPgBackend(options: PgBackendOptions): StoreBackend {
     schema,
     listen: (channel, wake) => listenOn(connection, channel, wake),
     selectArrays,
+    eachArray,
     close: () => db.destroy(),
   };
 }
