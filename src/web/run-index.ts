@@ -166,6 +166,8 @@ export class RunIndex {
       agent: previous?.agent ?? null,
     };
     if (isLaneEvent(event.type)) entry.agent = foldLaneEvent(entry.agent ?? undefined, { type: event.type, payload } as RunEvent);
+    // Every version of the worker machine counts a new attempt on entering `trusted` (before its process starts).
+    if (state === 'trusted' && previous?.state !== 'trusted') entry.attempt += 1;
     if (event.type === 'process.started' && typeof payload.attempt === 'number') entry.attempt = payload.attempt;
     // The worker machine's records of its recovery (machines/events.ts) say which failure it met.
     if ((event.type === 'recovery.attempted' || event.type === 'recovery.exhausted' || event.type === 'escalated') && typeof payload.kind === 'string') {

@@ -55,8 +55,8 @@ describe.each(testBackends())('the run index on $name', (backend) => {
     const noPackets = () => undefined;
     for (let version = 1; version <= events.length; version += 1) {
       const summary = summarizeRun(foldEvents(events.slice(0, version)));
-      const lanes = Object.fromEntries(index.lanesAt(version).map(({ lane, entry }) => [lane.workerId, entry.state]));
-      expect([version, lanes]).toEqual([version, Object.fromEntries(summary.workers.map((w) => [w.workerId, w.state]))]);
+      const lanes = Object.fromEntries(index.lanesAt(version).map(({ lane, entry }) => [lane.workerId, [entry.state, entry.attempt]]));
+      expect([version, lanes]).toEqual([version, Object.fromEntries(summary.workers.map((w) => [w.workerId, [w.state, w.attempt]]))]);
       const view = foldView(index, version, noPackets);
       expect([version, view.status, view.waiting.map((w) => w.workerId).sort()]).toEqual([version, summary.status, waitingWorkers(summary).sort()]);
     }
@@ -90,8 +90,8 @@ describe.each(testBackends())('the run index on $name', (backend) => {
     expect(index.version).toBe(log.length);
     for (let version = 1; version <= log.length; version += 1) {
       const summary = summarizeRun(foldEvents(log.slice(0, version)));
-      const lanes = Object.fromEntries(index.lanesAt(version).map(({ lane, entry }) => [lane.workerId, entry.state]));
-      expect([version, lanes]).toEqual([version, Object.fromEntries(summary.workers.map((w) => [w.workerId, w.state]))]);
+      const lanes = Object.fromEntries(index.lanesAt(version).map(({ lane, entry }) => [lane.workerId, [entry.state, entry.attempt]]));
+      expect([version, lanes]).toEqual([version, Object.fromEntries(summary.workers.map((w) => [w.workerId, [w.state, w.attempt]]))]);
       const view = foldView(index, version, () => undefined);
       expect([version, view.status, view.waiting.map((w) => w.workerId).sort()]).toEqual([version, summary.status, waitingWorkers(summary).sort()]);
     }
