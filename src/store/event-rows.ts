@@ -111,6 +111,9 @@ export function toStoredEvent(row: EventRow): StoredEvent {
   };
 }
 
+/** The largest `version` (an int4 column): the open end of a stream read. */
+export const MAX_VERSION = 2 ** 31 - 1;
+
 /** The columns `readStream` selects, in the order `storedEventFromColumns` takes them. */
 export const EVENT_COLUMNS = 'position, tx_id::text, stream_id, version, type, payload, machine, worker_id, state_after, created_at, hash, prev_hash, epoch';
 

@@ -108,6 +108,23 @@ export interface EventOutline {
   payload: unknown;
 }
 
+/** Which events of a worker say it met a failure (their payload's `kind`), and which that it got over it. */
+export interface FailureRecords {
+  met: readonly string[];
+  overcome: readonly string[];
+}
+
+/** A worker in brief (`readWorkerHeads`): where it first appears, its state now, its last failure. */
+export interface WorkerHead {
+  /** '' for worker events that name no worker. */
+  workerId: string;
+  firstVersion: number;
+  /** The state after its last event. */
+  stateAfter: unknown;
+  /** The `kind` of its latest failure record; null when it has none, or got over it since. */
+  failureKind: string | null;
+}
+
 /** Which runs `listRuns` lists, besides how many. */
 export interface RunFilter {
   /** Runs listed after this one (newest first): the cursor of the page before. */
@@ -186,6 +203,25 @@ export interface EventStore {
    * `payloadTypes` only); resolves once all are handed. Once `each` throws, the read fails with that error.
    */
   readOutlines(streamId: string, range: Omit<StreamRange, 'payloadTypes'> & { payloadTypes: readonly string[] }, each: (event: EventOutline) => void): Promise<void>;
+  /** The stream's last event up to `toVersion` (of `machine`, when named), in outline without its payload; undefined for none. */
+  readLastOutline(streamId: string, options?: { machine?: MachineKind; toVersion?: number }): Promise<EventOutline | undefined>;
+  /**
+   * Each worker of the stream up to `toVersion` in brief, in order of first appearance: a summary of
+   * thousands of lanes without reading their events (the server aggregates).
+   */
+  readWorkerHeads(streamId: string, toVersion: number, failures: FailureRecords): Promise<WorkerHead[]>;
+  /**
+   * `readOutlines` of these workers' events only (a worker event naming no worker is worker ''), up to
+   * `toVersion`, with the workflow's events of type `named.type` whose payload field `named.field` names one of them.
+   */
+  readWorkerOutlines(
+    streamId: string,
+    workerIds: readonly string[],
+    range: { toVersion: number; payloadTypes: readonly string[]; named: { type: string; field: string } },
+    each: (event: EventOutline) => void,
+  ): Promise<void>;
+  /** The version of the stream's first event of this type; undefined for none. */
+  firstVersionOfType(streamId: string, type: string): Promise<number | undefined>;
   /** Events after the checkpoint in commit-safe global order; never returns an event a later read could precede. */
   readAll(after: Checkpoint, limit?: number): Promise<StoredEvent[]>;
   /** Catch-up from the checkpoint, then live; each event is delivered once, in `readAll` order. */

@@ -7,8 +7,10 @@ import type {
   EventOutline,
   EventStore,
   ExpectedVersion,
+  FailureRecords,
   LeaseHolder,
   LeaseResult,
+  MachineKind,
   NewEvent,
   NewRun,
   RunFilter,
@@ -19,8 +21,9 @@ import type {
   StreamRange,
   SubscribeOptions,
   Subscription,
+  WorkerHead,
 } from './event-store.js';
-import { chain, EVENT_COLUMNS, LEAN_EVENT_COLUMNS, insertEventsSql, insertParameters, maxPosition, OUTLINE_COLUMNS, outlineFromColumns, storedEventFromColumns, toRunRow, toStoredEvent, type InsertRow } from './event-rows.js';
+import { chain, EVENT_COLUMNS, LEAN_EVENT_COLUMNS, insertEventsSql, insertParameters, maxPosition, MAX_VERSION, OUTLINE_COLUMNS, outlineFromColumns, storedEventFromColumns, toRunRow, toStoredEvent, type InsertRow } from './event-rows.js';
 import { acquireLease, releaseLease, renewLease } from './run-leases.js';
 import { claimRun, nextLeaseExpiry, notifyClaimable } from './run-claims.js';
 import { insertFenced } from './fenced-append.js';
@@ -30,10 +33,9 @@ import type { StoreBackend } from './store-backend.js';
 import { CONFLICT_RETRIES, ConcurrencyError, FencedError } from './store-errors.js';
 import { StreamHeads, type StreamHead } from './stream-heads.js';
 import { PollingSubscription, WakeupHub } from './subscription.js';
+import { firstVersionOfType, readLastOutline, readWorkerHeads, readWorkerOutlines } from './worker-heads.js';
 
 const DEFAULT_READ_LIMIT = 1000;
-/** The largest `version` (an int4 column): the open end of a stream read. */
-const MAX_VERSION = 2 ** 31 - 1;
 const DEFAULT_RUN_LIMIT = 100;
 
 /**
@@ -167,6 +169,27 @@ export class KyselyEventStore implements EventStore {
       [streamId, range.fromVersion ?? 1, range.toVersion ?? MAX_VERSION, range.payloadTypes],
       (row) => each(outlineFromColumns(row)),
     );
+  }
+
+  readLastOutline(streamId: string, options: { machine?: MachineKind; toVersion?: number } = {}): Promise<EventOutline | undefined> {
+    return readLastOutline(this.#source, streamId, options);
+  }
+
+  readWorkerHeads(streamId: string, toVersion: number, failures: FailureRecords): Promise<WorkerHead[]> {
+    return readWorkerHeads(this.#source, streamId, toVersion, failures);
+  }
+
+  readWorkerOutlines(
+    streamId: string,
+    workerIds: readonly string[],
+    range: { toVersion: number; payloadTypes: readonly string[]; named: { type: string; field: string } },
+    each: (event: EventOutline) => void,
+  ): Promise<void> {
+    return readWorkerOutlines(this.#source, streamId, workerIds, range, each);
+  }
+
+  firstVersionOfType(streamId: string, type: string): Promise<number | undefined> {
+    return firstVersionOfType(this.#source, streamId, type);
   }
 
   readAll(after: Checkpoint, limit = DEFAULT_READ_LIMIT): Promise<StoredEvent[]> {

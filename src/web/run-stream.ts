@@ -57,7 +57,7 @@ export async function streamRun(stream: SSEStreamingApi, options: RunStreamOptio
       const { index, packets } = await indexes.get(runId);
       if (index.version > sent) {
         sent = index.version;
-        await stream.writeSSE({ event: 'update', id: String(sent), data: JSON.stringify(foldView(index, index.version, packets)), retry: RECONNECT_MS });
+        await stream.writeSSE({ event: 'update', id: String(sent), data: JSON.stringify(foldView(index.at(index.version), packets)), retry: RECONNECT_MS });
       }
       if (isFinalWorkflowState(index.workflowStateAt(index.version))) {
         await stream.writeSSE({ event: 'end', data: '{}' });

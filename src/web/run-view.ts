@@ -8,7 +8,8 @@ import { STATE_SETS, type StateSets } from '../../machines/state-sets.js';
 import type { LaneRecord } from '../fold/lane-record.js';
 import type { Budget } from '../fold/run-events.js';
 import type { RunRow, RunStatus } from '../store/event-store.js';
-import { groupRank, type LaneAt, type RunIndex } from './run-index.js';
+import type { RunAt } from './run-index.js';
+import { groupRank, type LaneAt } from './run-lanes.js';
 
 /** A packet as the page shows it beside its worker. */
 export interface PacketText {
@@ -115,19 +116,34 @@ function ordered(lanes: readonly LaneAt[]): LaneAt[] {
   return buckets.flat();
 }
 
-export function lanePage(index: RunIndex, version: number, filter: LaneFilter, offset: number, limit: number, packets: PacketLookup): LanePage {
+/** The lanes that match the filter, in the page's order. */
+function matching(lanes: readonly LaneAt[], filter: LaneFilter): LaneAt[] {
   const worker = filter.worker?.toLowerCase();
-  const matching = index.lanesAt(version).filter(
-    ({ lane, entry }) =>
-      (filter.state === undefined || entry.state === filter.state) &&
-      (filter.failureKind === undefined || entry.failureKind === filter.failureKind) &&
-      (worker === undefined || lane.workerId.toLowerCase().includes(worker)),
+  return ordered(
+    lanes.filter(
+      ({ lane, entry }) =>
+        (filter.state === undefined || entry.state === filter.state) &&
+        (filter.failureKind === undefined || entry.failureKind === filter.failureKind) &&
+        (worker === undefined || lane.workerId.toLowerCase().includes(worker)),
+    ),
   );
+}
+
+/** The lanes a page of lanes shows, and how many match. */
+export function pageLanes(lanes: readonly LaneAt[], filter: LaneFilter, offset: number, limit: number): { total: number; shown: LaneAt[] } {
+  const found = matching(lanes, filter);
   const size = Math.min(Math.max(limit, 1), LANE_PAGE_MAX);
-  const rows = ordered(matching)
-    .slice(offset, offset + size)
-    .map((at) => laneRow(at, packets));
-  return { total: matching.length, offset, rows };
+  return { total: found.length, shown: found.slice(offset, offset + size) };
+}
+
+/** The workers a person can answer, in the page's order. */
+export function waitingLanes(lanes: readonly LaneAt[]): LaneAt[] {
+  return ordered(lanes.filter(({ entry }) => groupRank(entry.state) === 0));
+}
+
+export function lanePage(at: RunAt, filter: LaneFilter, offset: number, limit: number, packets: PacketLookup): LanePage {
+  const { total, shown } = pageLanes(at.lanes, filter, offset, limit);
+  return { total, offset, rows: shown.map((lane) => laneRow(lane, packets)) };
 }
 
 function counted(values: Iterable<string>): Map<string, number> {
@@ -136,31 +152,29 @@ function counted(values: Iterable<string>): Map<string, number> {
   return counts;
 }
 
-export function foldView(index: RunIndex, version: number, packets: PacketLookup): FoldView {
-  const event = index.eventAt(version);
-  if (event === undefined) throw new Error(`run ${index.runId} has no event at version ${String(version)}`);
-  const lanes = index.lanesAt(version);
+export function foldView(at: RunAt, packets: PacketLookup): FoldView {
+  const { lanes, event } = at;
   const states = counted(lanes.map(({ entry }) => entry.state));
   const kinds = counted(lanes.flatMap(({ entry }) => (entry.failureKind === null ? [] : [entry.failureKind])));
-  const waiting = ordered(lanes.filter(({ entry }) => groupRank(entry.state) === 0));
+  const waiting = waitingLanes(lanes);
   return {
-    version,
+    version: at.version,
     position: event.position.toString(),
     at: new Date(event.at).toISOString(),
     type: event.type,
     workerId: event.workerId,
-    events: index.version,
-    status: index.statusAt(version, lanes),
-    workflow: index.workflowStateAt(version),
+    events: at.events,
+    status: at.status,
+    workflow: at.workflow,
     workers: lanes.length,
     groups: [...states].map(([state, count]) => ({ state, count })).sort((a, b) => groupRank(a.state) - groupRank(b.state) || b.count - a.count),
     failureKinds: [...kinds].map(([kind, count]) => ({ kind, count })).sort((a, b) => b.count - a.count),
-    waiting: waiting.slice(0, WAITING_SHOWN).map((at) => laneRow(at, packets)),
+    waiting: waiting.slice(0, WAITING_SHOWN).map((lane) => laneRow(lane, packets)),
     waitingTotal: waiting.length,
   };
 }
 
-export function runView(run: RunRow, index: RunIndex, version: number, packets: PacketLookup, lanes: LanePage): RunView {
+export function runView(run: RunRow, at: RunAt, packets: PacketLookup, lanes: LanePage): RunView {
   return {
     run: {
       runId: run.runId,
@@ -171,7 +185,7 @@ export function runView(run: RunRow, index: RunIndex, version: number, packets: 
       updatedAt: run.updatedAt.toISOString(),
     },
     states: STATE_SETS,
-    ...foldView(index, version, packets),
+    ...foldView(at, packets),
     lanes,
   };
 }

@@ -17,10 +17,11 @@ import { NotApplicableError, writeToRun } from '../engine/write-to-run.js';
 import { RUN_STATUSES, type RunRow, type RunStatus } from '../store/event-store.js';
 import { EVENT_PAGE_MAX } from './event-view.js';
 import { diagramsView } from './index-diagrams.js';
-import { RunIndexes } from './run-indexes.js';
+import { RunIndexes, type NewestRun } from './run-indexes.js';
+import type { LaneAt } from './run-lanes.js';
 import { requestGuard } from './request-guard.js';
 import { streamRun } from './run-stream.js';
-import { foldView, LANE_PAGE_MAX, lanePage, runView } from './run-view.js';
+import { foldView, LANE_PAGE_MAX, lanePage, pageLanes, runView, WAITING_SHOWN, waitingLanes } from './run-view.js';
 import type { StaticFiles } from './static-files.js';
 import type { ViewerStore } from './viewer-store.js';
 
@@ -159,6 +160,20 @@ export function viewerApp(options: ViewerAppOptions): Hono {
     if (version === 0 && at !== undefined) throw new HTTPException(404, { message: nothingAtOrBefore(runId, at, indexed.index.eventAt(1)?.position) });
     return { ...indexed, version };
   };
+  /**
+   * The run at the version to show (as indexedAt), for the views a first open asks for: while the
+   * run's index is still read, the newest event is answered from the store (first-view.ts), with
+   * the lanes `shown` picks.
+   */
+  const runAt = async (c: Context, shown: (lanes: readonly LaneAt[]) => LaneAt[]): Promise<NewestRun> => {
+    const wanted = positionParam('version', c.req.query('version'));
+    if (c.req.query('at') === undefined) {
+      const newest = await indexes.newest(c.req.param('runId') ?? '', wanted === undefined ? undefined : Math.max(1, Number(wanted)), shown);
+      if (newest !== undefined) return newest;
+    }
+    const { run, index, version, packets } = await indexedAt(c);
+    return { run, at: index.at(version), packets };
+  };
   const laneQuery = (c: Context) => ({
     filter: { state: c.req.query('state') || undefined, worker: c.req.query('worker') || undefined, failureKind: c.req.query('failure') || undefined },
     offset: countParam('offset', c.req.query('offset'), 0, Number.MAX_SAFE_INTEGER),
@@ -166,22 +181,23 @@ export function viewerApp(options: ViewerAppOptions): Hono {
   });
 
   app.get('/api/runs/:runId', async (c) => {
-    const { run, index, version, packets } = await indexedAt(c);
     const { filter, offset, limit } = laneQuery(c);
-    return c.json(runView(run, index, version, packets, lanePage(index, version, filter, offset, limit, packets)));
+    const { run, at, packets } = await runAt(c, (lanes) => [...pageLanes(lanes, filter, offset, limit).shown, ...waitingLanes(lanes).slice(0, WAITING_SHOWN)]);
+    return c.json(runView(run, at, packets, lanePage(at, filter, offset, limit, packets)));
   });
 
   // The time-travel slider: the run at a position with the page of lanes in view, nothing else.
   app.get('/api/runs/:runId/fold', async (c) => {
     const { index, version, packets } = await indexedAt(c);
     const { filter, offset, limit } = laneQuery(c);
-    return c.json({ ...foldView(index, version, packets), lanes: lanePage(index, version, filter, offset, limit, packets) });
+    const at = index.at(version);
+    return c.json({ ...foldView(at, packets), lanes: lanePage(at, filter, offset, limit, packets) });
   });
 
   app.get('/api/runs/:runId/lanes', async (c) => {
-    const { index, version, packets } = await indexedAt(c);
     const { filter, offset, limit } = laneQuery(c);
-    return c.json({ version, ...lanePage(index, version, filter, offset, limit, packets) });
+    const { at, packets } = await runAt(c, (lanes) => pageLanes(lanes, filter, offset, limit).shown);
+    return c.json({ version: at.version, ...lanePage(at, filter, offset, limit, packets) });
   });
 
   app.get('/api/runs/:runId/diagrams', async (c) => {

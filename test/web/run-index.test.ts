@@ -57,10 +57,10 @@ describe.each(testBackends())('the run index on $name', (backend) => {
       const summary = summarizeRun(foldEvents(events.slice(0, version)));
       const lanes = Object.fromEntries(index.lanesAt(version).map(({ lane, entry }) => [lane.workerId, [entry.state, entry.attempt]]));
       expect([version, lanes]).toEqual([version, Object.fromEntries(summary.workers.map((w) => [w.workerId, [w.state, w.attempt]]))]);
-      const view = foldView(index, version, noPackets);
+      const view = foldView(index.at(version), noPackets);
       expect([version, view.status, view.waiting.map((w) => w.workerId).sort()]).toEqual([version, summary.status, waitingWorkers(summary).sort()]);
     }
-    const last = foldView(index, events.length, noPackets);
+    const last = foldView(index.at(events.length), noPackets);
     expect(last.groups.slice(0, 2)).toEqual([
       { state: 'awaitingTrust', count: 2 },
       { state: 'failed', count: 1 },
@@ -92,7 +92,7 @@ describe.each(testBackends())('the run index on $name', (backend) => {
       const summary = summarizeRun(foldEvents(log.slice(0, version)));
       const lanes = Object.fromEntries(index.lanesAt(version).map(({ lane, entry }) => [lane.workerId, [entry.state, entry.attempt]]));
       expect([version, lanes]).toEqual([version, Object.fromEntries(summary.workers.map((w) => [w.workerId, [w.state, w.attempt]]))]);
-      const view = foldView(index, version, () => undefined);
+      const view = foldView(index.at(version), () => undefined);
       expect([version, view.status, view.waiting.map((w) => w.workerId).sort()]).toEqual([version, summary.status, waitingWorkers(summary).sort()]);
     }
   });
