@@ -9,12 +9,14 @@ import { MAX_VERSION, OUTLINE_COLUMNS, outlineFromColumns } from './event-rows.j
 import type { StoreBackend } from './store-backend.js';
 
 /**
- * Per worker: the first version and the state after the last event, in one sort of the stream's
- * worker events ("C": ids are grouped by their bytes, which is how they are told apart anyway).
+ * Per worker: the first version and the state after the last, in one sort of the stream's worker
+ * events, newest first within each worker ("C": ids are grouped by their bytes, which is how they are
+ * told apart anyway).
  */
 const WORKER_STATES = `
-select distinct on (worker) worker, min(version) over (partition by worker) as first_version, state_after
+select distinct on (worker) worker, min(version) over by_worker, state_after
 from (select coalesce(worker_id, '') collate "C" as worker, version, state_after from events where stream_id = $1 and machine = 'worker' and version <= $2) worker_events
+window by_worker as (partition by worker order by version desc rows between unbounded preceding and unbounded following)
 order by worker, version desc`;
 
 /**

@@ -2,23 +2,27 @@
  * The run indexes `serve` keeps: one per run looked at lately (the least recently used is dropped past
  * KEPT), each brought up to date with the events written since before it answers, by one read of
  * what follows its last version. Reads of one run are chained, so two requests never add the same
- * events twice. Until a run's index is first read, the run at its newest event comes from the store's
- * aggregates instead (first-view.ts). The packets (objective, command) come from the run's
- * `plan.ready`, read once.
+ * events twice. The packets (objective, command) come from the run's `plan.ready`, read once.
+ *
+ * A run's first answer does not wait for its index: the run at its newest event comes from the
+ * store's aggregates (first-view.ts), read ahead while the page loads its scripts, and the log is
+ * read into the index after that answer, or as soon as a request needs the index. Read side by side,
+ * the two took turns on the same two cores and the first answer came no sooner than the index.
  */
 import type { RunRow } from '../store/event-store.js';
 import { RunNotFoundError } from '../fold/rebuild-run.js';
 import { eventView, type EventView } from './event-view.js';
-import { firstRunAt } from './first-view.js';
+import { firstRunAt, readRunHeads, type RunHeads, type ShownLanes } from './first-view.js';
 import { INDEX_PAYLOADS, RunIndex, type RunAt } from './run-index.js';
-import type { LaneAt } from './run-lanes.js';
 import { budgetSchema } from '../fold/run-events.js';
-import type { PacketLookup, PacketText } from './run-view.js';
+import { LANE_PAGE_MAX, pageLanes, WAITING_SHOWN, waitingLanes, type PacketLookup, type PacketText } from './run-view.js';
 import type { ViewerStore } from './viewer-store.js';
 
 const KEPT = 4;
 const PAGES_KEPT = 64;
 const PLAN_READY = 'plan.ready';
+/** The lanes read whole ahead: those of any first screen of the page before it is filtered. */
+const FIRST_SCREEN: ShownLanes = (lanes) => [...pageLanes(lanes, {}, 0, LANE_PAGE_MAX).shown, ...waitingLanes(lanes).slice(0, WAITING_SHOWN)];
 
 interface Indexed {
   run: RunRow;
@@ -29,9 +33,12 @@ interface Indexed {
 
 interface Entry {
   runId: string;
+  /** The read of the log into the index, once started. */
+  opening?: Promise<Indexed> | undefined;
   /** The run's row and its index, once the log has been read. */
-  opening: Promise<Indexed>;
   indexed?: Indexed | undefined;
+  /** The run in brief, read ahead for its first answer. */
+  ahead?: Promise<RunHeads> | undefined;
   packets?: Promise<Map<string, PacketText>> | undefined;
   /** Whole pages of events (they never change once written), by first version. */
   eventPages: Map<number, EventView[]>;
@@ -72,27 +79,40 @@ export class RunIndexes {
   /** The run's row and its index, up to date with the log as of this call. Throws RunNotFoundError. */
   async get(runId: string): Promise<IndexedRun> {
     const entry = this.#entry(runId);
-    const indexed = await entry.opening;
+    const indexed = await this.#index(entry);
     await this.#catchUp(entry, indexed);
     const packets = await this.#packets(entry, indexed.index.firstOfType(PLAN_READY));
     return { run: indexed.run, index: indexed.index, packets: lookup(packets) };
   }
 
+  /** The run's page is asked for: what its first answer needs is read meanwhile (the run in brief, or new events into its index). */
+  readAhead(runId: string): void {
+    const entry = this.#entry(runId);
+    if (entry.opening !== undefined) {
+      this.get(runId).catch(() => undefined);
+      return;
+    }
+    entry.ahead ??= this.#store.use((s) => readRunHeads(s, runId, FIRST_SCREEN));
+    entry.ahead.catch(() => undefined);
+    this.#planPackets(entry).catch(() => undefined);
+  }
+
   /**
-   * The run at its newest event, when `version` (the one asked for, if any) is not older: a run not
-   * indexed yet is answered from the store while its index is read beside it; undefined once the
-   * index is read, or for an older version (the index answers those). `shown` picks the lanes a view
-   * shows (first-view.ts). Throws RunNotFoundError.
+   * The run at its newest event, when `version` (the one asked for, if any) is not older: before the
+   * run's index is read, from the store (first-view.ts), the lanes `shown` picks read whole; the index
+   * is read after. Undefined once the index is read, or for an older version: the index answers those.
+   * Throws RunNotFoundError.
    */
-  async newest(runId: string, version: number | undefined, shown: (lanes: readonly LaneAt[]) => readonly LaneAt[]): Promise<NewestRun | undefined> {
+  async newest(runId: string, version: number | undefined, shown: ShownLanes): Promise<NewestRun | undefined> {
     const entry = this.#entry(runId);
     if (entry.indexed !== undefined) return undefined;
-    const [run, at, packets] = await this.#store.use(async (s) => {
-      const packetsRead = s.firstVersionOfType(runId, PLAN_READY).then((planned) => this.#packets(entry, planned));
-      return Promise.all([s.getRun(runId), firstRunAt(s, runId, version, shown), packetsRead]);
-    });
+    const [run, heads, packets] = await Promise.all([this.#store.use((s) => s.getRun(runId)), this.#heads(entry, shown), this.#planPackets(entry)]);
     if (run === undefined) throw new RunNotFoundError(runId);
-    return at === undefined ? undefined : { run, at, packets: lookup(packets) };
+    if (version !== undefined && version < heads.newest.version) return undefined;
+    const at = await this.#store.use((s) => firstRunAt(s, runId, heads, shown));
+    // The log is read now, for the requests that follow the first answer (events, diagrams, the slider).
+    this.#index(entry).catch(() => undefined);
+    return { run, at, packets: lookup(packets) };
   }
 
   /**
@@ -114,25 +134,43 @@ export class RunIndexes {
     return { total: index.version, events };
   }
 
-  /** The run's entry, its index read started on first sight; most recently used last. */
+  /** The run's entry, most recently used last. */
   #entry(runId: string): Entry {
     let entry = this.#entries.get(runId);
     if (entry !== undefined) {
       this.#entries.delete(runId);
-      this.#entries.set(runId, entry);
-      return entry;
+    } else {
+      entry = { runId, eventPages: new Map() };
+      while (this.#entries.size >= KEPT) this.#entries.delete(this.#entries.keys().next().value!);
     }
-    const created: Entry = { runId, opening: this.#open(runId, (indexed) => this.#catchUp(created, indexed)), eventPages: new Map() };
-    created.opening.then(
-      (indexed) => (created.indexed = indexed),
+    this.#entries.set(runId, entry);
+    return entry;
+  }
+
+  /** The run's index, its log read on first call. */
+  #index(entry: Entry): Promise<Indexed> {
+    if (entry.opening !== undefined) return entry.opening;
+    const opening = this.#open(entry.runId, (indexed) => this.#catchUp(entry, indexed));
+    entry.opening = opening;
+    entry.ahead = undefined;
+    opening.then(
+      (indexed) => (entry.indexed = indexed),
       () => {
-        if (this.#entries.get(runId) === created) this.#entries.delete(runId);
+        if (this.#entries.get(entry.runId) === entry) this.#entries.delete(entry.runId);
       },
     );
-    entry = created;
-    this.#entries.set(runId, entry);
-    while (this.#entries.size > KEPT) this.#entries.delete(this.#entries.keys().next().value!);
-    return entry;
+    return opening;
+  }
+
+  /** The run in brief: as read ahead, unless the log has grown since; else read now with the lanes `shown` picks. */
+  async #heads(entry: Entry, shown: ShownLanes): Promise<RunHeads> {
+    const { ahead } = entry;
+    entry.ahead = undefined;
+    if (ahead !== undefined) {
+      const [heads, newest] = await Promise.all([ahead.catch(() => undefined), this.#store.use((s) => s.readLastOutline(entry.runId))]);
+      if (heads !== undefined && heads.newest.version === newest?.version) return heads;
+    }
+    return this.#store.use((s) => readRunHeads(s, entry.runId, shown));
   }
 
   async #open(runId: string, read: (indexed: Indexed) => Promise<void>): Promise<Indexed> {
@@ -161,6 +199,11 @@ export class RunIndexes {
       if (run !== undefined) indexed.run = run;
     });
     return indexed.reading;
+  }
+
+  /** The packets of the run's plan, found by the store before the index is read. */
+  #planPackets(entry: Entry): Promise<Map<string, PacketText>> {
+    return entry.packets ?? this.#store.use((s) => s.firstVersionOfType(entry.runId, PLAN_READY)).then((planned) => this.#packets(entry, planned));
   }
 
   /** The packets of the plan at `planned`, the run's first `plan.ready` (none before it). */

@@ -18,7 +18,7 @@ import { RUN_STATUSES, type RunRow, type RunStatus } from '../store/event-store.
 import { EVENT_PAGE_MAX } from './event-view.js';
 import { diagramsView } from './index-diagrams.js';
 import { RunIndexes, type NewestRun } from './run-indexes.js';
-import type { LaneAt } from './run-lanes.js';
+import type { ShownLanes } from './first-view.js';
 import { requestGuard } from './request-guard.js';
 import { streamRun } from './run-stream.js';
 import { foldView, LANE_PAGE_MAX, lanePage, pageLanes, runView, WAITING_SHOWN, waitingLanes } from './run-view.js';
@@ -127,10 +127,10 @@ export function viewerApp(options: ViewerAppOptions): Hono {
 
   app.get('/', (c) => files.page(c, 'index.html'));
   app.get('/runs/:runId', (c) => {
-    // The page asks for the run once its scripts have loaded: reading the log meanwhile is what a
-    // large run's first open waits on (a missing run is told by that request, not this one).
+    // The page asks for the run once its scripts have loaded: what its answer needs is read meanwhile
+    // (a missing run is told by that request, not this one).
     const runId = c.req.param('runId');
-    if (!runId.includes('\0')) indexes.get(runId).catch(() => undefined);
+    if (!runId.includes('\0')) indexes.readAhead(runId);
     return files.page(c, 'run.html');
   });
   app.get('/static/:file', (c) => files.file(c, c.req.param('file')));
@@ -165,7 +165,7 @@ export function viewerApp(options: ViewerAppOptions): Hono {
    * run's index is still read, the newest event is answered from the store (first-view.ts), with
    * the lanes `shown` picks.
    */
-  const runAt = async (c: Context, shown: (lanes: readonly LaneAt[]) => LaneAt[]): Promise<NewestRun> => {
+  const runAt = async (c: Context, shown: ShownLanes): Promise<NewestRun> => {
     const wanted = positionParam('version', c.req.query('version'));
     if (c.req.query('at') === undefined) {
       const newest = await indexes.newest(c.req.param('runId') ?? '', wanted === undefined ? undefined : Math.max(1, Number(wanted)), shown);
