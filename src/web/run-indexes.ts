@@ -110,8 +110,6 @@ export class RunIndexes {
     if (run === undefined) throw new RunNotFoundError(runId);
     if (version !== undefined && version < heads.newest.version) return undefined;
     const at = await this.#store.use((s) => firstRunAt(s, runId, heads, shown));
-    // The log is read now, for the requests that follow the first answer (events, diagrams, the slider).
-    this.#index(entry).catch(() => undefined);
     return { run, at, packets: lookup(packets) };
   }
 
