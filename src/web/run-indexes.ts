@@ -15,14 +15,14 @@ import { eventView, type EventView } from './event-view.js';
 import { firstRunAt, readRunHeads, type RunHeads, type ShownLanes } from './first-view.js';
 import { INDEX_PAYLOADS, RunIndex, type RunAt } from './run-index.js';
 import { budgetSchema } from '../fold/run-events.js';
-import { LANE_PAGE_MAX, pageLanes, WAITING_SHOWN, waitingLanes, type PacketLookup, type PacketText } from './run-view.js';
+import { LANE_PAGE_MAX, runViewLanes, type PacketLookup, type PacketText } from './run-view.js';
 import type { ViewerStore } from './viewer-store.js';
 
 const KEPT = 4;
 const PAGES_KEPT = 64;
 const PLAN_READY = 'plan.ready';
 /** The lanes read whole ahead: those of any first screen of the page before it is filtered. */
-const FIRST_SCREEN: ShownLanes = (lanes) => [...pageLanes(lanes, {}, 0, LANE_PAGE_MAX).shown, ...waitingLanes(lanes).slice(0, WAITING_SHOWN)];
+const FIRST_SCREEN: ShownLanes = runViewLanes({}, 0, LANE_PAGE_MAX);
 
 interface Indexed {
   run: RunRow;

@@ -141,6 +141,11 @@ export function waitingLanes(lanes: readonly LaneAt[]): LaneAt[] {
   return ordered(lanes.filter(({ entry }) => groupRank(entry.state) === 0));
 }
 
+/** The lanes a run view shows (first-view.ts reads them whole): its page of lanes and the first workers waiting. */
+export function runViewLanes(filter: LaneFilter, offset: number, limit: number): (lanes: readonly LaneAt[]) => LaneAt[] {
+  return (lanes) => [...pageLanes(lanes, filter, offset, limit).shown, ...waitingLanes(lanes).slice(0, WAITING_SHOWN)];
+}
+
 export function lanePage(at: RunAt, filter: LaneFilter, offset: number, limit: number, packets: PacketLookup): LanePage {
   const { total, shown } = pageLanes(at.lanes, filter, offset, limit);
   return { total, offset, rows: shown.map((lane) => laneRow(lane, packets)) };

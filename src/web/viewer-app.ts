@@ -21,7 +21,7 @@ import { RunIndexes, type NewestRun } from './run-indexes.js';
 import type { ShownLanes } from './first-view.js';
 import { requestGuard } from './request-guard.js';
 import { streamRun } from './run-stream.js';
-import { foldView, LANE_PAGE_MAX, lanePage, pageLanes, runView, WAITING_SHOWN, waitingLanes } from './run-view.js';
+import { foldView, LANE_PAGE_MAX, lanePage, pageLanes, runView, runViewLanes } from './run-view.js';
 import type { StaticFiles } from './static-files.js';
 import type { ViewerStore } from './viewer-store.js';
 
@@ -182,7 +182,7 @@ export function viewerApp(options: ViewerAppOptions): Hono {
 
   app.get('/api/runs/:runId', async (c) => {
     const { filter, offset, limit } = laneQuery(c);
-    const { run, at, packets } = await runAt(c, (lanes) => [...pageLanes(lanes, filter, offset, limit).shown, ...waitingLanes(lanes).slice(0, WAITING_SHOWN)]);
+    const { run, at, packets } = await runAt(c, runViewLanes(filter, offset, limit));
     return c.json(runView(run, at, packets, lanePage(at, filter, offset, limit, packets)));
   });
 
