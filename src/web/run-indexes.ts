@@ -5,9 +5,11 @@
  * events twice. The packets (objective, command) come from the run's `plan.ready`, read once.
  *
  * A run's first answer does not wait for its index: the run at its newest event comes from the
- * store's aggregates (first-view.ts), read ahead while the page loads its scripts, and the log is
- * read into the index after that answer, or as soon as a request needs the index. Read side by side,
- * the two took turns on the same two cores and the first answer came no sooner than the index.
+ * store's aggregates (first-view.ts), read ahead while the page loads its scripts. The log is read
+ * into the index by the first request that needs it (the page asks for events and diagrams right
+ * after drawing its first answer), or after a first answer nobody read ahead for (a client of the
+ * API alone). Read beside the first answer, the log took the same two cores from it and from the
+ * browser drawing it.
  */
 import type { RunRow } from '../store/event-store.js';
 import { RunNotFoundError } from '../fold/rebuild-run.js';
@@ -99,17 +101,18 @@ export class RunIndexes {
 
   /**
    * The run at its newest event, when `version` (the one asked for, if any) is not older: before the
-   * run's index is read, from the store (first-view.ts), the lanes `shown` picks read whole; the index
-   * is read after. Undefined once the index is read, or for an older version: the index answers those.
-   * Throws RunNotFoundError.
+   * run's index is read, from the store (first-view.ts), the lanes `shown` picks read whole. Undefined
+   * once the index is read, or for an older version: the index answers those. Throws RunNotFoundError.
    */
   async newest(runId: string, version: number | undefined, shown: ShownLanes): Promise<NewestRun | undefined> {
     const entry = this.#entry(runId);
     if (entry.indexed !== undefined) return undefined;
+    const readAhead = entry.ahead !== undefined;
     const [run, heads, packets] = await Promise.all([this.#store.use((s) => s.getRun(runId)), this.#heads(entry, shown), this.#planPackets(entry)]);
     if (run === undefined) throw new RunNotFoundError(runId);
     if (version !== undefined && version < heads.newest.version) return undefined;
     const at = await this.#store.use((s) => firstRunAt(s, runId, heads, shown));
+    if (!readAhead) this.#index(entry).catch(() => undefined);
     return { run, at, packets: lookup(packets) };
   }
 
