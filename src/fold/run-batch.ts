@@ -61,10 +61,17 @@ function settleNow(action: MachineAction, state: RunState, trustFor: TrustFor, k
   return [{ type: 'trust.decided', machine: 'worker', workerId, payload: { decision: verdict.decision, source: verdict.source } }];
 }
 
+/**
+ * Events built here from values already checked, whose payload parseRunEvent would only rebuild key
+ * by key: a worker.spawned carries the packet's recipes (nine records of six fields), read from the
+ * packet by packetOf with the same schemas, so parsing it again was most of the cost of folding one.
+ */
+const builtChecked = new WeakSet<RunEvent>();
+
 /** The event that creates a task's worker, as the workflow's `spawnWorkers` asks for it. */
 export function spawnEvent(taskId: string, state: RunState, random: () => number): RunEvent {
   const packet = packetOf(state, taskId);
-  return {
+  const event: RunEvent = {
     type: 'worker.spawned',
     machine: 'worker',
     workerId: taskId,
@@ -79,6 +86,8 @@ export function spawnEvent(taskId: string, state: RunState, random: () => number
       },
     },
   };
+  builtChecked.add(event);
+  return event;
 }
 
 /** Events an action stands for, appended in the same batch as the event that asked for it. */
@@ -190,7 +199,8 @@ export function buildBatches(
     for (const inputs of commits) {
       const queue = [...inputs];
       for (let next = 0; next < queue.length; next++) {
-        const event = parseRunEvent(queue[next] as RunEvent);
+        const input = queue[next] as RunEvent;
+        const event = builtChecked.has(input) ? input : parseRunEvent(input);
         const applied = applyEvent(batch.state, event, at, journal);
         if (applied === null) continue;
         batch.events.push({ ...event, stateAfter: applied.stateAfter, createdAt: at });
