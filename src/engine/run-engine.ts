@@ -191,7 +191,8 @@ export class RunEngine {
         if (events.some((e) => e.version > this.state.version)) void this.enqueue(() => this.catchUp()).catch(() => undefined);
       },
       // Mostly it hears our own appends: one read per FOREIGN_READ_MS at most while they go on.
-      { streamId: this.runId, coalesceMs: FOREIGN_READ_MS, onError: (error) => this.fail(error) },
+      // Only versions are looked at: catchUp reads what another process wrote in full.
+      { streamId: this.runId, coalesceMs: FOREIGN_READ_MS, placesOnly: true, onError: (error) => this.fail(error) },
     );
   }
 

@@ -159,6 +159,13 @@ export interface SubscribeOptions {
    * (default 0: every wake-up reads at once). For a subscriber that mostly hears its own appends.
    */
   coalesceMs?: number;
+  /**
+   * Deliver only where each event is (position, txId, stream, version, type, machine, workerId,
+   * createdAt, epoch): payload and stateAfter come as null, hash and prevHash as ''/null. For a
+   * subscriber that only learns THAT a run moved and reads what it needs itself (an engine watching
+   * for other writers mostly reads back its own appends, whose payloads were a fifth of its reads).
+   */
+  placesOnly?: boolean;
   onError?: (error: unknown) => void;
 }
 

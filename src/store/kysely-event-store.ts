@@ -193,13 +193,13 @@ export class KyselyEventStore implements EventStore {
   }
 
   readAll(after: Checkpoint, limit = DEFAULT_READ_LIMIT): Promise<StoredEvent[]> {
-    return this.#readAfter(after, limit, undefined);
+    return this.#readAfter(after, limit, undefined, false);
   }
 
   subscribe(after: Checkpoint, onEvents: (events: StoredEvent[]) => Promise<void> | void, options: SubscribeOptions = {}): Subscription {
     if (this.#closing !== undefined) throw new Error('the event store is closed');
     const source = {
-      readAfter: (from: Checkpoint, limit: number, streamId: string | undefined) => this.#readAfter(from, limit, streamId),
+      readAfter: (from: Checkpoint, limit: number, streamId: string | undefined) => this.#readAfter(from, limit, streamId, options.placesOnly === true),
       onWake: (wake: () => void, streamId: string | undefined) =>
         this.#wakeups.add(wake, options.onError ?? ((error) => process.emitWarning(`overseer store notifications: ${String(error)}`)), streamId),
     };
@@ -322,8 +322,8 @@ export class KyselyEventStore implements EventStore {
    * transactions older than every one still in flight are visible, so a writer that commits late is
    * read before anything that follows it.
    */
-  async #readAfter(after: Checkpoint, limit: number, streamId: string | undefined): Promise<StoredEvent[]> {
-    let query = this.#selectEvents()
+  async #readAfter(after: Checkpoint, limit: number, streamId: string | undefined, placesOnly: boolean): Promise<StoredEvent[]> {
+    let query = (placesOnly ? this.#selectPlaces() : this.#selectEvents())
       .where(sql<boolean>`(tx_id, position) > (${after.txId}::xid8, ${after.position.toString()}::bigint)`)
       .where(sql<boolean>`tx_id < pg_snapshot_xmin(pg_current_snapshot())`);
     if (streamId !== undefined) query = query.where('stream_id', '=', streamId);
@@ -331,6 +331,27 @@ export class KyselyEventStore implements EventStore {
     // sorts '1000' before '999' and, once transaction ids gain a digit, reorders and repeats events.
     const rows = await query.orderBy(sql`events.tx_id`).orderBy('position').limit(limit).execute();
     return rows.map(toStoredEvent);
+  }
+
+  /** The columns of #selectEvents, but payload, state and hashes left out (SubscribeOptions.placesOnly). */
+  #selectPlaces() {
+    return this.#source.db
+      .selectFrom('events')
+      .select([
+        'position',
+        sql<string>`tx_id::text`.as('tx_id'),
+        'stream_id',
+        'version',
+        'type',
+        sql<unknown>`null::jsonb`.as('payload'),
+        'machine',
+        'worker_id',
+        sql<unknown>`null::jsonb`.as('state_after'),
+        'created_at',
+        sql<string>`''`.as('hash'),
+        sql<string | null>`null::text`.as('prev_hash'),
+        'epoch',
+      ]);
   }
 
   #selectEvents() {

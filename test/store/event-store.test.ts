@@ -233,6 +233,8 @@ describe.each(backends)('event store on $name', (backend) => {
     ];
     const onlyW2: StoredEvent[] = [];
     subscriptions.push(store.subscribe(since, (events) => void onlyW2.push(...events), { streamId: 'w2' }));
+    const placesW3: StoredEvent[] = [];
+    subscriptions.push(observer.subscribe(since, (events) => void placesW3.push(...events), { streamId: 'w3', placesOnly: true, pollMs: 20 }));
 
     await Promise.all(
       writers.map(async (writer, w) => {
@@ -244,7 +246,7 @@ describe.each(backends)('event store on $name', (backend) => {
       }),
     );
     const total = 4 * 55;
-    await waitFor(() => onOwner.length >= total && onOther.length >= total && onlyW2.length >= 55);
+    await waitFor(() => onOwner.length >= total && onOther.length >= total && onlyW2.length >= 55 && placesW3.length >= 55);
     await new Promise((resolve) => setTimeout(resolve, 100));
     await Promise.all(subscriptions.map((s) => s.close()));
 
@@ -254,6 +256,10 @@ describe.each(backends)('event store on $name', (backend) => {
     expect(onOwner.map(key)).toEqual(all.map(key));
     expect(onOther.map(key)).toEqual(all.map(key));
     expect(onlyW2.map(key)).toEqual(all.filter((e) => e.streamId === 'w2').map(key));
+    // Where each event is, as read in full; what it says left out.
+    const place = (e: StoredEvent) => ({ position: e.position, txId: e.txId, streamId: e.streamId, version: e.version, type: e.type, machine: e.machine, workerId: e.workerId, createdAt: e.createdAt, epoch: e.epoch });
+    expect(placesW3.map(place)).toEqual(all.filter((e) => e.streamId === 'w3').map(place));
+    expect(placesW3.every((e) => e.payload === null && e.stateAfter === null && e.hash === '')).toBe(true);
     expect(errors).toEqual([]);
     for (const writer of [...writers.slice(1), observer]) await writer.close();
   });
