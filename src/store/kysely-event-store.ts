@@ -323,7 +323,7 @@ export class KyselyEventStore implements EventStore {
    * read before anything that follows it.
    */
   async #readAfter(after: Checkpoint, limit: number, streamId: string | undefined, placesOnly: boolean): Promise<StoredEvent[]> {
-    let query = (placesOnly ? this.#selectPlaces() : this.#selectEvents())
+    let query = this.#selectEvents(placesOnly)
       .where(sql<boolean>`(tx_id, position) > (${after.txId}::xid8, ${after.position.toString()}::bigint)`)
       .where(sql<boolean>`tx_id < pg_snapshot_xmin(pg_current_snapshot())`);
     if (streamId !== undefined) query = query.where('stream_id', '=', streamId);
@@ -333,8 +333,8 @@ export class KyselyEventStore implements EventStore {
     return rows.map(toStoredEvent);
   }
 
-  /** The columns of #selectEvents, but payload, state and hashes left out (SubscribeOptions.placesOnly). */
-  #selectPlaces() {
+  /** `placesOnly` (SubscribeOptions.placesOnly): payload, state and hashes left out, for a reader of versions alone. */
+  #selectEvents(placesOnly = false) {
     return this.#source.db
       .selectFrom('events')
       .select([
@@ -343,33 +343,13 @@ export class KyselyEventStore implements EventStore {
         'stream_id',
         'version',
         'type',
-        sql<unknown>`null::jsonb`.as('payload'),
+        placesOnly ? sql<unknown>`null::jsonb`.as('payload') : 'payload',
         'machine',
         'worker_id',
-        sql<unknown>`null::jsonb`.as('state_after'),
+        placesOnly ? sql<unknown>`null::jsonb`.as('state_after') : 'state_after',
         'created_at',
-        sql<string>`''`.as('hash'),
-        sql<string | null>`null::text`.as('prev_hash'),
-        'epoch',
-      ]);
-  }
-
-  #selectEvents() {
-    return this.#source.db
-      .selectFrom('events')
-      .select([
-        'position',
-        sql<string>`tx_id::text`.as('tx_id'),
-        'stream_id',
-        'version',
-        'type',
-        'payload',
-        'machine',
-        'worker_id',
-        'state_after',
-        'created_at',
-        'hash',
-        'prev_hash',
+        placesOnly ? sql<string>`''`.as('hash') : 'hash',
+        placesOnly ? sql<string | null>`null::text`.as('prev_hash') : 'prev_hash',
         'epoch',
       ]);
   }

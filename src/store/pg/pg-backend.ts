@@ -90,17 +90,6 @@ export function createPgBackend(options: PgBackendOptions): StoreBackend {
     connect: async () => (await checkout()).wrapped,
     end: () => pool.end(),
   };
-  const selectArrays = async (text: string, values: readonly unknown[]): Promise<unknown[][]> => {
-    const { client } = await checkout();
-    try {
-      const result = await client.query<unknown[]>({ text, values: [...values], rowMode: 'array' });
-      return result.rows;
-    } catch (error) {
-      throw explainLoss(error, options.serverName);
-    } finally {
-      client.release();
-    }
-  };
   const eachArray = async (text: string, values: readonly unknown[], each: (row: unknown[]) => void): Promise<void> => {
     const { client } = await checkout();
     try {
@@ -126,6 +115,11 @@ export function createPgBackend(options: PgBackendOptions): StoreBackend {
     } finally {
       client.release();
     }
+  };
+  const selectArrays = async (text: string, values: readonly unknown[]): Promise<unknown[][]> => {
+    const rows: unknown[][] = [];
+    await eachArray(text, values, (row) => rows.push(row));
+    return rows;
   };
   const db = new Kysely<StoreDatabase>({ dialect: new PostgresDialect({ pool: retryingPool }) });
   return {
