@@ -13,9 +13,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { systemClock } from '../src/engine/clock.js';
@@ -23,9 +20,11 @@ import { submitRun } from '../src/engine/start-run.js';
 import { planFromObjective } from '../src/planning/single-packet-plan.js';
 import { openStore } from '../src/store/open-store.js';
 import type { EventStore } from '../src/store/event-store.js';
+import { parseDuration } from '../src/os/duration.js';
 import { median } from './lib/measure.js';
 import { OVERSEER_BIN } from './lib/overseer-bin.js';
 import { formatTable, ms, perSec, type Row } from './lib/report.js';
+import { Cleanup, createDatabase, newWorkDir } from './lib/targets.js';
 
 export interface WorkersSettings {
   runs: number;
@@ -130,35 +129,29 @@ async function takeover(url: string, store: EventStore, client: pg.Client, cwd: 
 }
 
 export async function benchWorkers(adminUrl: string, settings: WorkersSettings, log: (line: string) => void): Promise<WorkersFigures> {
-  const name = `overseer_bench_workers_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const cwd = await mkdtemp(join(tmpdir(), 'overseer-bench-workers-'));
-  const store = await openStore(url.toString());
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
+  const cleanup = new Cleanup();
   try {
-    const figures: WorkersFigures = { throughput: [], takeoverMs: [], leaseMs: 2000 };
+    const url = await createDatabase(adminUrl, `overseer_bench_workers_${randomBytes(4).toString('hex')}`, cleanup);
+    const cwd = await newWorkDir(cleanup, 'overseer-bench-workers-');
+    const store = await openStore(url);
+    cleanup.add('close the store', () => store.close());
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    cleanup.add('close the raw client', () => client.end());
+    const figures: WorkersFigures = { throughput: [], takeoverMs: [], leaseMs: parseDuration(settings.lease) ?? Number.NaN };
     for (const workers of settings.workerCounts) {
-      const runsPerSec = await throughput(url.toString(), store, client, cwd, workers, settings);
+      const runsPerSec = await throughput(url, store, client, cwd, workers, settings);
       log(`workers: ${String(workers)} worker(s): ${runsPerSec.toFixed(2)} runs/s`);
       figures.throughput.push({ workers, runsPerSec });
     }
     for (let round = 0; round < settings.takeoverRounds; round++) {
-      const took = await takeover(url.toString(), store, client, cwd, settings);
+      const took = await takeover(url, store, client, cwd, settings);
       log(`workers: takeover round ${String(round + 1)}: ${took.toFixed(0)} ms`);
       figures.takeoverMs.push(took);
     }
     return figures;
   } finally {
-    await client.end();
-    await store.close();
-    await rm(cwd, { recursive: true, force: true });
-    await admin.query(`drop database if exists ${name} with (force)`);
-    await admin.end();
+    await cleanup.runAll();
   }
 }
 

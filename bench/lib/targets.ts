@@ -70,7 +70,7 @@ function trackStores(cleanup: Cleanup) {
   };
 }
 
-async function newWorkDir(cleanup: Cleanup, prefix: string): Promise<string> {
+export async function newWorkDir(cleanup: Cleanup, prefix: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
   cleanup.add(`remove ${dir}`, () => rm(dir, { recursive: true, force: true }));
   return dir;
@@ -88,7 +88,7 @@ function rawPool(config: pg.PoolConfig, cleanup: Cleanup): RawDb {
   return raw;
 }
 
-async function createDatabase(adminUrl: string, name: string, cleanup: Cleanup): Promise<string> {
+export async function createDatabase(adminUrl: string, name: string, cleanup: Cleanup): Promise<string> {
   await withClient(adminUrl, (client) => client.query(`create database ${name}`));
   cleanup.add(`drop database ${name}`, () => withClient(adminUrl, (client) => client.query(`drop database if exists ${name} with (force)`)));
   const url = new URL(adminUrl);
