@@ -88,10 +88,9 @@ async function embeddedClient(db: string): Promise<pg.Client> {
 export async function removeEmbeddedStore(db: string, parent: string): Promise<void> {
   const location = await locateStore(db);
   await stopStoreServer(db);
-  // Retried: the server's last writes (its log, a removed postmaster.pid) can land while rm walks the folder.
-  const removal = { recursive: true, force: true, maxRetries: 10, retryDelay: 100 } as const;
-  if (location.home !== db) await rm(location.home, removal);
-  await rm(parent, removal);
+  // The stop ends the store's keeper too, so nothing writes in the folder once it returns.
+  if (location.home !== db) await rm(location.home, { recursive: true, force: true });
+  await rm(parent, { recursive: true, force: true });
 }
 
 async function queryEmbedded<R>(db: string, text: string, params: unknown[] = []): Promise<R[]> {
