@@ -142,7 +142,7 @@ interface Frame {
 }
 
 function openFrame(source: object): Frame {
-  const keys = Array.isArray(source) ? null : Object.keys(source).sort();
+  const keys = Array.isArray(source) ? null : sortedKeys(source);
   return { source, keys, next: 0, written: 0, text: keys === null ? '[' : '{', pendingKey: '' };
 }
 
@@ -151,7 +151,7 @@ function append(frame: Frame, key: string, text: string | undefined): void {
   if (frame.keys === null) {
     frame.text += `${frame.written++ > 0 ? ',' : ''}${text ?? 'null'}`;
   } else if (text !== undefined) {
-    frame.text += `${frame.written++ > 0 ? ',' : ''}${JSON.stringify(key)}:${text}`;
+    frame.text += `${frame.written++ > 0 ? ',' : ''}${quotedKey(key)}:${text}`;
   }
 }
 
