@@ -8,6 +8,7 @@ import { writeFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { LaneUsage, WorkerProcess } from '../../../machines/events.js';
 import { AGENT_OUTPUTS, type AgentOutput } from '../../planning/agent-plan.js';
+import type { LaneBudget } from '../../planning/agent-repository.js';
 import { readAgentLine, NO_PROGRESS, type AgentProgress } from '../agent-output.js';
 import { alreadyMerged, advanceTarget, commitLeftovers, dirtyReason, ensureWorktree, headOf, laneCommit, rebaseOntoTarget, removeWorktree, targetCheckout, type LaneIds } from '../lane-git.js';
 import { lanePlace } from '../lane-paths.js';
@@ -19,12 +20,6 @@ import type { KindEnvironment, KindRun, KindSession, LaneView, Prepared, WorkerH
 
 /** How often a merge waiting for a dirty checkout looks again. */
 const DIRTY_POLL_MS = 1000;
-
-interface LaneBudget {
-  tokens?: number | undefined;
-  usd?: number | undefined;
-  timeMs?: number | undefined;
-}
 
 function agentOf(packet: Record<string, unknown>): { command: string; output: AgentOutput } {
   const agent = packet['agent'] as { command?: unknown; output?: unknown } | undefined;
