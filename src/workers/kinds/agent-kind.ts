@@ -88,7 +88,7 @@ class AgentSession implements KindSession {
     const lane = laneIds(view);
     if (lane === null) return { ok: false, error: 'an agent packet needs a git repository: start the run inside one (or give the plan\'s repo:)' };
     try {
-      const { base } = await ensureWorktree(lane);
+      const base = await ensureWorktree(lane);
       if (view.lane?.worktree == null) {
         await worker.report([{ type: 'lane.worktree_created', payload: { path: lane.place.worktree, branch: lane.place.branch, base, target: lane.target } }]);
       }
