@@ -20,7 +20,7 @@ export interface LaneIds {
   place: LanePlace;
 }
 
-export function trailers(lane: Pick<LaneIds, 'runId' | 'packetId'>): string {
+function trailers(lane: Pick<LaneIds, 'runId' | 'packetId'>): string {
   return `Overseer-Run: ${lane.runId}\nOverseer-Packet: ${lane.packetId}`;
 }
 
