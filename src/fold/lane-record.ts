@@ -15,7 +15,7 @@ export interface LaneRecord extends LaneView {
   merge: { state: 'waiting' | 'merged' | 'conflicted'; detail: string; commit: string | null } | null;
 }
 
-export const NO_USAGE: LaneUsage = Object.freeze({ tokens: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 });
+const NO_USAGE: LaneUsage = Object.freeze({ tokens: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 });
 
 const EMPTY: LaneRecord = Object.freeze({
   worktree: null,

@@ -4,6 +4,7 @@ import type { RunStatus } from '../store/event-store.js';
 import type { RunState } from './run-state.js';
 import type { LaneUsage } from '../../machines/events.js';
 import { runUsage, type LaneRecord } from './lane-record.js';
+import type { LaneBudget } from '../planning/agent-repository.js';
 import { stateText } from './state-value.js';
 
 export function deriveRunStatus(state: RunState): RunStatus {
@@ -43,7 +44,7 @@ export interface LaneSummary {
   target: string | null;
   sessionId: string | null;
   turns: number;
-  budget: Partial<Record<'tokens' | 'usd' | 'timeMs', number | undefined>> | null;
+  budget: LaneBudget | null;
   merge: LaneRecord['merge'];
 }
 
@@ -57,7 +58,7 @@ export interface RunSummary {
   workers: WorkerSummary[];
   /** Runs with agent lanes: every lane's usage added up, and the run's budget. */
   usage?: LaneUsage;
-  budget?: Partial<Record<'tokens' | 'usd' | 'timeMs', number | undefined>> | null;
+  budget?: LaneBudget | null;
 }
 
 function laneSummary(lane: LaneRecord, packet: Record<string, unknown> | undefined): LaneSummary {

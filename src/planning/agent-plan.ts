@@ -18,7 +18,7 @@ export type AgentOutput = (typeof AGENT_OUTPUTS)[number];
  * and Codex's `exec --json` (`-` reads the prompt on stdin). Both edit files in their working
  * directory, which is the lane's worktree.
  */
-export const AGENT_PRESETS = {
+const AGENT_PRESETS = {
   claude: {
     command: 'claude -p --output-format stream-json --verbose --permission-mode acceptEdits < {prompt_file}',
     output: 'claude-stream-json',
@@ -35,7 +35,7 @@ export interface AgentSpec {
 const PRESET_NAMES = Object.keys(AGENT_PRESETS);
 
 /** A preset's name becomes its command and format; any other name stays a string, refused below with the presets named. */
-export const AgentField = z.preprocess(
+const AgentField = z.preprocess(
   (value) => (typeof value === 'string' ? ((AGENT_PRESETS as Record<string, AgentSpec>)[value] ?? value) : value),
   z.strictObject(
     {
@@ -54,7 +54,7 @@ export const AgentField = z.preprocess(
 const positive = z.number({ error: 'expected a positive number' }).positive({ error: 'expected a positive number' });
 
 /** A budget as written (`time` a duration), read into numbers: tokens, US dollars, milliseconds. */
-export const BudgetField = z
+const BudgetField = z
   .strictObject({
     tokens: positive.optional(),
     usd: positive.optional(),
@@ -67,7 +67,7 @@ export const BudgetField = z
   }));
 export type Budget = z.infer<typeof BudgetField>;
 
-export const MergeField = z.enum(LANE_MERGE_MODES, { error: `expected one of ${LANE_MERGE_MODES.join(', ')}` });
+const MergeField = z.enum(LANE_MERGE_MODES, { error: `expected one of ${LANE_MERGE_MODES.join(', ')}` });
 
 /** The plan's own lane settings. */
 export const LANE_PLAN_FIELDS = {

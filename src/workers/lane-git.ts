@@ -20,14 +20,13 @@ export interface LaneIds {
   place: LanePlace;
 }
 
-export function trailers(lane: Pick<LaneIds, 'runId' | 'packetId'>): string {
+function trailers(lane: Pick<LaneIds, 'runId' | 'packetId'>): string {
   return `Overseer-Run: ${lane.runId}\nOverseer-Packet: ${lane.packetId}`;
 }
 
 /** Commits need an author; a machine without one configured gets Overseer's. */
 async function identity(cwd: string): Promise<Record<string, string>> {
-  const email = await git(cwd, ['config', 'user.email']);
-  const name = await git(cwd, ['config', 'user.name']);
+  const [email, name] = await Promise.all([git(cwd, ['config', 'user.email']), git(cwd, ['config', 'user.name'])]);
   const env: Record<string, string> = {};
   if (!email.ok || email.stdout === '') Object.assign(env, { GIT_AUTHOR_EMAIL: 'overseer@localhost', GIT_COMMITTER_EMAIL: 'overseer@localhost' });
   if (!name.ok || name.stdout === '') Object.assign(env, { GIT_AUTHOR_NAME: 'Overseer', GIT_COMMITTER_NAME: 'Overseer' });
@@ -46,33 +45,33 @@ async function excludeOverseer(repo: string): Promise<void> {
 
 export const headOf = (repo: string, ref: string): Promise<string> => gitOutput(repo, ['rev-parse', '--verify', `${ref}^{commit}`]);
 
-/** The worktree on its branch, made now from the target's head unless an earlier engine made it. */
-export async function ensureWorktree(lane: LaneIds): Promise<{ base: string; created: boolean }> {
+/** The worktree on its branch, made now from the target's head unless an earlier engine made it; its base. */
+export async function ensureWorktree(lane: LaneIds): Promise<string> {
   await excludeOverseer(lane.repo);
   const { worktree, branch } = lane.place;
-  if (existsSync(join(worktree, '.git'))) return { base: await gitOutput(lane.repo, ['merge-base', `refs/heads/${lane.target}`, `refs/heads/${branch}`]), created: false };
-  await git(lane.repo, ['worktree', 'prune']);
-  const branchExists = (await git(lane.repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`])).ok;
-  if (branchExists) {
+  if (!existsSync(join(worktree, '.git'))) {
+    await git(lane.repo, ['worktree', 'prune']);
+    const branchExists = (await git(lane.repo, ['rev-parse', '--verify', '--quiet', `refs/heads/${branch}`])).ok;
+    if (!branchExists) {
+      const base = await headOf(lane.repo, `refs/heads/${lane.target}`);
+      await gitOutput(lane.repo, ['worktree', 'add', '--quiet', '-b', branch, worktree, base]);
+      return base;
+    }
     await gitOutput(lane.repo, ['worktree', 'add', '--quiet', worktree, branch]);
-    return { base: await gitOutput(lane.repo, ['merge-base', `refs/heads/${lane.target}`, `refs/heads/${branch}`]), created: false };
   }
-  const base = await headOf(lane.repo, `refs/heads/${lane.target}`);
-  await gitOutput(lane.repo, ['worktree', 'add', '--quiet', '-b', branch, worktree, base]);
-  return { base, created: true };
+  // Made by an earlier engine (the worktree, or only its branch): the base is where it left the target.
+  return gitOutput(lane.repo, ['merge-base', `refs/heads/${lane.target}`, `refs/heads/${branch}`]);
 }
 
 /** Commits whatever is left uncommitted in the worktree; null when nothing was. */
 export async function commitLeftovers(lane: LaneIds, message: string): Promise<{ commit: string | null; head: string }> {
   const cwd = lane.place.worktree;
   const status = await gitOutput(cwd, ['status', '--porcelain']);
-  if (status !== '') {
-    await gitOutput(cwd, ['add', '-A']);
-    await gitOutput(cwd, ['commit', '--quiet', '--no-verify', '-m', message, '-m', trailers(lane)], await identity(cwd));
-    const head = await headOf(cwd, 'HEAD');
-    return { commit: head, head };
-  }
-  return { commit: null, head: await headOf(cwd, 'HEAD') };
+  if (status === '') return { commit: null, head: await headOf(cwd, 'HEAD') };
+  await gitOutput(cwd, ['add', '-A']);
+  await gitOutput(cwd, ['commit', '--quiet', '--no-verify', '-m', message, '-m', trailers(lane)], await identity(cwd));
+  const head = await headOf(cwd, 'HEAD');
+  return { commit: head, head };
 }
 
 /** The target's head already holds a commit of this lane (a merge repeated after a crash). */

@@ -28,6 +28,8 @@ export function followOutput(
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let reading: Promise<void> = Promise.resolve();
+  // One buffer for the tail's life: reads never overlap, and what is kept of a read is copied out.
+  const buffer = Buffer.alloc(CHUNK);
 
   async function readOnce(final: boolean): Promise<void> {
     let handle;
@@ -41,7 +43,6 @@ export function followOutput(
       let pending = Buffer.alloc(0);
       let position = offset;
       for (;;) {
-        const buffer = Buffer.alloc(CHUNK);
         const { bytesRead } = await handle.read(buffer, 0, CHUNK, position);
         if (bytesRead === 0) break;
         position += bytesRead;

@@ -8,6 +8,7 @@ import { writeFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { LaneUsage, WorkerProcess } from '../../../machines/events.js';
 import { AGENT_OUTPUTS, type AgentOutput } from '../../planning/agent-plan.js';
+import type { LaneBudget } from '../../planning/agent-repository.js';
 import { readAgentLine, NO_PROGRESS, type AgentProgress } from '../agent-output.js';
 import { alreadyMerged, advanceTarget, commitLeftovers, dirtyReason, ensureWorktree, headOf, laneCommit, rebaseOntoTarget, removeWorktree, targetCheckout, type LaneIds } from '../lane-git.js';
 import { lanePlace } from '../lane-paths.js';
@@ -19,12 +20,6 @@ import type { KindEnvironment, KindRun, KindSession, LaneView, Prepared, WorkerH
 
 /** How often a merge waiting for a dirty checkout looks again. */
 const DIRTY_POLL_MS = 1000;
-
-interface LaneBudget {
-  tokens?: number | undefined;
-  usd?: number | undefined;
-  timeMs?: number | undefined;
-}
 
 function agentOf(packet: Record<string, unknown>): { command: string; output: AgentOutput } {
   const agent = packet['agent'] as { command?: unknown; output?: unknown } | undefined;
@@ -76,6 +71,8 @@ function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+const asError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));
+
 class AgentSession implements KindSession {
   /** Merges into a target one at a time: each moves the target another lane may be merging into. */
   private merges: Promise<void> = Promise.resolve();
@@ -91,7 +88,7 @@ class AgentSession implements KindSession {
     const lane = laneIds(view);
     if (lane === null) return { ok: false, error: 'an agent packet needs a git repository: start the run inside one (or give the plan\'s repo:)' };
     try {
-      const { base } = await ensureWorktree(lane);
+      const base = await ensureWorktree(lane);
       if (view.lane?.worktree == null) {
         await worker.report([{ type: 'lane.worktree_created', payload: { path: lane.place.worktree, branch: lane.place.branch, base, target: lane.target } }]);
       }
@@ -132,8 +129,7 @@ class AgentSession implements KindSession {
     });
     if (!started.ok) return worker.report([{ type: 'process.spawn_failed', payload: { error: started.error } }]);
     await writeFile(`${started.process.logFile}.started`, String(Date.now()));
-    const recorded = worker.report([{ type: 'process.started', payload: { ...started.process, attempt } }]);
-    await recorded;
+    await worker.report([{ type: 'process.started', payload: { ...started.process, attempt } }]);
     worker.watchExit(this.follow(worker, started.process, started.exited));
   }
 
@@ -149,14 +145,16 @@ class AgentSession implements KindSession {
     const view = worker.view();
     const attempt = view.attempt;
     const format = agentOf(view.packet).output;
-    let { progress } = progressFrom(view.lane, attempt);
-    const { offset: from } = progressFrom(view.lane, attempt);
+    const resumed = progressFrom(view.lane, attempt);
+    let progress = resumed.progress;
     let failed: Error | null = null;
     let budgetReported = false;
+    /** A budget is reported once, and only while this attempt runs. */
+    const mayReportBudget = (now: WorkerView): boolean => !budgetReported && now.state === 'running' && now.attempt === attempt;
 
     const checkBudget = async (): Promise<void> => {
       const now = worker.view();
-      if (budgetReported || now.state !== 'running' || now.attempt !== attempt) return;
+      if (!mayReportBudget(now)) return;
       const over = overBudget(now);
       if (over === null) return;
       budgetReported = true;
@@ -165,7 +163,7 @@ class AgentSession implements KindSession {
 
     const tail = followOutput(
       process.logFile,
-      from,
+      resumed.offset,
       async (lines, offset) => {
         const before = progress;
         for (const line of lines) progress = readAgentLine(format, progress, line);
@@ -177,26 +175,26 @@ class AgentSession implements KindSession {
         await worker.report(events);
         await checkBudget();
       },
-      { onError: (error) => (failed = error instanceof Error ? error : new Error(String(error))) },
+      { onError: (error) => (failed = asError(error)) },
     );
 
     const laneTime = (view.packet['budget'] as LaneBudget | undefined)?.timeMs;
     const runTime = view.run.lanes?.budget?.timeMs;
     const runStartedAt = view.run.lanes?.startedAt;
-    let timer: unknown = null;
+    // The lane's timer is armed once its start time is read; the exit waits for that.
+    let laneTimerArmed: Promise<void> | null = null;
     const handles: NodeJS.Timeout[] = [];
     const stopTimer = (): void => handles.forEach((handle) => clearTimeout(handle));
     const arm = (scope: 'lane' | 'run', startedAt: number, limit: number): void => {
       const fire = (): void => {
-        const now = worker.view();
-        if (budgetReported || now.state !== 'running' || now.attempt !== attempt) return;
+        if (!mayReportBudget(worker.view())) return;
         budgetReported = true;
-        void worker.report([exceeded(scope, 'time', Date.now() - startedAt, limit)]).catch((error: unknown) => (failed = error instanceof Error ? error : new Error(String(error))));
+        void worker.report([exceeded(scope, 'time', Date.now() - startedAt, limit)]).catch((error: unknown) => (failed = asError(error)));
       };
       handles.push(setTimeout(fire, Math.max(0, startedAt + limit - Date.now())));
     };
     if (runTime !== undefined && runStartedAt !== undefined) arm('run', runStartedAt, runTime);
-    if (laneTime !== undefined) timer = this.startedAt(process).then((startedAt) => arm('lane', startedAt, laneTime));
+    if (laneTime !== undefined) laneTimerArmed = this.startedAt(process).then((startedAt) => arm('lane', startedAt, laneTime));
     const stop = (): void => {
       tail.stop();
       stopTimer();
@@ -204,7 +202,7 @@ class AgentSession implements KindSession {
     this.stops.add(stop);
 
     return exited.then(async (exit) => {
-      await timer;
+      await laneTimerArmed;
       stopTimer();
       this.stops.delete(stop);
       await tail.drain();
