@@ -34,7 +34,7 @@ export async function readEvents(store: EventStore, runId: string, filter: Parti
   // A run is recorded with its first event: no events, no run.
   const events = await store.readStream(runId);
   if (events.length === 0) throw new RunNotFoundError(runId);
-  const unknown = unknownWorkers(full, events);
-  if (unknown !== null) throw new UnknownWorkerError(`run ${runId} has no worker ${unknown.unknown.join(', ')} (its workers: ${unknown.known.join(', ')})`);
+  const unknown = unknownWorkers(full, runId, events);
+  if (unknown !== null) throw new UnknownWorkerError(unknown);
   return events.filter((e) => matchesFilter(full, e)).map(eventLine);
 }
