@@ -23,7 +23,7 @@ export interface DetachedEngine {
 }
 
 /** `db` is the store target as the caller resolved it (a URL or an absolute folder). */
-export async function startDetachedEngine(run: { runId: string; runDir: string; cwd: string }, db: string): Promise<DetachedEngine> {
+async function startDetachedEngine(run: { runId: string; runDir: string; cwd: string }, db: string): Promise<DetachedEngine> {
   mkdirSync(run.runDir, { recursive: true });
   const logFile = join(run.runDir, 'engine.log');
   const log = openSync(logFile, 'a');

@@ -12,7 +12,7 @@ import { RunNotFoundError } from '../fold/rebuild-run.js';
 
 const PREFIX = 'overseer://runs/';
 
-export function runUri(runId: string): string {
+function runUri(runId: string): string {
   return `${PREFIX}${encodeURIComponent(runId)}`;
 }
 
