@@ -1,5 +1,4 @@
 /** `overseer approve RUN_ID WORKER_ID [--deny] [--reason TEXT]`: a person's answer at a trust gate or escalation. */
-import { userInfo } from 'node:os';
 import { COMMANDS } from './command-table.js';
 import { approve } from '../engine/run-decisions.js';
 import { withStore } from './cli-store.js';
@@ -17,7 +16,7 @@ export async function approveCommand(args: string[]): Promise<number> {
   }
   return withStore(values.db, async (store) => {
     await findRun(store, runId);
-    const decided = await approve(store, runId, workerId, { by: userInfo().username, source: 'cli', reason: values.reason, deny: values.deny === true });
+    const decided = await approve(store, runId, workerId, { source: 'cli', reason: values.reason, deny: values.deny === true });
     process.stderr.write(`overseer: ${decided.decision} recorded for ${workerId} of run ${runId}; it is now ${decided.state}\n`);
     return 0;
   });

@@ -1,5 +1,4 @@
 /** `overseer cancel RUN_ID [--reason TEXT]`: stops a run cleanly; its workers and gates are killed and it ends cancelled. */
-import { userInfo } from 'node:os';
 import { COMMANDS } from './command-table.js';
 import { cancelRun } from '../engine/run-decisions.js';
 import { withStore } from './cli-store.js';
@@ -15,7 +14,7 @@ export async function cancelCommand(args: string[]): Promise<number> {
   if (runId === undefined || positionals.length > 1) throw new UsageError('usage: overseer cancel RUN_ID [--reason TEXT]');
   return withStore(values.db, async (store) => {
     await findRun(store, runId);
-    await cancelRun(store, runId, { by: userInfo().username, source: 'cli', reason: values.reason });
+    await cancelRun(store, runId, { source: 'cli', reason: values.reason });
     process.stderr.write(`overseer: run ${runId} cancelled\n`);
     return 0;
   });

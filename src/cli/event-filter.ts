@@ -14,6 +14,6 @@ export function parseEventFilter(values: { worker?: string[] | undefined; type?:
 
 /** A --worker that names no worker of the run is a typo, not an empty answer. */
 export function checkWorkers(filter: EventFilter, runId: string, events: readonly StoredEvent[]): void {
-  const found = unknownWorkers(filter, events);
-  if (found !== null) throw new UsageError(`overseer events: run ${runId} has no worker ${found.unknown.join(', ')} (its workers: ${found.known.join(', ')})`);
+  const unknown = unknownWorkers(filter, runId, events);
+  if (unknown !== null) throw new UsageError(`overseer events: ${unknown}`);
 }

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
+import { isFinalWorkflowState } from '../../machines/state-sets.js';
 import { overseerBin } from '../os/overseer-bin.js';
 import { rebuildRun, RunNotFoundError } from '../fold/rebuild-run.js';
 import { systemClock } from './clock.js';
@@ -22,7 +23,7 @@ export interface DetachedEngine {
 }
 
 /** `db` is the store target as the caller resolved it (a URL or an absolute folder). */
-export async function startDetachedEngine(run: { runId: string; runDir: string; cwd: string }, db: string): Promise<DetachedEngine> {
+async function startDetachedEngine(run: { runId: string; runDir: string; cwd: string }, db: string): Promise<DetachedEngine> {
   mkdirSync(run.runDir, { recursive: true });
   const logFile = join(run.runDir, 'engine.log');
   const log = openSync(logFile, 'a');
@@ -52,8 +53,6 @@ export async function startRunDetached(store: EventStore, db: string, request: R
   return { runId, ...(await startDetachedEngine(state.run, db)) };
 }
 
-const ENDED = new Set(['completed', 'failed', 'cancelled']);
-
 /**
  * Hands a stopped run to a detached engine. Refused, with nothing started, when the run is unknown,
  * has ended, or a live engine owns it (its lease is taken and given back at once to find out).
@@ -61,7 +60,7 @@ const ENDED = new Set(['completed', 'failed', 'cancelled']);
 export async function resumeRunDetached(store: EventStore, db: string, runId: string): Promise<DetachedEngine> {
   const row = await store.getRun(runId);
   if (row === undefined) throw new RunNotFoundError(runId);
-  if (ENDED.has(row.status)) throw new NotApplicableError(`run ${runId} has already ${row.status === 'cancelled' ? 'been cancelled' : row.status}`);
+  if (isFinalWorkflowState(row.status)) throw new NotApplicableError(`run ${runId} has already ${row.status === 'cancelled' ? 'been cancelled' : row.status}`);
   await (await RunLease.take(store, runId)).release();
   const state = await rebuildRun(store, runId);
   return startDetachedEngine(state.run, db);

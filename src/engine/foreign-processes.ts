@@ -15,8 +15,8 @@ export async function foreignProcesses(store: EventStore, state: RunState): Prom
   const foreign = new Map<string, string>();
   if (running.length === 0) return foreign;
   const hosts = new Map<string, string | undefined>();
-  // The whole log: a rebuild may have started from a snapshot, which keeps no hosts.
-  for (const event of await store.readStream(state.run.runId)) {
+  // The whole log (a rebuild may have started from a snapshot, which keeps no hosts), with only process.started's payloads.
+  for (const event of await store.readStream(state.run.runId, { payloadTypes: ['process.started'] })) {
     if (event.type !== 'process.started' || event.workerId === null) continue;
     const host = (event.payload as { host?: unknown } | null)?.host;
     hosts.set(event.workerId, typeof host === 'string' ? host : undefined);

@@ -73,7 +73,6 @@ export class RunClaimer {
     await Promise.all([...this.engines].map(([runId, engine]) => this.handBack(runId, engine)));
     this.wake();
     await this.loop;
-    await this.stopListening?.();
   }
 
   private wake(): void {
@@ -122,7 +121,7 @@ export class RunClaimer {
         if (this.draining && deriveRunStatus(state) === 'waiting') void this.handBack(claim.runId, engine);
       });
       engine.finished.then(
-        (state) => this.ended(claim.runId, engine, `${deriveRunStatus(state)}`),
+        (state) => this.ended(claim.runId, engine, deriveRunStatus(state)),
         (error: unknown) => this.ended(claim.runId, engine, takenOver(error) ? 'taken over by another engine: stopped working on it' : `stopped: ${describe(error)}`),
       );
     }

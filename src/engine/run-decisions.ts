@@ -1,11 +1,11 @@
 /**
  * A person's decisions about a run, made from outside its engine (the CLI, the MCP server, the
  * library): approve or deny a worker, cancel the run. Each refuses an unknown run or worker, or a
- * decision that does not apply, with a typed error and nothing written.
+ * decision that does not apply, with a typed error and nothing written (an unknown run: the
+ * RunNotFoundError of writeToRun's rebuild).
  */
 import { userInfo } from 'node:os';
 import type { EventStore } from '../store/event-store.js';
-import { RunNotFoundError } from '../fold/rebuild-run.js';
 import { approvalEvent, cancelEvent, type Decider } from './human-decisions.js';
 import { stopRunProcesses } from './stop-run-processes.js';
 import { writeToRun } from './write-to-run.js';
@@ -30,13 +30,8 @@ export interface DecisionRecorded {
   state: string;
 }
 
-async function requireRun(store: EventStore, runId: string): Promise<void> {
-  if ((await store.getRun(runId)) === undefined) throw new RunNotFoundError(runId);
-}
-
 /** Approve (or, with `deny`, refuse) a worker waiting at its trust gate or escalated to a person. */
 export async function approve(store: EventStore, runId: string, workerId: string, decision: Decision & { deny?: boolean | undefined } = {}): Promise<DecisionRecorded> {
-  await requireRun(store, runId);
   const who = decider(decision);
   const { batch } = await writeToRun(store, runId, (state) => approvalEvent(state, workerId, decision.deny !== true, who));
   const decided = batch.committed[0];
@@ -48,7 +43,6 @@ export async function approve(store: EventStore, runId: string, workerId: string
  * (it crashed, or the run was detached) their processes would run on, so they are stopped here too.
  */
 export async function cancelRun(store: EventStore, runId: string, decision: Decision = {}): Promise<void> {
-  await requireRun(store, runId);
   const who = decider(decision);
   const written = await writeToRun(store, runId, (state) => cancelEvent(state, who));
   await stopRunProcesses(written.before);

@@ -20,7 +20,7 @@ export function engineOwnerId(): string {
 }
 
 /** The host part of an owner id (a host id may itself hold ':'): the fields after it are pid and start time. */
-export function ownerHost(ownerId: string): string {
+function ownerHost(ownerId: string): string {
   return ownerId.split(':').slice(0, -2).join(':');
 }
 

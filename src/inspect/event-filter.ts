@@ -34,21 +34,16 @@ export function matchesFilter(filter: EventFilter, event: StoredEvent): boolean 
   return true;
 }
 
-export interface UnknownWorkers {
-  unknown: string[];
-  known: string[];
-}
-
 /**
- * Filter workers that name no worker of the run (a typo, not an empty answer), or null. Known ids are
- * the plan's packets and any worker in the log; before the plan is ready any id is taken.
+ * What is wrong with filter workers that name no worker of the run (a typo, not an empty answer), or
+ * null. Known ids are the plan's packets and any worker in the log; before the plan is ready any id is taken.
  */
-export function unknownWorkers(filter: EventFilter, events: readonly StoredEvent[]): UnknownWorkers | null {
+export function unknownWorkers(filter: EventFilter, runId: string, events: readonly StoredEvent[]): string | null {
   if (filter.workers.length === 0) return null;
   const plan = events.find((e) => e.type === 'plan.ready');
   if (plan === undefined) return null;
   const packets = (plan.payload as { packets?: Array<{ id?: unknown }> }).packets ?? [];
   const known = new Set([...packets.map((p) => String(p.id)), ...events.flatMap((e) => (e.workerId === null ? [] : [e.workerId]))]);
   const unknown = filter.workers.filter((id) => !known.has(id));
-  return unknown.length === 0 ? null : { unknown, known: [...known] };
+  return unknown.length === 0 ? null : `run ${runId} has no worker ${unknown.join(', ')} (its workers: ${[...known].join(', ')})`;
 }

@@ -3,7 +3,7 @@
  * without a run), one run with its workers (`status RUN --json`), and its events in the export line
  * format (`events RUN --json`). Shared by the MCP server and the library.
  */
-import type { EventStore, RunRow } from '../store/event-store.js';
+import type { EventStore } from '../store/event-store.js';
 import { rebuildRun, RunNotFoundError } from '../fold/rebuild-run.js';
 import { summarizeRun, type RunSummary } from '../fold/run-status.js';
 import { OverseerError } from '../errors.js';
@@ -23,25 +23,18 @@ export async function listRuns(store: EventStore, limit = 50): Promise<RunListEn
   return (await store.listRuns(limit)).map(runListEntry);
 }
 
-/** The run's row, or RunNotFoundError. */
-export async function requireRun(store: EventStore, runId: string): Promise<RunRow> {
-  const run = await store.getRun(runId);
-  if (run === undefined) throw new RunNotFoundError(runId);
-  return run;
-}
-
-/** The run with its workers, folded from its log (as `status RUN --json` prints it). */
+/** The run with its workers, folded from its log (as `status RUN --json` prints it); RunNotFoundError for no run. */
 export async function runStatus(store: EventStore, runId: string): Promise<RunSummary> {
-  await requireRun(store, runId);
   return summarizeRun(await rebuildRun(store, runId));
 }
 
 /** The run's events that pass `filter`, in log order, as `events RUN --json` prints them. */
 export async function readEvents(store: EventStore, runId: string, filter: Partial<EventFilter> = {}): Promise<EventLine[]> {
-  await requireRun(store, runId);
   const full: EventFilter = { workers: filter.workers ?? [], types: filter.types ?? [], since: filter.since ?? null };
+  // A run is recorded with its first event: no events, no run.
   const events = await store.readStream(runId);
-  const unknown = unknownWorkers(full, events);
-  if (unknown !== null) throw new UnknownWorkerError(`run ${runId} has no worker ${unknown.unknown.join(', ')} (its workers: ${unknown.known.join(', ')})`);
+  if (events.length === 0) throw new RunNotFoundError(runId);
+  const unknown = unknownWorkers(full, runId, events);
+  if (unknown !== null) throw new UnknownWorkerError(unknown);
   return events.filter((e) => matchesFilter(full, e)).map(eventLine);
 }

@@ -7,11 +7,12 @@
 import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { listRuns, runStatus } from '../inspect/run-reads.js';
-import { START, type EventStore, type Subscription } from '../store/event-store.js';
+import type { EventStore, Subscription } from '../store/event-store.js';
+import { RunNotFoundError } from '../fold/rebuild-run.js';
 
 const PREFIX = 'overseer://runs/';
 
-export function runUri(runId: string): string {
+function runUri(runId: string): string {
   return `${PREFIX}${encodeURIComponent(runId)}`;
 }
 
@@ -51,9 +52,10 @@ export function registerRunResources(server: McpServer, store: EventStore): RunR
     const uri = request.params.uri;
     const runId = runIdOf(uri);
     if (runId === null || watched.has(uri)) return {};
-    await runStatus(store, runId); // an unknown run is an error, not a subscription that never fires
-    const [last] = (await store.readStream(runId)).slice(-1);
-    const from = last === undefined ? START : { txId: last.txId, position: last.position };
+    // Where the log ends now, read without payloads; an unknown run (no events) is an error, not a subscription that never fires.
+    const last = (await store.readStream(runId, { payloadTypes: [] })).at(-1);
+    if (last === undefined) throw new RunNotFoundError(runId);
+    const from = { txId: last.txId, position: last.position };
     const notify = () => server.server.sendResourceUpdated({ uri });
     // A lost store connection ends the updates, not the server: the client still has the tools.
     const onError = (error: unknown) => process.stderr.write(`overseer mcp: updates of ${uri} stopped: ${error instanceof Error ? error.message : String(error)}\n`);
