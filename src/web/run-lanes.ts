@@ -88,11 +88,6 @@ export class RunLanes {
   readonly lanes: Lane[] = [];
   readonly #lanes = new Map<string, Lane>();
 
-  /** The lane of a worker, or undefined when it has no event yet. */
-  get(workerId: string): Lane | undefined {
-    return this.#lanes.get(workerId);
-  }
-
   /** Adds a worker's event; returns the lane and the worker's state before it (null for its first event). */
   addWorkerEvent(event: LaneEvent): { lane: Lane; before: string | null } {
     const lane = this.#lane(event.workerId ?? '');
