@@ -9,8 +9,8 @@
 import { RunNotFoundError } from '../fold/rebuild-run.js';
 import { stateText } from '../fold/state-value.js';
 import type { EventOutline, EventStore } from '../store/event-store.js';
-import { LANE_PAYLOADS, type RunAt } from './run-index.js';
-import { FAILURE_DETAIL, FAILURE_TYPES, RunLanes, statusOf, type Lane, type LaneAt } from './run-lanes.js';
+import type { RunAt } from './run-index.js';
+import { FAILURE_DETAIL, FAILURE_TYPES, LANE_PAYLOADS, RunLanes, statusOf, type Lane, type LaneAt } from './run-lanes.js';
 
 /** Picks the lanes a view shows, from lanes that know their state and last failure only. */
 export type ShownLanes = (lanes: readonly LaneAt[]) => readonly LaneAt[];

@@ -5,17 +5,13 @@
  * grows with the run beyond what the page shows. It is built once from the log in outline
  * (`readOutlines`: payloads of the few small events it needs) and extended by the events written after.
  */
-import { LANE_EVENT_TYPES } from '../fold/lane-record.js';
 import { stateText } from '../fold/state-value.js';
 import { machineEventType } from '../inspect/run-diagram.js';
 import { EventColumns, type IndexedEvent } from './event-columns.js';
-import { FAILURE_DETAIL, FAILURE_TYPES, RunLanes, statusOf, type LaneAt } from './run-lanes.js';
+import { LANE_PAYLOADS, RunLanes, statusOf, type LaneAt } from './run-lanes.js';
 import type { EventOutline, RunStatus } from '../store/event-store.js';
 
-/** The events whose payloads a lane reads: everything else it needs is in the event's columns. */
-export const LANE_PAYLOADS = ['process.started', ...FAILURE_TYPES.met, ...FAILURE_TYPES.overcome, FAILURE_DETAIL.type, ...LANE_EVENT_TYPES] as const;
-
-/** The events whose payloads the index reads. */
+/** The events whose payloads the index reads: its own, and those its lanes read. */
 export const INDEX_PAYLOADS = ['timer.fired', 'machines.migrated', ...LANE_PAYLOADS] as const;
 
 /** The run at one position, all a summary and a page of lanes are made of. */
