@@ -22,6 +22,17 @@ export interface IndexedEvent {
 
 const FIRST_CAPACITY = 1024;
 
+/** One string per distinct text, for texts repeated across many rows: the rows of a read each bring their own copy. */
+export function sharedTexts(): (text: string) => string {
+  const texts = new Map<string, string>();
+  return (text) => {
+    const known = texts.get(text);
+    if (known !== undefined) return known;
+    texts.set(text, text);
+    return text;
+  };
+}
+
 export class EventColumns {
   #length = 0;
   #positions = new BigInt64Array(FIRST_CAPACITY);
@@ -32,19 +43,11 @@ export class EventColumns {
   readonly #states: string[] = [];
   readonly #machineEvents: string[] = [];
   readonly #befores: (string | null)[] = [];
-  /** One string per distinct text: the rows of a read each bring their own copy. */
-  readonly #texts = new Map<string, string>();
+  /** The shared copy of a type or state. */
+  readonly shared = sharedTexts();
 
   get length(): number {
     return this.#length;
-  }
-
-  /** The shared copy of a type or state. */
-  shared(text: string): string {
-    const known = this.#texts.get(text);
-    if (known !== undefined) return known;
-    this.#texts.set(text, text);
-    return text;
   }
 
   push(event: Omit<IndexedEvent, 'version'>): void {

@@ -9,8 +9,9 @@
 import { RunNotFoundError } from '../fold/rebuild-run.js';
 import { stateText } from '../fold/state-value.js';
 import type { EventOutline, EventStore } from '../store/event-store.js';
-import { LANE_PAYLOADS, type RunAt } from './run-index.js';
-import { FAILURE_DETAIL, FAILURE_TYPES, RunLanes, statusOf, type Lane, type LaneAt } from './run-lanes.js';
+import { sharedTexts } from './event-columns.js';
+import type { RunAt } from './run-index.js';
+import { FAILURE_DETAIL, FAILURE_TYPES, LANE_PAYLOADS, RunLanes, statusOf, type Lane, type LaneAt } from './run-lanes.js';
 
 /** Picks the lanes a view shows, from lanes that know their state and last failure only. */
 export type ShownLanes = (lanes: readonly LaneAt[]) => readonly LaneAt[];
@@ -31,10 +32,9 @@ export async function readRunHeads(store: EventStore, runId: string, ahead: Show
   const toVersion = newest.version;
   const [workflow, heads] = await Promise.all([store.readLastOutline(runId, { machine: 'workflow', toVersion }), store.readWorkerHeads(runId, toVersion, FAILURE_TYPES)]);
   // One string per distinct state, as the index keeps them.
-  const states = new Map<string, string>();
+  const shared = sharedTexts();
   const lanes = heads.map((head, order): LaneAt => {
-    const text = stateText(head.stateAfter);
-    const state = states.get(text) ?? (states.set(text, text), text);
+    const state = shared(stateText(head.stateAfter));
     const entry = { version: head.firstVersion, state, attempt: 0, failureKind: head.failureKind, failureDetail: null, agent: null };
     return { lane: { workerId: head.workerId, order, entries: [entry] }, entry };
   });

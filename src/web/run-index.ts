@@ -5,17 +5,13 @@
  * grows with the run beyond what the page shows. It is built once from the log in outline
  * (`readOutlines`: payloads of the few small events it needs) and extended by the events written after.
  */
-import { LANE_EVENT_TYPES } from '../fold/lane-record.js';
 import { stateText } from '../fold/state-value.js';
 import { machineEventType } from '../inspect/run-diagram.js';
 import { EventColumns, type IndexedEvent } from './event-columns.js';
-import { FAILURE_DETAIL, FAILURE_TYPES, RunLanes, statusOf, type Lane, type LaneAt } from './run-lanes.js';
+import { LANE_PAYLOADS, RunLanes, statusOf, type LaneAt } from './run-lanes.js';
 import type { EventOutline, RunStatus } from '../store/event-store.js';
 
-/** The events whose payloads a lane reads: everything else it needs is in the event's columns. */
-export const LANE_PAYLOADS = ['process.started', ...FAILURE_TYPES.met, ...FAILURE_TYPES.overcome, FAILURE_DETAIL.type, ...LANE_EVENT_TYPES] as const;
-
-/** The events whose payloads the index reads. */
+/** The events whose payloads the index reads: its own, and those its lanes read. */
 export const INDEX_PAYLOADS = ['timer.fired', 'machines.migrated', ...LANE_PAYLOADS] as const;
 
 /** The run at one position, all a summary and a page of lanes are made of. */
@@ -68,10 +64,6 @@ export class RunIndex {
 
   get version(): number {
     return this.events.length;
-  }
-
-  get lanes(): readonly Lane[] {
-    return this.#lanes.lanes;
   }
 
   /** The version of the run's first event of this type, or undefined. */
@@ -136,17 +128,13 @@ export class RunIndex {
     return lanes;
   }
 
-  /** The run's status at `version`, by the rule `overseer status` uses (runStatusOf). */
-  statusAt(version: number, lanes: readonly LaneAt[] = this.lanesAt(version)): RunStatus {
-    return statusOf(this.workflowStateAt(version), lanes);
-  }
-
   /** The run at `version`, an event it has. */
   at(version: number): RunAt {
     const event = this.eventAt(version);
     if (event === undefined) throw new Error(`run ${this.runId} has no event at version ${String(version)}`);
     const lanes = this.lanesAt(version);
-    return { version, event, events: this.version, workflow: this.workflowStateAt(version), status: this.statusAt(version, lanes), lanes };
+    const workflow = this.workflowStateAt(version);
+    return { version, event, events: this.version, workflow, status: statusOf(workflow, lanes), lanes };
   }
 
   /** The machine version the run's events up to `version` fold with. */

@@ -81,8 +81,10 @@ export class RunIndexes {
   /** The run's row and its index, up to date with the log as of this call. Throws RunNotFoundError. */
   async get(runId: string): Promise<IndexedRun> {
     const entry = this.#entry(runId);
+    // A log read by this call is up to date as of it already: only an index read before catches up.
+    const readBefore = entry.opening !== undefined;
     const indexed = await this.#index(entry);
-    await this.#catchUp(entry, indexed);
+    if (readBefore) await this.#catchUp(entry, indexed);
     const packets = await this.#packets(entry, indexed.index.firstOfType(PLAN_READY));
     return { run: indexed.run, index: indexed.index, packets: lookup(packets) };
   }

@@ -6,7 +6,7 @@
  */
 import { STATE_SETS } from '../../machines/state-sets.js';
 import type { WorkerOutcome } from '../../machines/events.js';
-import { foldLaneEvent, isLaneEvent, type LaneRecord } from '../fold/lane-record.js';
+import { foldLaneEvent, isLaneEvent, LANE_EVENT_TYPES, type LaneRecord } from '../fold/lane-record.js';
 import type { RunEvent } from '../fold/run-events.js';
 import { runStatusOf } from '../fold/run-status.js';
 import type { RunStatus } from '../store/event-store.js';
@@ -43,6 +43,9 @@ const FAILURE_OVERCOME = new Set<string>(FAILURE_TYPES.overcome);
 
 /** The workflow's event that says in words why a task failed, and the payload field naming the task's worker. */
 export const FAILURE_DETAIL = { type: 'task.finished', field: 'taskId' } as const;
+
+/** The events whose payloads a lane reads: everything else it needs is in the event's columns. */
+export const LANE_PAYLOADS = ['process.started', ...FAILURE_TYPES.met, ...FAILURE_TYPES.overcome, FAILURE_DETAIL.type, ...LANE_EVENT_TYPES] as const;
 
 export interface LaneEntry {
   version: number;
@@ -87,11 +90,6 @@ interface Payload {
 export class RunLanes {
   readonly lanes: Lane[] = [];
   readonly #lanes = new Map<string, Lane>();
-
-  /** The lane of a worker, or undefined when it has no event yet. */
-  get(workerId: string): Lane | undefined {
-    return this.#lanes.get(workerId);
-  }
 
   /** Adds a worker's event; returns the lane and the worker's state before it (null for its first event). */
   addWorkerEvent(event: LaneEvent): { lane: Lane; before: string | null } {

@@ -4,7 +4,6 @@
  * driven by the engine (workers done, failed, waiting at their trust gates) with filters and offsets,
  * and for every golden log of the released machine versions (agent lanes, retries, escalations).
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,11 +15,7 @@ import { RunIndexes } from '../../src/web/run-indexes.js';
 import { lanePage, runView, runViewLanes, type LaneFilter } from '../../src/web/run-view.js';
 import { ViewerStore } from '../../src/web/viewer-store.js';
 import { testBackends, type TestTarget } from '../support/backends.js';
-
-const GOLDEN_ROOT = new URL('../golden/', import.meta.url).pathname;
-const GOLDEN = readdirSync(GOLDEN_ROOT, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
-  .flatMap((d) => readdirSync(join(GOLDEN_ROOT, d.name)).filter((f) => f.endsWith('.jsonl')).map((f) => join(d.name, f)));
+import { GOLDEN_LOGS, goldenLog } from '../support/golden-logs.js';
 
 interface Query {
   filter: LaneFilter;
@@ -100,8 +95,8 @@ describe.each(testBackends())('the first answers on $name', (backend) => {
     expect(whole.lanes.rows[3]).toMatchObject({ objective: 'fleet task 6', failure: expect.stringMatching(/^exit_nonzero/) as unknown });
   }, 120_000);
 
-  it.each(GOLDEN)('are the index answers for golden log %s', async (file) => {
-    const { runId } = await importRun(store, readFileSync(join(GOLDEN_ROOT, file), 'utf8'));
+  it.each(GOLDEN_LOGS)('are the index answers for golden log %s', async (file) => {
+    const { runId } = await importRun(store, goldenLog(file));
     const states = ['done', 'failed', 'awaitingTrust', 'escalated', 'denied', 'cancelled', 'running'];
     const queries: Query[] = [{ filter: {}, offset: 0, limit: 60 }, { filter: {}, offset: 1, limit: 2 }, ...states.map((state) => ({ filter: { state }, offset: 0, limit: 60 }))];
     const { first, indexed } = await bothAnswers(store, runId, queries);

@@ -3,7 +3,6 @@
  * status and the waiting workers, after every event of a real run (driven by the engine: workers that
  * finish, fail and wait at their trust gates), read back through each store backend.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,11 +15,7 @@ import type { EventStore, StoredEvent } from '../../src/store/event-store.js';
 import { INDEX_PAYLOADS, RunIndex } from '../../src/web/run-index.js';
 import { foldView } from '../../src/web/run-view.js';
 import { testBackends, type TestTarget } from '../support/backends.js';
-
-const GOLDEN_ROOT = new URL('../golden/', import.meta.url).pathname;
-const GOLDEN = readdirSync(GOLDEN_ROOT, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
-  .flatMap((d) => readdirSync(join(GOLDEN_ROOT, d.name)).filter((f) => f.endsWith('.jsonl')).map((f) => join(d.name, f)));
+import { GOLDEN_LOGS, goldenLog } from '../support/golden-logs.js';
 
 describe.each(testBackends())('the run index on $name', (backend) => {
   let target: TestTarget;
@@ -82,8 +77,8 @@ describe.each(testBackends())('the run index on $name', (backend) => {
   });
 
   // Runs of the released machine versions (workflow@1 with worker@1 or worker@2, agent lanes among them).
-  it.each(GOLDEN)('gives, after every event of golden log %s, what the fold gives', async (file) => {
-    const { runId: golden } = await importRun(store, readFileSync(join(GOLDEN_ROOT, file), 'utf8'));
+  it.each(GOLDEN_LOGS)('gives, after every event of golden log %s, what the fold gives', async (file) => {
+    const { runId: golden } = await importRun(store, goldenLog(file));
     const log = await store.readStream(golden);
     const index = new RunIndex(golden, (await store.getRun(golden))!.machineVersion);
     await store.readOutlines(golden, { payloadTypes: INDEX_PAYLOADS }, (event) => index.add(event));
