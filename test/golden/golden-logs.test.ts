@@ -3,18 +3,13 @@
  * never edited) must import, replay and verify under this build, export back as they were, and the
  * open ones must resume to their end. A version bump adds its own folder beside the old ones.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testBackends, type TestTarget } from '../support/backends.js';
 import { overseer } from '../support/cli.js';
-
-const ROOT = new URL('.', import.meta.url).pathname;
-const GOLDEN = readdirSync(ROOT, { withFileTypes: true })
-  .filter((d) => d.isDirectory())
-  .flatMap((d) => readdirSync(join(ROOT, d.name)).filter((f) => f.endsWith('.jsonl')).map((f) => join(d.name, f)));
+import { GOLDEN_LOGS as GOLDEN, goldenLog, goldenLogPath } from '../support/golden-logs.js';
 
 /**
  * A line without what the importing store gives it anew: its global position (same order) and its lease
@@ -51,8 +46,8 @@ describe.each(testBackends())('golden logs on $name', (backend) => {
   });
 
   it.each(GOLDEN)('%s imports, replays, verifies and exports back as it was', async (file) => {
-    const text = readFileSync(join(ROOT, file), 'utf8');
-    const imported = await cli(['import', join(ROOT, file), '--json']);
+    const text = goldenLog(file);
+    const imported = await cli(['import', goldenLogPath(file), '--json']);
     expect(imported.stderr).toBe('');
     expect(imported.code).toBe(0);
     const { runId, events } = JSON.parse(imported.stdout) as { runId: string; events: number };
@@ -66,8 +61,8 @@ describe.each(testBackends())('golden logs on $name', (backend) => {
   });
 
   it('resumes the open run: approved at its trust gate, it completes', async () => {
-    const file = join(ROOT, 'v1/waiting-at-trust-gate.jsonl');
-    const runId = (JSON.parse(readFileSync(file, 'utf8').split('\n')[0]!) as { payload: { runId: string } }).payload.runId;
+    const file = goldenLogPath('v1/waiting-at-trust-gate.jsonl');
+    const runId = (JSON.parse(goldenLog('v1/waiting-at-trust-gate.jsonl').split('\n')[0]!) as { payload: { runId: string } }).payload.runId;
     // Imported by the test above in this same store, or here when run alone.
     if ((await target.query('select 1 from runs where run_id = $1', [runId])).length === 0) expect((await cli(['import', file])).code).toBe(0);
     expect(JSON.parse((await cli(['status', runId, '--json'])).stdout)).toMatchObject({ status: 'waiting' });

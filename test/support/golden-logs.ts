@@ -9,5 +9,8 @@ export const GOLDEN_LOGS = readdirSync(ROOT, { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .flatMap((d) => readdirSync(join(ROOT, d.name)).filter((f) => f.endsWith('.jsonl')).map((f) => join(d.name, f)));
 
+/** Where a golden log named as in GOLDEN_LOGS is. */
+export const goldenLogPath = (file: string): string => join(ROOT, file);
+
 /** The text of a golden log named as in GOLDEN_LOGS. */
-export const goldenLog = (file: string): string => readFileSync(join(ROOT, file), 'utf8');
+export const goldenLog = (file: string): string => readFileSync(goldenLogPath(file), 'utf8');
