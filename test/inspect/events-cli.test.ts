@@ -89,7 +89,9 @@ describe.each(testBackends())('overseer events on $name', (backend) => {
 
   it('--follow tails a live run, each event once, and exits when the run ends', async () => {
     const plan = join(cwd, 'slow.json');
-    await writeFile(plan, JSON.stringify({ packets: [{ id: 'slow', objective: 'take a while', command: 'sleep 2; echo done' }, { id: 'after', objective: 'then', command: 'echo after', dependsOn: ['slow'] }] }));
+    // slow goes on until the test lets it (a file), however long the followers take to start.
+    const release = join(cwd, 'release-slow');
+    await writeFile(plan, JSON.stringify({ packets: [{ id: 'slow', objective: 'take a while', command: `while [ ! -f '${release}' ]; do sleep 0.05; done; echo done` }, { id: 'after', objective: 'then', command: 'echo after', dependsOn: ['slow'] }] }));
     const running = overseerProcess(['run', '--plan', plan, '--auto-approve', ...db()], { cwd });
     const live = await eventually(() => /run (\w+) started/.exec(running.output().stderr)?.[1], 30_000, 'run to start');
     const follower = overseerProcess(['events', live, '--follow', '--json', ...db()], { cwd });
@@ -97,6 +99,7 @@ describe.each(testBackends())('overseer events on $name', (backend) => {
     // Events arrive while the run is still going: the slow task is seen running before the run exits.
     await eventually(() => (lines(follower.output().stdout).some((e) => e.workerId === 'slow' && e.stateAfter === 'running') ? true : undefined), 30_000, 'the follower to see slow running');
     expect(running.exitCode).toBeNull();
+    await writeFile(release, '');
 
     const [run, followed, filtered] = await Promise.all([running.done, follower.done, typed.done]);
     expect(run.code).toBe(0);
