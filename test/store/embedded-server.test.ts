@@ -10,6 +10,8 @@ import { appendFile, chmod, mkdir, mkdtemp, readFile, rename, rm, stat, writeFil
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ensureServer } from '../../src/store/embedded/embedded-server.js';
+import { readLock } from '../../src/store/embedded/file-lock.js';
 import { runningServer } from '../../src/store/embedded/server-process.js';
 import { locateStore } from '../../src/store/embedded/store-location.js';
 import { isSameProcessAlive } from '../../src/os/process-identity.js';
@@ -135,6 +137,17 @@ describe('the embedded store server', () => {
     const after = JSON.parse((await cli(['status', runIdOf(first), '--json'])).stdout) as { status: string };
     expect(after.status).toBe('completed');
     expect((await storeStatus()).server).not.toBeNull();
+  });
+
+  it('knows its keeper from the moment it is spawned, so a stop right after a start ends it before it has booted', async () => {
+    const { location } = await ensureServer(target.db, { env: {} });
+    // No wait: the keeper is a Node process still booting, and `store stop` must already see it.
+    const lock = await readLock(location.keeperLock);
+    if (lock.kind !== 'held') throw new Error(`keeper.lock is ${lock.kind} right after the start`);
+    expect(lock.alive).toBe(true);
+    expect(lock.holder.pid).not.toBe(process.pid);
+    expect((await cli(['store', 'stop'])).code).toBe(0);
+    expect(isSameProcessAlive(lock.holder.pid, lock.holder.processStartTime)).toBe(false);
   });
 
   it('stops by itself once no client has been connected for the quiet period', async () => {

@@ -68,7 +68,11 @@ export type StopOutcome = { stopped: false } | { stopped: true; pid: number };
 /** Stops the server if it runs (fast shutdown: clients are cut off, nothing committed is lost). */
 export async function stopStoreServer(storeDir: string): Promise<StopOutcome> {
   const location = await locateStore(storeDir);
-  if (runningServer(location.dataDir) === undefined) return { stopped: false };
+  if (runningServer(location.dataDir) === undefined) {
+    // A keeper outlives its server for a moment, looking for a new one.
+    await stopKeeper(location);
+    return { stopped: false };
+  }
   // Under the start lock, so that nobody is half-way through starting it.
   const lock = await acquireLock(location.startLock, START_LOCK_WAIT_MS);
   if (lock === null) throw new StoreUnavailableError(`the store ${storeDir} has been starting in another process for too long; try again`);

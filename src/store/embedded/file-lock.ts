@@ -8,7 +8,7 @@
  * only keep Overseer's processes from tripping over each other, never guard the data.
  */
 import { randomBytes } from 'node:crypto';
-import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { link, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { isSameProcessAlive, processStartTime } from '../../os/process-identity.js';
 
@@ -24,6 +24,11 @@ export type LockState =
 export interface HeldLock {
   /** Removes the lock if it is still ours. */
   release(): Promise<void>;
+  /**
+   * Makes the process `pid` (a child just spawned) the lock's holder, in one rename, so that the lock
+   * is never free or unreadable between us and it. The child takes it up with `adoptLock`.
+   */
+  handOver(pid: number): Promise<void>;
 }
 
 /** A lock file created but still empty belongs to a process between open() and write(). */
@@ -72,6 +77,26 @@ async function tryCreateLock(path: string): Promise<HeldLock | null> {
   } finally {
     await handle.close();
   }
+  return heldAs(path, text);
+}
+
+/**
+ * The lock as handed to this process by its parent (`HeldLock.handOver`), waiting while it still
+ * names the parent (the hand-over follows the spawn by moments); null when it names anyone else.
+ */
+export async function adoptLock(path: string): Promise<HeldLock | null> {
+  const self = me();
+  for (;;) {
+    const state = await readLock(path);
+    if (state.kind !== 'held') return null;
+    const { pid, processStartTime: started } = state.holder;
+    if (pid === self.pid && started === self.processStartTime) return heldAs(path, state.text);
+    if (pid !== process.ppid || !state.alive) return null;
+    await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+  }
+}
+
+function heldAs(path: string, text: string): HeldLock {
   return {
     async release() {
       const current = await readFile(path, 'utf8').catch((error: unknown) => {
@@ -79,6 +104,11 @@ async function tryCreateLock(path: string): Promise<HeldLock | null> {
         throw error;
       });
       if (current === text) await unlink(path);
+    },
+    async handOver(pid) {
+      const aside = `${path}.${String(pid)}.${randomBytes(4).toString('hex')}`;
+      await writeFile(aside, JSON.stringify({ pid, processStartTime: processStartTime(pid) } satisfies LockHolder), { mode: 0o600 });
+      await rename(aside, path);
     },
   };
 }

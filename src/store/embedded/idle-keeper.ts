@@ -15,7 +15,7 @@ import { parseDuration } from '../../os/duration.js';
 import { overseerBin } from '../../os/overseer-bin.js';
 import { StoreUnavailableError } from '../store-errors.js';
 import { isSameProcessAlive } from '../../os/process-identity.js';
-import { readLock, tryTakeLock } from './file-lock.js';
+import { adoptLock, readLock, tryTakeLock } from './file-lock.js';
 import { runningServer, stopServer, type RunningServer } from './server-process.js';
 import { locateStore, SOCKET_PORT, type StoreLocation } from './store-location.js';
 
@@ -35,12 +35,20 @@ export function idleSetting(env: NodeJS.ProcessEnv): number | null {
   return ms;
 }
 
-/** Starts a keeper for the store unless one is alive (it exits at once if another wins the lock). */
+/**
+ * Starts a keeper for the store unless one is alive. The keeper's lock is taken here and handed to
+ * the child, so the keeper is seen (by `store stop`, by the next process) from the moment it is
+ * spawned, not only once it has booted: a stop in between would otherwise miss it, and it would go
+ * on to write in a folder being removed.
+ */
 export async function ensureKeeper(location: StoreLocation, idleMs: number | null): Promise<void> {
   if (idleMs === null) return;
-  const lock = await readLock(location.keeperLock);
-  if (lock.kind === 'held' && lock.alive) return;
+  const state = await readLock(location.keeperLock);
+  if (state.kind === 'held' && state.alive) return;
+  const lock = await tryTakeLock(location.keeperLock);
+  if (lock === null) return;
   const log = openSync(location.logFile, 'a');
+  let pid: number | undefined;
   try {
     const child = spawn(process.execPath, [overseerBin(), 'store', 'keep', '--db', location.storeDir, '--idle', String(idleMs)], {
       detached: true,
@@ -49,8 +57,10 @@ export async function ensureKeeper(location: StoreLocation, idleMs: number | nul
     });
     child.on('error', (error) => process.emitWarning(`overseer: could not start the store keeper: ${error.message}`));
     child.unref();
+    pid = child.pid;
   } finally {
     closeSync(log);
+    await (pid === undefined ? lock.release() : lock.handOver(pid));
   }
 }
 
@@ -77,7 +87,7 @@ export async function stopKeeper(location: StoreLocation): Promise<void> {
 /** The keeper's whole life; returns when it stopped the server, or the server is gone. */
 export async function keepStore(storeDir: string, idleMs: number): Promise<void> {
   const location = await locateStore(storeDir);
-  const lock = await tryTakeLock(location.keeperLock);
+  const lock = (await adoptLock(location.keeperLock)) ?? (await tryTakeLock(location.keeperLock));
   if (lock === null) return;
   try {
     for (;;) {
