@@ -22,7 +22,7 @@ function context(workerId: string): GateRunContext {
   return { runId: 'r', workerId, attempt: 1, cwd: root, logDir: root, packet: { id: workerId, objective: 'check' } };
 }
 
-/** Starts the gate as the crashed engine did, and returns once its command runs. */
+/** Starts the gate as the crashed engine did, and returns once its pid file is written. */
 async function startedByAnEarlierEngine(gate: RequiredGate, workerId: string): Promise<number> {
   const started = await startShellWorker({
     command: gate.command,
@@ -38,7 +38,9 @@ async function startedByAnEarlierEngine(gate: RequiredGate, workerId: string): P
   if (!started.ok) throw new Error(started.error);
   started.unref();
   groups.push(started.pid);
-  await waitFor(() => existsSync(gateFiles(root, workerId, gate.name, 1).pidFile));
+  // Whole, not just there: the wrapper creates it and then writes it, and that write sets its time.
+  const { pidFile } = gateFiles(root, workerId, gate.name, 1);
+  await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'));
   return started.pid;
 }
 
