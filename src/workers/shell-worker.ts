@@ -7,7 +7,7 @@
  * left running in its process group is stopped: a worker's processes do not outlive it.
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { DEFAULT_KILL_GRACE_MS, stopProcessGroup } from '../os/kill-process-tree.js';
 import { directLauncher, type EnvChanges, type ProcessLauncher } from '../os/process-launcher.js';
 import { checkDirectory } from '../os/working-directory.js';
@@ -63,26 +63,33 @@ export interface ShellWorkerSpawnFailed {
 export type ShellWorkerStart = StartedShellWorker | ShellWorkerSpawnFailed;
 
 /**
- * `$1` is the command, `$2` the status file, `$3` the pid file. The wrapper writes its own pid file
- * BEFORE the command starts, so a command that ran always left one behind: an engine killed right
- * after spawning cannot lose track of it (the pid file is how resume finds it instead of starting a
- * second one). Its start time is field 22 of /proc/$$/stat (field 2 is "(sh)", no spaces), the
- * same reading as process-identity.ts, read with the shell's own `read`: every process the wrapper
- * starts besides the command is paid on every task (`cut` and two `mv`s were most of a `true`
- * task's cost). Each file is written by one short write(2), so a reader finds it absent, empty (the
- * wrapper is between creating and writing it, as good as absent) or whole. The command runs in a
- * subshell (a fork of the wrapper, without starting another shell program), with no positional
- * parameters, so an `exit` or `exec` inside it cannot skip the status write. If the whole group is
- * signalled the wrapper dies too and writes nothing: the engine that sent the signal knows why the
- * worker ended.
+ * `$1` is the command, `$2` the status file, `$3` the pid file (both absolute: the command may `cd`).
+ * The wrapper writes its own pid file BEFORE the command starts, so a command that ran always left
+ * one behind: an engine killed right after spawning cannot lose track of it (the pid file is how
+ * resume finds it instead of starting a second one). Its start time is field 22 of /proc/$$/stat
+ * (field 2 is "(sh)", no spaces), the same reading as process-identity.ts, read with the shell's own
+ * `read`: every process the wrapper starts besides the command is paid on every task (`cut` and two
+ * `mv`s were most of a `true` task's cost). Each file is written by one short write(2), so a reader
+ * finds it absent, empty (the wrapper is between creating and writing it, as good as absent) or whole.
+ *
+ * The command runs in the wrapper itself, with no positional parameters, and an EXIT trap writes its
+ * status, so an `exit` inside it, a syntax error or `set -e` still leaves one. Running it in a
+ * subshell instead cost a fork per task (a third of the wrapper's CPU for a `true` task). Only a
+ * command that names `exec` or `trap` could still escape the trap, by replacing the shell or the
+ * trap: such a command runs in a subshell, as all did before. If the whole group is signalled the
+ * wrapper dies too and writes nothing: the engine that sent the signal knows why the worker ended.
  */
 const WRAPPER = `start=null
 if read -r stat < /proc/$$/stat 2>/dev/null; then set -- "$1" "$2" "$3" \${stat##*) }; [ -n "\${23:-}" ] && start="\\"\${23}\\""; fi
 printf '{"pid":%s,"processStartTime":%s}\\n' "$$" "$start" > "$3" || exit 125
-(cmd=$1; set --; eval "$cmd")
-code=$?
-printf '%s\\n' "$code" > "$2"
-exit "$code"`;
+overseer_status=$2
+trap 'overseer_code=$?; printf "%s\\n" "$overseer_code" > "$overseer_status"; exit "$overseer_code"' EXIT
+cmd=$1
+set --
+case $cmd in
+*exec*|*trap*) (eval "$cmd") ;;
+*) eval "$cmd" ;;
+esac`;
 
 export interface WorkerFiles {
   logFile: string;
@@ -123,7 +130,7 @@ export async function startShellWorker(spec: ShellWorkerSpec): Promise<ShellWork
 
   const launched = await (spec.launcher ?? directLauncher).launch({
     file: '/bin/sh',
-    args: ['-c', WRAPPER, 'overseer-worker', spec.command, statusFile, pidFile],
+    args: ['-c', WRAPPER, 'overseer-worker', spec.command, resolve(statusFile), resolve(pidFile)],
     cwd: spec.cwd,
     env: workerEnvironment(spec, { packetFile, packetJson, objective: spec.objective }),
     logFile,

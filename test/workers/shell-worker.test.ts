@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { killProcessTree } from '../../src/os/kill-process-tree.js';
 import { isSameProcessAlive } from '../../src/os/process-identity.js';
@@ -63,6 +63,27 @@ describe('a shell worker', () => {
     expect(readExitStatus(bad.statusFile)).toBe(9);
     expect(readFileSync(bad.statusFile, 'utf8')).toBe('9\n');
     expect(existsSync(`${bad.statusFile}.tmp`)).toBe(false);
+  });
+
+  it('leaves the status a command ends with however it ends: a syntax error, set -e, exec, its own trap, a cd', async () => {
+    const cases: Array<[string, number]> = [
+      ['if', 2],
+      ['set -e; false; echo not reached', 1],
+      ['set -u; echo "$not_set"', 2],
+      ["exec sh -c 'exit 4'", 4],
+      ["trap 'echo bye' EXIT; exit 3", 3],
+      ['f() { return 7; }; f', 7],
+      ['echo "$# $1"; exit 5', 5],
+    ];
+    const workers = await Promise.all(cases.map(([command]) => start(command)));
+    await Promise.all(workers.map((worker) => worker.exited));
+    expect(workers.map((worker) => readExitStatus(worker.statusFile))).toEqual(cases.map(([, code]) => code));
+    expect(readFileSync(workers[6]?.logFile ?? '', 'utf8')).toBe('0 \n');
+    // Given relative to the engine's directory, the files are still found after the command leaves its own.
+    const relativeLogs = relative(process.cwd(), join(root, 'relative-logs'));
+    const moved = await start('mkdir -p deeper && cd deeper && exit 6', { logDir: relativeLogs });
+    expect(await moved.exited).toEqual({ code: 6, signal: null });
+    expect(readExitStatus(join(root, 'relative-logs', basename(moved.statusFile)))).toBe(6);
   });
 
   it('has no status while the command runs, so a supervisor can tell running from finished', async () => {
