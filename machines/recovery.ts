@@ -63,6 +63,21 @@ export const DEFAULT_RECIPES: RecoveryRecipes = Object.freeze({
   merge_conflict: { ...NO_RETRY, escalation: 'ask_human' },
 });
 
+const RECIPE_FIELDS = ['maxAttempts', 'initialDelayMs', 'factor', 'maxDelayMs', 'jitter', 'escalation'] as const;
+
+/**
+ * True when `recipes` say exactly what DEFAULT_RECIPES say. A worker spawned without recipes gets
+ * DEFAULT_RECIPES in every worker version, so such recipes need not be recorded; and DEFAULT_RECIPES
+ * may never change (test/machines/default-recipes.test.ts), as runs recorded without them fold with it.
+ */
+export function areDefaultRecipes(recipes: Partial<Record<string, Partial<RecoveryRecipe>>>): boolean {
+  if (Object.keys(recipes).length !== FAILURE_KINDS.length) return false;
+  return FAILURE_KINDS.every((kind) => {
+    const recipe = recipes[kind];
+    return typeof recipe === 'object' && recipe !== null && Object.keys(recipe).length === RECIPE_FIELDS.length && RECIPE_FIELDS.every((field) => recipe[field] === DEFAULT_RECIPES[kind][field]);
+  });
+}
+
 /** mulberry32: a tiny deterministic PRNG; good enough to spread retries, not for secrets. */
 function seededUnit(seed: number): number {
   let t = (seed + 0x6d2b79f5) | 0;

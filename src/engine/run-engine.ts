@@ -183,7 +183,8 @@ export class RunEngine {
     if (this.subscription !== null) return;
     // Within one stream a later version always has a later transaction id, so starting from our own
     // last event misses nothing written to this run after it.
-    const [last] = await this.deps.store.readStream(this.runId, { fromVersion: this.state.version });
+    // Only its place is needed: no payload (a new run's last event is run.started, with every packet).
+    const [last] = await this.deps.store.readStream(this.runId, { fromVersion: this.state.version, payloadTypes: [] });
     const from = last === undefined ? START : { txId: last.txId, position: last.position };
     this.subscription = this.deps.store.subscribe(
       from,

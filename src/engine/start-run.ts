@@ -10,6 +10,7 @@ import { RunLease } from './run-lease.js';
 import { startRunState, type RunState } from '../fold/run-state.js';
 import type { MachineAction } from '../fold/machine-actions.js';
 import { isEffect } from '../fold/run-batch.js';
+import { recordedPacket } from '../fold/packet-spec.js';
 
 export interface RunOptions {
   objective: string;
@@ -65,7 +66,7 @@ export async function recordRun(deps: Pick<EngineDeps, 'store' | 'clock'>, optio
       runDir: join(options.runsDir ?? join(options.cwd, '.overseer', 'runs'), runId),
       machineVersion: MACHINE_VERSION,
       concurrency: options.concurrency,
-      packets: options.packets,
+      packets: options.packets === null ? null : options.packets.map(recordedPacket),
       autoApprove: options.autoApprove,
       workerCommand: options.workerCommand,
       policy: options.policy ?? null,

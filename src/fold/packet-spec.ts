@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { z } from 'zod';
-import { FAILURE_KINDS } from '../../machines/recovery.js';
+import { areDefaultRecipes, FAILURE_KINDS } from '../../machines/recovery.js';
 import { recipeSchema } from './run-events.js';
 import { lanePlace } from '../workers/lane-paths.js';
 
@@ -27,6 +27,16 @@ export type PacketSpec = z.infer<typeof packetSpecSchema>;
 export function workerPacket(packet: Record<string, unknown>): Record<string, unknown> {
   const { recipes: _recipes, ...rest } = packet;
   return rest;
+}
+
+/**
+ * The packet as a run records it: recipes that are all the defaults are left out, since a worker
+ * spawned without recipes gets the defaults. They were 1.3 KB of every packet, carried in run.started,
+ * plan.ready and each worker.spawned, and most plans never change them.
+ */
+export function recordedPacket<P extends Record<string, unknown>>(packet: P): P {
+  const { recipes, ...rest } = packet;
+  return typeof recipes === 'object' && recipes !== null && areDefaultRecipes(recipes) ? (rest as P) : packet;
 }
 
 // A run's packets never change once planned: each is read once, not on every trust decision and spawn.

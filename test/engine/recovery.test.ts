@@ -170,6 +170,34 @@ describe.each(testBackends())('recovery on $name', (backend) => {
     expect(driver.started).toHaveLength(1);
   });
 
+  it('records recipes only where they differ from the defaults, and a worker recorded without them recovers by the defaults', async () => {
+    const { engine, driver, clock } = await start([
+      { id: 'plain', recipes: recipes({}) },
+      { id: 'custom', recipes: recipes({ exit_nonzero: RETRY_3 }) },
+    ]);
+    const events = await log(engine);
+    const started = events.find((e) => e.type === 'run.started')?.payload as { packets: Array<Record<string, unknown>> };
+    const packets = started.packets;
+    expect(packets.map((p) => 'recipes' in p)).toEqual([false, true]);
+    expect(packets[1]?.['recipes']).toEqual(recipes({ exit_nonzero: RETRY_3 }));
+    const inputs = events.filter((e) => e.type === 'worker.spawned').map((e) => (e.payload as { input: Record<string, unknown> }).input);
+    expect(inputs.map((input) => [input['workerId'], 'recipes' in input])).toEqual([
+      ['plain', false],
+      ['custom', true],
+    ]);
+    // The defaults, as if they had been recorded: worker_lost gets a second attempt, exit_nonzero none.
+    expect(engine.current.workers['plain']?.context.recipes).toEqual(DEFAULT_RECIPES);
+    await engine.commit([{ type: 'worker.lost', machine: 'worker', workerId: 'plain', payload: { detail: 'gone' } }]);
+    clock.advance(60_000);
+    await engine.idle();
+    await exit(engine, driver, 'plain', 1);
+    await exit(engine, driver, 'custom', 0);
+    const end = await engine.finished;
+    expect(driver.started.filter((s) => s.workerId === 'plain').map((s) => s.attempt)).toEqual([1, 2]);
+    expect(end.workers['plain']?.context.failure?.kind).toBe('exit_nonzero');
+    expect(persistRunState(await rebuildRun(fixture.store, engine.runId))).toEqual(persistRunState(end));
+  });
+
   it('gate_red: a red quality gate fails the attempt with its provenance', async () => {
     const { engine, driver } = await start([{ id: 'gated', gates: [{ command: 'echo red >&2; exit 3', level: 'targeted_tests' }] }]);
     driver.exit('gated', 0);
