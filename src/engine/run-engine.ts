@@ -22,7 +22,8 @@ import { SNAPSHOT_EVERY, saveRunSnapshot } from '../fold/run-snapshot.js';
 import { RunServices } from '../workers/run-services.js';
 import { bootstrapWithService, planWithService, type ServiceEffectHost } from './service-effects.js';
 import { workerKindOf, workerView } from '../fold/worker-kind-of.js';
-import type { KindSession, WorkerHost, WorkerKind } from '../workers/kinds/worker-kind.js';
+import type { KindSession, WorkerHost, WorkerKind, WorkerReport } from '../workers/kinds/worker-kind.js';
+import { hostId } from '../os/host-id.js';
 import { defaultWorkerKinds, type WorkerKinds } from '../workers/kinds/worker-kinds.js';
 import { trustInput, trustResolverFor } from '../fold/run-trust.js';
 import { verifyWorker } from './verify-worker.js';
@@ -406,7 +407,7 @@ export class RunEngine {
       },
       report: (events, options) =>
         this.queueCommit(
-          events.map((event) => ({ type: event.type, machine: 'worker', workerId, payload: event.payload })),
+          events.map((event) => ({ type: event.type, machine: 'worker', workerId, payload: withHost(event) })),
           options?.shareAppend === true ? START_LINGER_MS : 0,
         ),
       watchExit: (exited) => this.watchExit(workerId, exited),
@@ -515,4 +516,12 @@ export class RunEngine {
       this.armed.set(key, this.deps.clock.setTimer(fire, timer.dueAt - this.deps.clock.now()));
     }
   }
+}
+
+/**
+ * A process's start, of any kind, names the host it runs on: a pid means something only there, and
+ * an engine taking the run over on another host records such a worker lost instead of reattaching.
+ */
+function withHost(event: WorkerReport): WorkerReport['payload'] {
+  return event.type === 'process.started' ? { ...event.payload, host: hostId() } : event.payload;
 }

@@ -10,6 +10,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostId } from '../../src/os/host-id.js';
 import { testBackends, type TestTarget } from '../support/backends.js';
 import { eventually, overseer, overseerProcess } from '../support/cli.js';
 
@@ -241,7 +242,10 @@ describe.each(testBackends())('agent lanes on $name', (backend) => {
     expect(readFileSync(starts, 'utf8').trim().split('\n')).toHaveLength(1);
     expect(readFileSync(join(repo, 'slow.txt'), 'utf8')).toBe('done\n');
     const logged = await events(repo, runId);
-    expect(logged.filter((e) => e.type === 'process.started').length).toBe(1);
+    const started = logged.filter((e) => e.type === 'process.started');
+    expect(started.length).toBe(1);
+    // Where its pid means something: an engine taking over on another host records the lane lost.
+    expect(started[0]?.payload).toMatchObject({ host: hostId() });
     // Read on from where it stopped: every turn counted once.
     const usage = logged.filter((e) => e.type === 'agent.usage').at(-1)?.payload;
     expect(usage).toMatchObject({ tokens: 80, turns: 4 });

@@ -2,7 +2,6 @@
  * The shell kind: the packet's command (or the run's `--worker`) in a detached shell through a worker
  * driver, found again by its files after an engine crash. It runs every packet no other kind claims.
  */
-import { hostId } from '../../os/host-id.js';
 import { createShellDriver } from '../shell-driver.js';
 import type { WorkerDriver } from '../worker-driver.js';
 import type { KindSession, WorkerHost, WorkerKind, WorkerView } from './worker-kind.js';
@@ -20,7 +19,7 @@ class ShellSession implements KindSession {
     const logDir = view.run.runDir;
     const earlier = await this.driver.find({ workerId, attempt, logDir });
     if (earlier !== null) {
-      await worker.report([{ type: 'process.started', payload: { ...earlier, attempt, host: hostId() } }]);
+      await worker.report([{ type: 'process.started', payload: { ...earlier, attempt } }]);
       worker.watchExit(this.driver.reattach(earlier));
       return;
     }
@@ -41,8 +40,7 @@ class ShellSession implements KindSession {
     }
     // Its exit is watched before its start is stored: the start waits for company (`shareAppend`),
     // and the exit, if it comes first, is stored after it all the same.
-    // Its host: a pid means something only there (an engine taking over elsewhere records it lost).
-    const recorded = worker.report([{ type: 'process.started', payload: { ...started.process, attempt, host: hostId() } }], { shareAppend: true });
+    const recorded = worker.report([{ type: 'process.started', payload: { ...started.process, attempt } }], { shareAppend: true });
     worker.watchExit(started.exited);
     await recorded;
   }
