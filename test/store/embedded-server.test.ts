@@ -153,9 +153,8 @@ describe('the embedded store server', () => {
   it('stops by itself once no client has been connected for the quiet period', async () => {
     const quick = { OVERSEER_STORE_IDLE: '1s' };
     expect((await cli(['run', 'one', '--worker', 'true', '--auto-approve'], quick)).code).toBe(0);
-    const started = await storeStatus();
-    expect(started.keeperPid).not.toBeNull();
-    // Looked at from outside (a `store status` would connect, and be a client): wait generously.
+    // Looked at from outside (a `store status` would connect, and be a client; and on a busy machine
+    // it could come after the quiet second, to find the server already stopped): wait generously.
     const { dataDir } = await locateStore(target.db);
     await eventually(() => (runningServer(dataDir) === undefined ? true : undefined), 60_000, 'the idle server to stop');
     expect(await serverLog()).toMatch(/received fast shutdown request/);
