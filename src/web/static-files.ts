@@ -27,22 +27,39 @@ export const STATIC_FILES: Record<string, keyof typeof TYPES> = {
 
 export type PageName = 'index.html' | 'run.html';
 
+/**
+ * The pages and files are read once, when the server starts: a run's page starts its read-ahead
+ * (run-indexes.ts) as it is asked for, and a read of the file from disk after it came back only once
+ * that read-ahead's rows were parsed, which on a busy machine held the page and its scripts for
+ * hundreds of milliseconds.
+ */
 export class StaticFiles {
   readonly #files: ViewerFiles;
+  readonly #read = new Map<string, Promise<Buffer>>();
   #mermaid: Promise<Buffer> | undefined;
 
   constructor(files: ViewerFiles) {
     this.#files = files;
+    for (const name of ['index.html', 'run.html', ...Object.keys(STATIC_FILES)]) {
+      const read = readFile(join(files.staticDir, name));
+      // A missing file is told by the request for it.
+      read.catch(() => undefined);
+      this.#read.set(name, read);
+    }
   }
 
   async page(c: Context, name: PageName): Promise<Response> {
-    return this.#send(c, await readFile(join(this.#files.staticDir, name)), TYPES.html, 'no-cache');
+    return this.#send(c, await this.#contents(name), TYPES.html, 'no-cache');
   }
 
   async file(c: Context, name: string): Promise<Response> {
     const kind = Object.hasOwn(STATIC_FILES, name) ? STATIC_FILES[name] : undefined;
     if (kind === undefined) return c.json({ error: `no file ${name}` }, 404);
-    return this.#send(c, await readFile(join(this.#files.staticDir, name)), TYPES[kind], 'no-cache');
+    return this.#send(c, await this.#contents(name), TYPES[kind], 'no-cache');
+  }
+
+  #contents(name: string): Promise<Buffer> {
+    return this.#read.get(name) ?? readFile(join(this.#files.staticDir, name));
   }
 
   async mermaid(c: Context): Promise<Response> {
