@@ -73,8 +73,9 @@ export type ShellWorkerStart = StartedShellWorker | ShellWorkerSpawnFailed;
  * finds it absent, empty (the wrapper is between creating and writing it, as good as absent) or whole.
  *
  * The command runs in the wrapper itself, with no positional parameters, and an EXIT trap writes its
- * status, so an `exit` inside it, a syntax error or `set -e` still leaves one. Running it in a
- * subshell instead cost a fork per task (a third of the wrapper's CPU for a `true` task). Only a
+ * status (`command printf`: not a function the command may have named printf), so an `exit` inside
+ * it, a syntax error or `set -e` still leaves one. Running it in a subshell instead cost a fork per
+ * task (a third of the wrapper's CPU for a `true` task). Only a
  * command that names `exec` or `trap` could still escape the trap, by replacing the shell or the
  * trap: such a command runs in a subshell, as all did before. If the whole group is signalled the
  * wrapper dies too and writes nothing: the engine that sent the signal knows why the worker ended.
@@ -83,7 +84,7 @@ const WRAPPER = `start=null
 if read -r stat < /proc/$$/stat 2>/dev/null; then set -- "$1" "$2" "$3" \${stat##*) }; [ -n "\${23:-}" ] && start="\\"\${23}\\""; fi
 printf '{"pid":%s,"processStartTime":%s}\\n' "$$" "$start" > "$3" || exit 125
 overseer_status=$2
-trap 'overseer_code=$?; printf "%s\\n" "$overseer_code" > "$overseer_status"; exit "$overseer_code"' EXIT
+trap 'overseer_code=$?; command printf "%s\\n" "$overseer_code" > "$overseer_status"; exit "$overseer_code"' EXIT
 cmd=$1
 set --
 case $cmd in

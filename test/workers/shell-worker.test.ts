@@ -74,6 +74,7 @@ describe('a shell worker', () => {
       ["trap 'echo bye' EXIT; exit 3", 3],
       ['f() { return 7; }; f', 7],
       ['echo "$# $1"; exit 5', 5],
+      ['printf() { echo not the status; }; exit 8', 8],
     ];
     const workers = await Promise.all(cases.map(([command]) => start(command)));
     await Promise.all(workers.map((worker) => worker.exited));
