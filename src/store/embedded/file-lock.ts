@@ -86,12 +86,14 @@ async function tryCreateLock(path: string): Promise<HeldLock | null> {
  */
 export async function adoptLock(path: string): Promise<HeldLock | null> {
   const self = me();
+  // A parent whose hand-over failed keeps the lock: this child then gives up instead of waiting forever.
+  const deadline = Date.now() + UNWRITTEN_LOCK_GRACE_MS;
   for (;;) {
     const state = await readLock(path);
     if (state.kind !== 'held') return null;
     const { pid, processStartTime: started } = state.holder;
     if (pid === self.pid && started === self.processStartTime) return heldAs(path, state.text);
-    if (pid !== process.ppid || !state.alive) return null;
+    if (pid !== process.ppid || !state.alive || Date.now() >= deadline) return null;
     await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
   }
 }

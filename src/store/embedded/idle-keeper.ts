@@ -43,8 +43,7 @@ export function idleSetting(env: NodeJS.ProcessEnv): number | null {
  */
 export async function ensureKeeper(location: StoreLocation, idleMs: number | null): Promise<void> {
   if (idleMs === null) return;
-  const state = await readLock(location.keeperLock);
-  if (state.kind === 'held' && state.alive) return;
+  // Null when a live keeper holds it, the usual case.
   const lock = await tryTakeLock(location.keeperLock);
   if (lock === null) return;
   const log = openSync(location.logFile, 'a');
