@@ -25,7 +25,8 @@ export const STATIC_FILES: Record<string, keyof typeof TYPES> = {
   'favicon.svg': 'svg',
 };
 
-export type PageName = 'index.html' | 'run.html';
+const PAGE_NAMES = ['index.html', 'run.html'] as const;
+export type PageName = (typeof PAGE_NAMES)[number];
 
 /**
  * The pages and files are read once, when the server starts: a run's page starts its read-ahead
@@ -40,7 +41,7 @@ export class StaticFiles {
 
   constructor(files: ViewerFiles) {
     this.#files = files;
-    for (const name of ['index.html', 'run.html', ...Object.keys(STATIC_FILES)]) {
+    for (const name of [...PAGE_NAMES, ...Object.keys(STATIC_FILES)]) {
       const read = readFile(join(files.staticDir, name));
       // A missing file is told by the request for it.
       read.catch(() => undefined);
@@ -58,8 +59,11 @@ export class StaticFiles {
     return this.#send(c, await this.#contents(name), TYPES[kind], 'no-cache');
   }
 
+  /** Read in the constructor: only pages and files named above are ever asked for. */
   #contents(name: string): Promise<Buffer> {
-    return this.#read.get(name) ?? readFile(join(this.#files.staticDir, name));
+    const read = this.#read.get(name);
+    if (read === undefined) throw new Error(`${name} is not a page or file of the viewer`);
+    return read;
   }
 
   async mermaid(c: Context): Promise<Response> {
