@@ -11,6 +11,12 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      // zod's named `z` is one object holding all of zod, locales included, so the bundle keeps all of
+      // it (540 KB more for every command to compile at start); `* as z` keeps only what is used.
+      'no-restricted-syntax': [
+        'error',
+        { selector: "ImportDeclaration[source.value='zod'][importKind!='type'] > ImportSpecifier[imported.name='z']", message: "import zod as `import * as z from 'zod'`: the named `z` puts all of zod in the bundle." },
+      ],
     },
   },
   { files: ['eslint.config.js', 'import-rules.js'], extends: [tseslint.configs.disableTypeChecked] },

@@ -3,7 +3,7 @@
  * it appends and again when it reads the log back, and the machines' event types are inferred from
  * them, so the catalogue and the machines cannot drift apart.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { ESCALATIONS, FAILURE_KINDS } from './recovery.js';
 
 const failureKind = z.enum(FAILURE_KINDS);

@@ -3,7 +3,7 @@
  * on any field), so this reads just what running a worker needs and leaves the rest untouched.
  */
 import { join } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { areDefaultRecipes, FAILURE_KINDS } from '../../machines/recovery.js';
 import { recipeSchema } from './run-events.js';
 import { lanePlace } from '../workers/lane-paths.js';

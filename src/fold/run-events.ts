@@ -4,7 +4,7 @@
  * the one that delivers a due timer (`timer.fired`) and the one that moves a run to newer machine
  * definitions (`machines.migrated`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { recordEventSchemas, workerEventSchemas, workflowEventSchemas } from '../../machines/events.js';
 import { FAILURE_KINDS, ESCALATIONS } from '../../machines/recovery.js';
 import type { MachineKind } from '../store/event-store.js';

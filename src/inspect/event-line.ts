@@ -4,7 +4,7 @@
  * Stable: fields may be added, never renamed or dropped, and every earlier release's lines import.
  * The run id is not repeated per line: it is the `runId` of the first line's `run.started` payload.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { StoredEvent } from '../store/event-store.js';
 import { eventHeader } from './event-header.js';
 

@@ -3,7 +3,7 @@
  * every call's arguments against the input and every result against the output. Outputs are the
  * shapes the CLI prints with --json (docs/mcp.md), loose where a later Overseer may add fields.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { RUN_STATUSES } from '../store/event-store.js';
 
 const runId = z.string().min(1).describe('the run, as start_run or list_runs gave it');

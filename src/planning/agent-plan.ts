@@ -4,7 +4,7 @@
  * `target` and run-wide `budget`. Presets are expanded here, once, so the log records the very
  * command that ran.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { LANE_MERGE_MODES } from '../../machines/events.js';
 import { DURATION_HINT, parseDuration } from '../os/duration.js';
 

@@ -3,7 +3,7 @@
  * artifacts | error}`, once per phase in order. A reply with `success: false` is a well-formed answer
  * (the phase failed), not a service error; the caller fails the bootstrap per its recipe.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CallOptions, RpcCaller } from '../rpc/service-client.js';
 import type { ServiceResult } from '../rpc/service-errors.js';
 import { callWithSchema } from '../rpc/typed-call.js';

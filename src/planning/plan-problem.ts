@@ -2,7 +2,7 @@
  * A problem found in a plan, addressed by a path a person can follow in their file
  * (`packets[2].dependsOn[0]`), and the zod plumbing that turns schema issues into such problems.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 export interface PlanProblem {
   /** Where in the plan, e.g. `packets[2].dependsOn[0]`; empty for the plan as a whole. */

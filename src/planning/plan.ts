@@ -2,7 +2,7 @@
  * A plan: task packets plus what applies to all of them. `parsePlan` checks a plan completely and
  * reports every problem at once, each with its path, so a person fixes their file in one pass.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { checkPolicy } from './policy-rules.js';
 import {
   formatPath,

@@ -3,7 +3,7 @@
  * the check that turns what was written into a policy or into problems in the plan's style. What a
  * policy decides for a worker about to start is src/gates/trust-policy.ts.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { formatPath, planErrorMessages, problemsFromIssues, type PlanPath, type PlanProblem } from './plan-problem.js';
 
 /** Which driver runs a worker: a shell command, or a JSON-RPC worker service. */

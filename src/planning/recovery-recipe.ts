@@ -9,7 +9,7 @@
  * kind's own entry is used, else that level's `'*'`; the levels then apply field by field over the
  * built-in recipe: built-in ← plan defaults ← packet.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import {
   DEFAULT_RECIPES,
   ESCALATIONS,

@@ -4,7 +4,7 @@
  * the packet: in a file a person wrote it is most likely a typo (`recipes:` for `recovery:`) and is
  * refused; in a packet a planner service returned it is the service's own field and is kept.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RecoveryRecipes } from '../../machines/recovery.js';
 import { DURATION_HINT, parseDuration } from '../os/duration.js';
 import { LANE_PACKET_FIELDS } from './agent-plan.js';

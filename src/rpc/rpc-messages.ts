@@ -4,7 +4,7 @@
  * leniently where the seed's services differ from JSON-RPC 2.0 (a string `error`, JSON-RPC 1.0's
  * `"error": null` beside a result) and strictly where a wrong guess would mix calls up (the id).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { TOO_DEEP, tooDeep } from './json-nesting.js';
 import type { ReplyProblem } from './service-errors.js';
 

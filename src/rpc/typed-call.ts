@@ -2,7 +2,7 @@
  * A call whose result is parsed with a zod schema: the step every service facade shares. A result of
  * the wrong shape is a `bad_reply` (`wrong_shape`) naming each field and what was wrong with it.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { describeProblems, issueProblems } from './rpc-messages.js';
 import type { CallOptions, RpcCaller } from './service-client.js';
 import { failed, ServiceError, shownLine, succeeded, type ReplyProblem, type ServiceResult } from './service-errors.js';

@@ -6,7 +6,7 @@ import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { streamSSE } from 'hono/streaming';
-import { z } from 'zod';
+import * as z from 'zod';
 import { approvalEvent } from '../engine/human-decisions.js';
 import { nothingAtOrBefore, parseLogPosition, POSITION_HINT } from '../inspect/log-position.js';
 import { RunNotFoundError } from '../fold/rebuild-run.js';

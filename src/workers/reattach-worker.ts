@@ -5,7 +5,7 @@
  * same way, by their own files.
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { DEFAULT_KILL_GRACE_MS, stopProcessGroup } from '../os/kill-process-tree.js';
 import { isSameProcessAlive } from '../os/process-identity.js';
 import { readExitStatus } from '../os/read-exit-status.js';

@@ -16,7 +16,7 @@
  * Results keep their extra fields, and `worker_id` is passed back exactly as the service gave it
  * (string or number), as the seed does.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { METHOD_NOT_FOUND, type RpcErrorObject } from '../rpc/rpc-messages.js';
 import type { CallOptions, RpcCaller } from '../rpc/service-client.js';
 import { succeeded, type ServiceResult } from '../rpc/service-errors.js';

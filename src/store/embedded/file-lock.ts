@@ -9,7 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { isSameProcessAlive, processStartTime } from '../../os/process-identity.js';
 
 const holderSchema = z.object({ pid: z.number().int().positive(), processStartTime: z.string().nullable() });

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readFile, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import { StoreUnavailableError } from '../store-errors.js';
 import { canEnter, type ServerUser } from './server-user.js';
 

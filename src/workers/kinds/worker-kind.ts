@@ -8,7 +8,7 @@
  * the run's policy decides by default), prepare and start (trusted → running), kill, reattach after
  * a crash, finish (after the process ended, before the exit is recorded) and, for a lane, merge.
  */
-import type { z } from 'zod';
+import type * as z from 'zod';
 import type { LaneUsage, recordEventSchemas, TrustDecision, WorkerProcess, workerEventSchemas } from '../../../machines/events.js';
 import type { WorkerExit } from '../worker-driver.js';
 import type { LaneSettings } from '../../planning/agent-repository.js';
