@@ -68,8 +68,9 @@ export type ShellWorkerStart = StartedShellWorker | ShellWorkerSpawnFailed;
  * one behind: an engine killed right after spawning cannot lose track of it (the pid file is how
  * resume finds it instead of starting a second one). Its start time is field 22 of /proc/$$/stat
  * (field 2 is "(sh)", no spaces), the same reading as process-identity.ts, read with the shell's own
- * `read`: every process the wrapper starts besides the command is paid on every task (`cut` and two
- * `mv`s were most of a `true` task's cost). Each file is written by one short write(2), so a reader
+ * `read` straight into fields: every process the wrapper starts besides the command is paid on every
+ * task (`cut` and two `mv`s were most of a `true` task's cost), and so is splitting the line again
+ * (`set -- ${stat##*) }` cost as much as reading it). Each file is written by one short write(2), so a reader
  * finds it absent, empty (the wrapper is between creating and writing it, as good as absent) or whole.
  *
  * The command runs in the wrapper itself, with no positional parameters, and an EXIT trap writes its
@@ -81,7 +82,7 @@ export type ShellWorkerStart = StartedShellWorker | ShellWorkerSpawnFailed;
  * wrapper dies too and writes nothing: the engine that sent the signal knows why the worker ended.
  */
 const WRAPPER = `start=null
-if read -r stat < /proc/$$/stat 2>/dev/null; then set -- "$1" "$2" "$3" \${stat##*) }; [ -n "\${23:-}" ] && start="\\"\${23}\\""; fi
+if read -r _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ stat _ < /proc/$$/stat 2>/dev/null && [ -n "$stat" ]; then start="\\"$stat\\""; fi
 printf '{"pid":%s,"processStartTime":%s}\\n' "$$" "$start" > "$3" || exit 125
 overseer_status=$2
 trap 'overseer_code=$?; command printf "%s\\n" "$overseer_code" > "$overseer_status"; exit "$overseer_code"' EXIT
