@@ -167,7 +167,8 @@ describe.runIf(hasChromium).each(testBackends())('viewer on $name', (backend) =>
     const done = await running.done;
     expect(done.code).toBe(0);
     await expect.poll(() => page.locator('#status').textContent(), { timeout: 15_000 }).toBe('completed');
-    expect(await page.locator('#waiting-note').textContent()).toContain('trust.approved recorded for risky');
+    // The answer to the click may come after the run has already finished with it.
+    await expect.poll(() => page.locator('#waiting-note').textContent(), { timeout: 15_000 }).toContain('trust.approved recorded for risky');
 
     const log = (await cli(['events', runId, '--json'])).stdout
       .trim()
