@@ -85,7 +85,7 @@ export interface WorkerHost {
   view(): WorkerView;
   /**
    * Appends the events (one atomic batch) and folds them in; resolves once they are stored. With
-   * `shareAppend`, they may wait a few ms for the next report to go into the same append (a process's
+   * `shareAppend`, they may wait up to 25 ms for the next report to go into the same append (a process's
    * start: a short task's exit usually follows at once); later reports are still stored after them.
    */
   report(events: WorkerReport[], options?: { shareAppend?: boolean }): Promise<void>;
