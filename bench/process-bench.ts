@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { benchCliRun, benchStartup, type RunFigures, type StartupFigures } from './cli-bench.js';
 import { benchPeakRss, type RssFigures } from './rss-bench.js';
 import { benchSpawnRun, type SpawnRunFigures, type SpawnRunRequest } from './spawn-bench.js';
+import { fileCreationUs } from './lib/file-creation.js';
 
 export interface ProcessBenchRequest {
   db: string;
@@ -26,6 +27,8 @@ export interface ProcessBenchResult {
   startup: StartupFigures;
   spawnRun: SpawnRunFigures;
   rss: RssFigures;
+  /** Microseconds per new file in the work folder, measured before the rows. */
+  fileCreationUs: number;
 }
 
 const SELF = fileURLToPath(import.meta.url);
@@ -56,6 +59,7 @@ export function benchProcessesInChild(request: ProcessBenchRequest): Promise<Pro
 async function main(request: ProcessBenchRequest): Promise<void> {
   const say = (what: string) => process.stderr.write(`bench:        ${what} (from a small child process)\n`);
   const { db, workDir } = request;
+  const creation = fileCreationUs(workDir);
   say(`${String(request.spawnRun.tasks)} x true, conc. ${String(request.spawnRun.concurrency)}: engine, bare pool${request.spawnRun.dbosUrl === null ? '' : ', DBOS'}`);
   const spawnRun = await benchSpawnRun(db, workDir, request.spawnRun);
   say(`${String(request.sleepRun.tasks)} x sleep 0.1: engine and bare pool`);
@@ -64,7 +68,7 @@ async function main(request: ProcessBenchRequest): Promise<void> {
   const startup = await benchStartup(db, workDir, request.startupRounds);
   say(`peak RSS of a ${String(request.rssRun.tasks)}-task run`);
   const rss = await benchPeakRss(db, workDir, request.rssRun);
-  const result: ProcessBenchResult = { sleepRun, startup, spawnRun, rss };
+  const result: ProcessBenchResult = { sleepRun, startup, spawnRun, rss, fileCreationUs: creation };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

@@ -13,6 +13,7 @@ import { formatTable, misses, ms, per, perSec, type Row } from './lib/report.js'
 import { Cleanup, embeddedTarget, postgresTarget, withClient, type BenchTarget, type RawDb } from './lib/targets.js';
 import { SNAPSHOT_EVERY } from '../src/fold/run-snapshot.js';
 import type { EventStore } from '../src/store/event-store.js';
+import { SLOW_FILE_CREATION_US } from './lib/file-creation.js';
 import { benchProcessesInChild, type ProcessBenchResult } from './process-bench.js';
 import { benchRebuild, driveRun, replayRun, tasksForEvents, type RecordedRun } from './rebuild-bench.js';
 import { benchReplay } from './replay-bench.js';
@@ -173,6 +174,12 @@ function processRows(target: BenchTarget, result: ProcessBenchResult, notes: str
   const spawnMeasure = `${String(spawnRun.tasks)} x true, conc. ${String(spawnRun.concurrency)}`;
   if (spawnRun.dbosMsPerTask === null) notes.push('7b, 7c: no DBOS side here: DBOS needs a Postgres server beside the store (it runs on the Postgres table)');
   notes.push(`8: peak RSS of the engine (the CLI process) over a ${String(rss.tasks)}-task run of true, which took ${rss.seconds.toFixed(1)} s`);
+  const creation = `4, 7: creating a file in the work folder took ${result.fileCreationUs.toFixed(0)} us (the engine creates 4 per task: log, packet, pid and status; the bare pool none)`;
+  notes.push(
+    result.fileCreationUs <= SLOW_FILE_CREATION_US
+      ? creation
+      : `${creation}: SLOW, so rows 4 and 7 read high. Many files were deleted here in the last minutes (ext4 without a journal passes over them for up to 6 minutes); run the bench again once it settles (usually ~20 us)`,
+  );
   return [
     {
       id: '4',
