@@ -5,7 +5,12 @@
  */
 import { hostname } from 'node:os';
 
+/** Asked once: every worker's start names its host, and each ask is a system call. */
+let ownHostname: string | undefined;
+
 export function hostId(env: NodeJS.ProcessEnv = process.env): string {
   const chosen = env.OVERSEER_HOST_ID?.trim();
-  return chosen === undefined || chosen === '' ? hostname() : chosen;
+  if (chosen !== undefined && chosen !== '') return chosen;
+  ownHostname ??= hostname();
+  return ownHostname;
 }

@@ -3,7 +3,7 @@
  * time (field 22 of /proc/<pid>/stat, clock ticks since boot). Linux only; elsewhere the start time
  * is unknown (null) and liveness falls back to the pid alone.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 interface ProcStat {
   state: string;
@@ -11,9 +11,12 @@ interface ProcStat {
 }
 
 function readProcStat(pid: number): ProcStat | null {
+  const path = `/proc/${String(pid)}/stat`;
+  // Most often asked of a worker that has just ended: a failed read costs an exception, a look does not.
+  if (!existsSync(path)) return null;
   let stat: string;
   try {
-    stat = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
+    stat = readFileSync(path, 'utf8');
   } catch (error) {
     if (['ENOENT', 'ESRCH'].includes((error as NodeJS.ErrnoException).code ?? '')) return null;
     throw error;

@@ -4,7 +4,7 @@
  * file once it has finished. A worker is never started twice for one attempt. Gates are found the
  * same way, by their own files.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { DEFAULT_KILL_GRACE_MS, stopProcessGroup } from '../os/kill-process-tree.js';
 import { isSameProcessAlive } from '../os/process-identity.js';
@@ -23,6 +23,8 @@ const pidFileSchema = z.object({ pid: z.number().int().positive(), processStartT
 /** The worker an earlier engine started for this attempt, or null if it never started one. */
 export function findShellWorker(where: { workerId: string; attempt: number; logDir: string }): DetachedWorker | null {
   const { logFile, statusFile, pidFile } = workerFiles(where.logDir, where.workerId, where.attempt);
+  // Asked before every start, and usually there is none: a failed read costs an exception, a look does not.
+  if (!existsSync(pidFile)) return null;
   let text: string;
   try {
     text = readFileSync(pidFile, 'utf8');
