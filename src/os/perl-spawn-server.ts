@@ -16,9 +16,12 @@ import { delimiter, join } from 'node:path';
 import type { LaunchRequest } from './process-launcher.js';
 import type { ServerReply, SpawnServer } from './spawn-server.js';
 
-// No `use warnings`: the server's stderr is the engine's, and nothing there is for the user.
+// No `use warnings`: the server's stderr is the engine's, and nothing there is for the user. Requests
+// are counted in bytes: the user's PERL_UNICODE or PERL5OPT must not put a character layer on the
+// pipes (`-C0` and `binmode`), though the processes it starts still get them in their environment.
 const PROGRAM = String.raw`
 use strict; use POSIX (); use Config; use Fcntl qw(F_SETFL O_NONBLOCK);
+binmode STDIN; binmode STDOUT;
 my @signame = split ' ', $Config{sig_name};
 $| = 1;
 pipe(my $wake_r, my $wake_w) or die "overseer spawn server: $!\n";
@@ -124,7 +127,7 @@ function fields(id: number, request: LaunchRequest): string[] {
 export function perlSpawnServer(perl: string): SpawnServer {
   return {
     command: perl,
-    args: ['-e', PROGRAM],
+    args: ['-C0', '-e', PROGRAM],
     encode(id, request) {
       const all = fields(id, request);
       if (all.some((field) => field.includes('\0'))) return { error: `spawn ${request.file}: a NUL byte in its arguments, environment or paths cannot be passed to a process` };

@@ -105,6 +105,25 @@ it('a NUL byte, which no process can be given, fails that launch only', async ()
   launcher.close();
 });
 
+it("a user's Perl settings neither break the Perl server nor are taken from its processes", async () => {
+  const saved = { PERL_UNICODE: process.env.PERL_UNICODE, PERL5OPT: process.env.PERL5OPT };
+  Object.assign(process.env, { PERL_UNICODE: 'SDA', PERL5OPT: '-Mwarnings' });
+  const launcher = perlOnly();
+  try {
+    const logFile = join(dir, 'perl-settings.log');
+    const launched = await launcher.launch({ file: '/bin/sh', args: ['-c', 'echo "$1 $PERL_UNICODE"', 'sh', 'ünïcode'], cwd: dir, env: {}, logFile });
+    if (!launched.ok) throw new Error(launched.error);
+    expect(await launched.exited).toEqual({ code: 0, signal: null });
+    expect(readFileSync(logFile, 'utf8')).toBe('ünïcode SDA\n');
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    launcher.close();
+  }
+});
+
 it('a server that never gets ready hands its launches, those already asked for too, to the next launcher', async () => {
   const broken: SpawnServer = { ...perlSpawnServer(perl ?? 'perl'), command: join(dir, 'no-such-server') };
   const launcher = spawnServerLauncher(broken, nodeServerLauncher);
