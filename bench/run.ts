@@ -29,8 +29,10 @@ const SETTINGS = {
   rebuildEvents: 10_000,
   rebuildConcurrency: 8,
   rebuildRounds: 3,
-  spawnRun: { tasks: 500, concurrency: 16, rounds: 3 },
-  sleepRun: { tasks: 200, concurrency: 8, rounds: 3 },
+  // Rows 4 and 7 run whole processes on a shared machine, whose speed drifts within minutes (node -e 0
+  // went from 40 to 100 ms and back in one session): five rounds each, so one slow round is not the median.
+  spawnRun: { tasks: 500, concurrency: 16, rounds: 5 },
+  sleepRun: { tasks: 200, concurrency: 8, rounds: 5 },
   startupRounds: 5,
   rssRun: { tasks: 2000, concurrency: 16 },
   scale: { small: 1000, large: 10_000, concurrency: 16, lanes: 8, rounds: 3 },
