@@ -5,7 +5,7 @@
  * launcher was made): the whole environment, serialised and parsed on every spawn, was most of the
  * cost of a request.
  */
-import type { EnvChanges, ProcessExit } from './process-launcher.js';
+import { splitEnvChanges, type ProcessExit } from './process-launcher.js';
 import type { ServerReply, SpawnServer } from './spawn-server.js';
 
 const PROGRAM = `
@@ -40,24 +40,14 @@ interface JsonReply {
   exit?: ProcessExit;
 }
 
-/** The changes as the server takes them: the variables to set, and those to remove. */
-function setAndUnset(changes: EnvChanges): { env: Record<string, string>; unset: string[] } {
-  const env: Record<string, string> = {};
-  const unset: string[] = [];
-  for (const [name, value] of Object.entries(changes)) {
-    if (value === undefined) unset.push(name);
-    else env[name] = value;
-  }
-  return { env, unset };
-}
-
 export function nodeSpawnServer(): SpawnServer {
   return {
     command: process.execPath,
     args: ['-e', PROGRAM],
     encode(id, request) {
       const { env, ...rest } = request;
-      return `${JSON.stringify({ id, ...rest, ...setAndUnset(env) })}\n`;
+      const { set, unset } = splitEnvChanges(env);
+      return `${JSON.stringify({ id, ...rest, env: Object.fromEntries(set), unset })}\n`;
     },
     decode(line): ServerReply {
       const reply = JSON.parse(line) as JsonReply;

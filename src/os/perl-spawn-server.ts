@@ -13,7 +13,7 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import type { LaunchRequest } from './process-launcher.js';
+import { splitEnvChanges, type LaunchRequest } from './process-launcher.js';
 import type { ServerReply, SpawnServer } from './spawn-server.js';
 
 // No `use warnings`: the server's stderr is the engine's, and nothing there is for the user. Requests
@@ -119,8 +119,7 @@ export function perlOnPath(): string | null {
 }
 
 function fields(id: number, request: LaunchRequest): string[] {
-  const set = Object.entries(request.env).filter((entry): entry is [string, string] => entry[1] !== undefined);
-  const unset = Object.entries(request.env).flatMap(([name, value]) => (value === undefined ? [name] : []));
+  const { set, unset } = splitEnvChanges(request.env);
   return [String(id), request.cwd, request.logFile, request.file, String(request.args.length), ...request.args, String(set.length), ...set.flat(), String(unset.length), ...unset];
 }
 

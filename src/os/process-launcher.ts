@@ -46,6 +46,17 @@ export interface ProcessLauncher {
   close(): void;
 }
 
+/** The changes as two lists, as a spawn server takes them: the variables to set, and those to remove. */
+export function splitEnvChanges(changes: EnvChanges): { set: [string, string][]; unset: string[] } {
+  const set: [string, string][] = [];
+  const unset: string[] = [];
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === undefined) unset.push(name);
+    else set.push([name, value]);
+  }
+  return { set, unset };
+}
+
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
