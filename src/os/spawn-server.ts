@@ -40,7 +40,7 @@ export function spawnServerLauncher(server: SpawnServer, fallback: () => Process
   const child = spawn(server.command, server.args, { env: { ...process.env }, stdio: ['pipe', 'pipe', 'inherit'] });
   const pending = new Map<number, Pending>();
   /** Requests asked for before the server was ready: written once it is, or launched by the fallback. */
-  let waiting: { request: LaunchRequest; resolve: (launched: Promise<Launched>) => void }[] | null = [];
+  let waiting: { request: LaunchRequest; resolve: (launched: Launched | Promise<Launched>) => void }[] | null = [];
   let nextId = 1;
   let gone = false;
   let other: ProcessLauncher | null = null;
@@ -103,7 +103,7 @@ export function spawnServerLauncher(server: SpawnServer, fallback: () => Process
       if (gone) return otherLauncher().launch(request);
       if (waiting === null) return send(request);
       const queue = waiting;
-      return new Promise<Promise<Launched>>((resolve) => queue.push({ request, resolve })).then((launched) => launched);
+      return new Promise<Launched>((resolve) => queue.push({ request, resolve }));
     },
     close() {
       child.stdin.end();
