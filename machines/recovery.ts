@@ -63,8 +63,6 @@ export const DEFAULT_RECIPES: RecoveryRecipes = Object.freeze({
   merge_conflict: { ...NO_RETRY, escalation: 'ask_human' },
 });
 
-const RECIPE_FIELDS = ['maxAttempts', 'initialDelayMs', 'factor', 'maxDelayMs', 'jitter', 'escalation'] as const;
-
 /**
  * True when `recipes` say exactly what DEFAULT_RECIPES say. A worker spawned without recipes gets
  * DEFAULT_RECIPES in every worker version, so such recipes need not be recorded; and DEFAULT_RECIPES
@@ -73,8 +71,9 @@ const RECIPE_FIELDS = ['maxAttempts', 'initialDelayMs', 'factor', 'maxDelayMs', 
 export function areDefaultRecipes(recipes: Partial<Record<string, Partial<RecoveryRecipe>>>): boolean {
   if (Object.keys(recipes).length !== FAILURE_KINDS.length) return false;
   return FAILURE_KINDS.every((kind) => {
-    const recipe = recipes[kind];
-    return typeof recipe === 'object' && recipe !== null && Object.keys(recipe).length === RECIPE_FIELDS.length && RECIPE_FIELDS.every((field) => recipe[field] === DEFAULT_RECIPES[kind][field]);
+    const recipe: Partial<Record<string, unknown>> | undefined = recipes[kind];
+    const fields = Object.entries(DEFAULT_RECIPES[kind]);
+    return typeof recipe === 'object' && recipe !== null && Object.keys(recipe).length === fields.length && fields.every(([field, value]) => recipe[field] === value);
   });
 }
 
