@@ -3,7 +3,7 @@
  * time (field 22 of /proc/<pid>/stat, clock ticks since boot). Linux only; elsewhere the start time
  * is unknown (null) and liveness falls back to the pid alone.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readIfPresent } from './read-if-present.js';
 
 interface ProcStat {
   state: string;
@@ -11,16 +11,9 @@ interface ProcStat {
 }
 
 function readProcStat(pid: number): ProcStat | null {
-  const path = `/proc/${String(pid)}/stat`;
-  // Most often asked of a worker that has just ended: a failed read costs an exception, a look does not.
-  if (!existsSync(path)) return null;
-  let stat: string;
-  try {
-    stat = readFileSync(path, 'utf8');
-  } catch (error) {
-    if (['ENOENT', 'ESRCH'].includes((error as NodeJS.ErrnoException).code ?? '')) return null;
-    throw error;
-  }
+  // Most often asked of a worker that has just ended.
+  const stat = readIfPresent(`/proc/${String(pid)}/stat`);
+  if (stat === null) return null;
   // The command name (field 2) may hold spaces and parentheses; field 3 starts after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const state = fields[0];

@@ -4,11 +4,11 @@
  * file once it has finished. A worker is never started twice for one attempt. Gates are found the
  * same way, by their own files.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import * as z from 'zod';
 import { DEFAULT_KILL_GRACE_MS, stopProcessGroup } from '../os/kill-process-tree.js';
 import { isSameProcessAlive } from '../os/process-identity.js';
 import { readExitStatus } from '../os/read-exit-status.js';
+import { readIfPresent } from '../os/read-if-present.js';
 import { workerFiles, type WorkerExit } from './shell-worker.js';
 
 export interface DetachedWorker {
@@ -23,15 +23,9 @@ const pidFileSchema = z.object({ pid: z.number().int().positive(), processStartT
 /** The worker an earlier engine started for this attempt, or null if it never started one. */
 export function findShellWorker(where: { workerId: string; attempt: number; logDir: string }): DetachedWorker | null {
   const { logFile, statusFile, pidFile } = workerFiles(where.logDir, where.workerId, where.attempt);
-  // Asked before every start, and usually there is none: a failed read costs an exception, a look does not.
-  if (!existsSync(pidFile)) return null;
-  let text: string;
-  try {
-    text = readFileSync(pidFile, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw error;
-  }
+  // Asked before every start, and usually there is none.
+  const text = readIfPresent(pidFile);
+  if (text === null) return null;
   // Empty: its wrapper is between creating and writing it, which is as good as not there yet (see
   // shell-worker.ts). Written by one write(2) otherwise, so a file that does not parse is not ours.
   if (text === '') return null;
