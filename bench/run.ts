@@ -176,7 +176,7 @@ function processRows(target: BenchTarget, result: ProcessBenchResult, notes: str
   const spawnMeasure = `${String(spawnRun.tasks)} x true, conc. ${String(spawnRun.concurrency)}`;
   if (spawnRun.dbosMsPerTask === null) notes.push('7b, 7c: no DBOS side here: DBOS needs a Postgres server beside the store (it runs on the Postgres table)');
   notes.push(`8: peak RSS of the engine (the CLI process) over a ${String(rss.tasks)}-task run of true, which took ${rss.seconds.toFixed(1)} s`);
-  const creation = `4, 7: creating a file in the work folder took ${result.fileCreationUs.toFixed(0)} us (the engine creates 4 per task: log, packet, pid and status; the bare pool none)`;
+  const creation = `4, 7: creating a file in the work folder took ${result.fileCreationUs.toFixed(0)} us (the engine creates 3 per task: log, packet and process file; the bare pool none)`;
   notes.push(
     result.fileCreationUs <= SLOW_FILE_CREATION_US
       ? creation

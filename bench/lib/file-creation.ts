@@ -1,6 +1,6 @@
 /**
- * What creating a file costs where the engine runs. The engine creates four per task (the attempt's
- * log, packet, pid and status files) and the bare pool none, so rows 4 and 7 read high where creating
+ * What creating a file costs where the engine runs. The engine creates three per task (the attempt's
+ * log, packet and process files) and the bare pool none, so rows 4 and 7 read high where creating
  * files is slow. On ext4 without a journal (this kind of machine) it is slow for up to six minutes
  * after many files were deleted (a test suite's stores, the last bench's folders): the allocator
  * passes over every inode deleted in that time, at 0.3-0.8 ms a file against ~20-60 us otherwise.

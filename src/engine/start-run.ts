@@ -15,7 +15,7 @@ import { recordedPacket } from '../fold/packet-spec.js';
 export interface RunOptions {
   objective: string;
   cwd: string;
-  /** Where logs and status files go; default `<cwd>/.overseer/runs`. */
+  /** Where logs and process files go; default `<cwd>/.overseer/runs`. */
   runsDir?: string;
   concurrency: number;
   packets: RunStarted['packets'];

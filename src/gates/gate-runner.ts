@@ -11,7 +11,7 @@
 import { statSync } from 'node:fs';
 import { setLongTimeout } from '../os/long-timeout.js';
 import { DEFAULT_KILL_GRACE_MS, stopProcessGroup, type GroupLeader } from '../os/kill-process-tree.js';
-import { findShellWorker, reattachShellWorker } from '../workers/reattach-worker.js';
+import { findShellWorker, findShellWorkerFile, reattachShellWorker } from '../workers/reattach-worker.js';
 import { formatDuration } from '../os/duration.js';
 import { startShellWorker, workerFiles, type WorkerExit, type WorkerFiles } from '../workers/shell-worker.js';
 import type { GateLevel, RequiredGate } from './quality-gates.js';
@@ -53,7 +53,7 @@ export interface GatePlace {
   attempt: number;
 }
 
-/** Where a gate's files go: `<workerId>.gate-<name>.<attempt>.log` (and .status, .pid), beside the worker's own. */
+/** Where a gate's files go: `<workerId>.gate-<name>.<attempt>.log` (and .proc, .packet.json), beside the worker's own. */
 export function gateFiles(logDir: string, workerId: string, gateName: string, attempt: number): WorkerFiles {
   return workerFiles(logDir, gateFilesId(workerId, gateName), attempt);
 }
@@ -109,15 +109,15 @@ type RunningGate =
   | { ok: false; error: string };
 
 /**
- * This attempt's run of the gate: the one an earlier engine started, if it got that far (its pid file
+ * This attempt's run of the gate: the one an earlier engine started, if it got that far (its pid line
  * is written before the command runs, so a started gate always has one), else a new one.
  */
 async function startOrFindGate(gate: RequiredGate, context: GateRunContext, graceMs: number): Promise<RunningGate> {
   const filesId = gateFilesId(context.workerId, gate.name);
-  const earlier = findShellWorker({ logDir: context.logDir, workerId: filesId, attempt: context.attempt });
+  const earlier = findShellWorkerFile({ logDir: context.logDir, workerId: filesId, attempt: context.attempt });
   if (earlier !== null) {
-    const { pidFile } = workerFiles(context.logDir, filesId, context.attempt);
-    return { ok: true, leader: earlier, logFile: earlier.logFile, startedAt: statSync(pidFile).mtimeMs, exited: reattachShellWorker(earlier, { graceMs }) };
+    const { worker, pidFile } = earlier;
+    return { ok: true, leader: worker, logFile: worker.logFile, startedAt: statSync(pidFile).mtimeMs, exited: reattachShellWorker(worker, { graceMs }) };
   }
   const objective = context.packet['objective'];
   const started = await startShellWorker({

@@ -1,7 +1,8 @@
 /**
  * The exit status a worker's wrapper leaves behind, so a supervisor that crashed and restarted can
- * learn how a process that outlived it ended. The wrapper writes the code with one short write(2), so
- * the file is absent, empty (not written yet: the wrapper is still alive) or whole.
+ * learn how a process that outlived it ended. The wrapper appends the code as the last line of its
+ * process file (after the pid line), or, before the process file, wrote it alone to a status file.
+ * Each line is one short write(2), so the last line is absent or whole.
  */
 import { readIfPresent } from './read-if-present.js';
 
@@ -12,7 +13,8 @@ import { readIfPresent } from './read-if-present.js';
 export function readExitStatus(statusFile: string): number | null {
   const text = readIfPresent(statusFile);
   if (text === null) return null;
-  // Only the wrapper writes here, and only whole integers; anything else is not a status of ours.
-  const trimmed = text.trim();
-  return /^\d+$/.test(trimmed) ? Number(trimmed) : null;
+  // Only the wrapper writes here, and the exit code is a whole integer on a line of its own; the pid
+  // line before it is JSON.
+  const last = text.trimEnd().split('\n').at(-1)?.trim() ?? '';
+  return /^\d+$/.test(last) ? Number(last) : null;
 }

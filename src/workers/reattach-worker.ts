@@ -1,9 +1,10 @@
 /**
- * Finding again, after an engine crash, a shell worker that outlived the engine: by its pid file
- * when its start was never recorded, then by pid + start time while it runs, and by its status
- * file once it has finished. A worker is never started twice for one attempt. Gates are found the
- * same way, by their own files.
+ * Finding again, after an engine crash, a shell worker that outlived the engine: by its process
+ * file's pid line when its start was never recorded, then by pid + start time while it runs, and by
+ * the exit code added to that file once it has finished. A worker is never started twice for one
+ * attempt. Gates are found the same way, by their own files.
  */
+import { resolve } from 'node:path';
 import * as z from 'zod';
 import { DEFAULT_KILL_GRACE_MS, stopProcessGroup } from '../os/kill-process-tree.js';
 import { isSameProcessAlive } from '../os/process-identity.js';
@@ -20,18 +21,30 @@ export interface DetachedWorker {
 
 const pidFileSchema = z.object({ pid: z.number().int().positive(), processStartTime: z.string().nullable() });
 
+type Where = { workerId: string; attempt: number; logDir: string };
+
 /** The worker an earlier engine started for this attempt, or null if it never started one. */
-export function findShellWorker(where: { workerId: string; attempt: number; logDir: string }): DetachedWorker | null {
-  const { logFile, statusFile, pidFile } = workerFiles(where.logDir, where.workerId, where.attempt);
-  // Asked before every start, and usually there is none.
+export function findShellWorker(where: Where): DetachedWorker | null {
+  return findShellWorkerFile(where)?.worker ?? null;
+}
+
+/** As findShellWorker, with the file its pid line was read from (its time is when the worker started, until it ends). */
+export function findShellWorkerFile(where: Where): { worker: DetachedWorker; pidFile: string } | null {
+  const { logFile, processFile, legacy } = workerFiles(where.logDir, where.workerId, where.attempt);
+  // Asked before every start, and usually there is none. A wrapper from before the process file
+  // (a run resumed across an upgrade) wrote its pid and its status to files of their own.
+  const found = readPidLine(processFile, resolve(processFile)) ?? readPidLine(legacy.pidFile, legacy.statusFile);
+  return found === null ? null : { worker: { ...found.identity, logFile, statusFile: found.statusFile }, pidFile: found.pidFile };
+}
+
+function readPidLine(pidFile: string, statusFile: string) {
   const text = readIfPresent(pidFile);
-  if (text === null) return null;
   // Empty: its wrapper is between creating and writing it, which is as good as not there yet (see
-  // shell-worker.ts). Written by one write(2) otherwise, so a file that does not parse is not ours.
-  if (text === '') return null;
-  const parsed = pidFileSchema.safeParse(JSON.parse(text));
+  // shell-worker.ts). Written by one write(2) otherwise, so a line that does not parse is not ours.
+  if (text === null || text === '') return null;
+  const parsed = pidFileSchema.safeParse(JSON.parse(text.split('\n', 1)[0] ?? ''));
   if (!parsed.success) throw new Error(`${pidFile}: not a worker pid file`);
-  return { ...parsed.data, logFile, statusFile };
+  return { identity: parsed.data, pidFile, statusFile };
 }
 
 export interface ReattachOptions {
@@ -43,7 +56,7 @@ export interface ReattachOptions {
 }
 
 /**
- * Waits for a worker this engine did not start. Resolves with its exit code from the status file
+ * Waits for a worker this engine did not start. Resolves with its exit code from its status file (the process file)
  * (signal is null: a command killed by a signal shows as 128 + its number, as the shell reports it),
  * or `lost` when the process is gone and left no status (it was killed with its wrapper); either way
  * once what it left running in its process group is stopped, as for a worker this engine started.

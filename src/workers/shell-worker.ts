@@ -1,10 +1,11 @@
 /**
  * The shell worker driver: runs a packet's command with `/bin/sh -c`, detached in its own process
- * group, output straight into a per-attempt log file. A small wrapper shell records the command's
- * exit code in a status file when it ends, so an engine that crashed and restarted can still learn
- * how a worker that outlived it finished (see read-exit-status.ts), and a pid file lets it find a
- * worker whose start it never got to record (see reattach-worker.ts). When the command ends, what it
- * left running in its process group is stopped: a worker's processes do not outlive it.
+ * group, output straight into a per-attempt log file. A small wrapper shell writes its pid and start
+ * time to a process file before the command runs, so an engine that crashed before it recorded the
+ * start can find the worker again (see reattach-worker.ts), and adds the command's exit code to that
+ * file when it ends, so an engine that restarted can still learn how a worker that outlived it
+ * finished (see read-exit-status.ts). When the command ends, what it left running in its process
+ * group is stopped: a worker's processes do not outlive it.
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -44,13 +45,14 @@ export interface StartedShellWorker {
   /** With the pid, identifies the process across pid reuse; null if it could not be read. */
   processStartTime: string | null;
   logFile: string;
+  /** Where its exit code will be (the process file, absolute); recorded as the start's `statusFile`. */
   statusFile: string;
   /**
    * Settles once the command has ended and what it left in its process group is stopped. 'lost': the
    * process is gone without an exit status (killed with its wrapper).
    */
   exited: Promise<WorkerExit | 'lost'>;
-  /** Lets the engine exit while the worker runs on (it is found again by pid and status file). */
+  /** Lets the engine exit while the worker runs on (it is found again by its process file). */
   unref(): void;
 }
 
@@ -63,15 +65,18 @@ export interface ShellWorkerSpawnFailed {
 export type ShellWorkerStart = StartedShellWorker | ShellWorkerSpawnFailed;
 
 /**
- * `$1` is the command, `$2` the status file, `$3` the pid file (both absolute: the command may `cd`).
- * The wrapper writes its own pid file BEFORE the command starts, so a command that ran always left
- * one behind: an engine killed right after spawning cannot lose track of it (the pid file is how
- * resume finds it instead of starting a second one). Its start time is field 22 of /proc/$$/stat
- * (field 2 is "(sh)", no spaces), the same reading as process-identity.ts, read with the shell's own
- * `read` straight into fields: every process the wrapper starts besides the command is paid on every
- * task (`cut` and two `mv`s were most of a `true` task's cost), and so is splitting the line again
- * (`set -- ${stat##*) }` cost as much as reading it). Each file is written by one short write(2), so a reader
- * finds it absent, empty (the wrapper is between creating and writing it, as good as absent) or whole.
+ * `$1` is the command, `$2` the process file (absolute: the command may `cd`). The wrapper writes its
+ * pid and start time there BEFORE the command starts, so a command that ran always left one behind:
+ * an engine killed right after spawning cannot lose track of it (that line is how resume finds it
+ * instead of starting a second one). When the command ends, its exit code is appended as a second
+ * line. One file, not a pid file and a status file: creating a file is most of what the wrapper costs
+ * on some filesystems (ext4 without a journal, after many deletions: 0.1-0.8 ms each). Its start time
+ * is field 22 of /proc/$$/stat (field 2 is "(sh)", no spaces), the same reading as
+ * process-identity.ts, read with the shell's own `read` straight into fields: every process the
+ * wrapper starts besides the command is paid on every task (`cut` and two `mv`s were most of a `true`
+ * task's cost), and so is splitting the line again (`set -- ${stat##*) }` cost as much as reading it).
+ * Each line is written by one short write(2), so a reader finds the file absent, empty (the wrapper is
+ * between creating and writing it, as good as absent), with the pid line, or with both.
  *
  * The command runs in the wrapper itself, with no positional parameters, and an EXIT trap writes its
  * status (`command printf`: not a function the command may have named printf), so an `exit` inside
@@ -83,9 +88,9 @@ export type ShellWorkerStart = StartedShellWorker | ShellWorkerSpawnFailed;
  */
 const WRAPPER = `start=null
 if read -r _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ _ stat _ < /proc/$$/stat 2>/dev/null && [ -n "$stat" ]; then start="\\"$stat\\""; fi
-printf '{"pid":%s,"processStartTime":%s}\\n' "$$" "$start" > "$3" || exit 125
-overseer_status=$2
-trap 'overseer_code=$?; command printf "%s\\n" "$overseer_code" > "$overseer_status"; exit "$overseer_code"' EXIT
+printf '{"pid":%s,"processStartTime":%s}\\n' "$$" "$start" > "$2" || exit 125
+overseer_file=$2
+trap 'overseer_code=$?; command printf "%s\\n" "$overseer_code" >> "$overseer_file"; exit "$overseer_code"' EXIT
 cmd=$1
 set --
 case $cmd in
@@ -95,18 +100,20 @@ esac`;
 
 export interface WorkerFiles {
   logFile: string;
-  statusFile: string;
-  pidFile: string;
+  /** The wrapper's pid and start time, then the command's exit code (see WRAPPER). */
+  processFile: string;
   packetFile: string;
+  /** Where wrappers before the process file wrote the pid line and the exit code: read, never written. */
+  legacy: { pidFile: string; statusFile: string };
 }
 
-/** Where one attempt's files live: `<stem>.log`, `<stem>.status`, `<stem>.pid`, `<stem>.packet.json`. */
+/** Where one attempt's files live: `<stem>.log`, `<stem>.proc`, `<stem>.packet.json`. */
 export function workerFiles(logDir: string, workerId: string, attempt: number): WorkerFiles {
   const stem = join(logDir, `${workerId.replace(/[^A-Za-z0-9._-]/g, '_')}.${String(attempt)}`);
-  return { logFile: `${stem}.log`, statusFile: `${stem}.status`, pidFile: `${stem}.pid`, packetFile: `${stem}.packet.json` };
+  return { logFile: `${stem}.log`, processFile: `${stem}.proc`, packetFile: `${stem}.packet.json`, legacy: { pidFile: `${stem}.pid`, statusFile: `${stem}.status` } };
 }
 
-/** What the pid file holds: enough to tell this process from a later one with the same pid. */
+/** What the process file's first line holds: enough to tell this process from a later one with the same pid. */
 export interface PidFileContent {
   pid: number;
   processStartTime: string | null;
@@ -116,15 +123,15 @@ export async function startShellWorker(spec: ShellWorkerSpec): Promise<ShellWork
   const cwdProblem = checkDirectory(spec.cwd);
   if (cwdProblem !== null) return spawnFailed(cwdProblem);
 
-  const { logFile, statusFile, pidFile, packetFile } = workerFiles(spec.logDir, spec.filesId ?? spec.workerId, spec.attempt);
+  const { logFile, processFile, packetFile } = workerFiles(spec.logDir, spec.filesId ?? spec.workerId, spec.attempt);
+  const statusFile = resolve(processFile);
   const packetJson = JSON.stringify(spec.packet);
   try {
     mkdirSync(spec.logDir, { recursive: true });
-    // A status left by an earlier start of this same attempt would be read as this one's outcome.
-    // Checked first: removing a file that is not there (the usual case) throws inside rmSync, and
-    // building those errors was a measurable part of starting a short task.
+    // A status left by an earlier start of this same attempt would be read as this one's outcome
+    // until the wrapper rewrites the file. Checked first: removing a file that is not there (the usual
+    // case) throws inside rmSync, and building those errors was a measurable part of starting a short task.
     if (existsSync(statusFile)) rmSync(statusFile, { force: true });
-    if (existsSync(pidFile)) rmSync(pidFile, { force: true });
     writeFileSync(packetFile, packetJson);
   } catch (error) {
     return spawnFailed(`cannot prepare ${spec.logDir}: ${errorMessage(error)}`);
@@ -132,7 +139,7 @@ export async function startShellWorker(spec: ShellWorkerSpec): Promise<ShellWork
 
   const launched = await (spec.launcher ?? directLauncher).launch({
     file: '/bin/sh',
-    args: ['-c', WRAPPER, 'overseer-worker', spec.command, resolve(statusFile), resolve(pidFile)],
+    args: ['-c', WRAPPER, 'overseer-worker', spec.command, statusFile],
     cwd: spec.cwd,
     env: workerEnvironment(spec, { packetFile, packetJson, objective: spec.objective }),
     logFile,

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gateFiles, runGate, stopGates, type GateRunContext } from '../../src/gates/gate-runner.js';
 import type { RequiredGate } from '../../src/gates/quality-gates.js';
+import { readExitStatus } from '../../src/os/read-exit-status.js';
 import { startShellWorker } from '../../src/workers/shell-worker.js';
 import { groupMembers, waitFor } from '../workers/proc.js';
 
@@ -22,7 +23,7 @@ function context(workerId: string): GateRunContext {
   return { runId: 'r', workerId, attempt: 1, cwd: root, logDir: root, packet: { id: workerId, objective: 'check' } };
 }
 
-/** Starts the gate as the crashed engine did, and returns once its pid file is written. */
+/** Starts the gate as the crashed engine did, and returns once its pid line is written. */
 async function startedByAnEarlierEngine(gate: RequiredGate, workerId: string): Promise<number> {
   const started = await startShellWorker({
     command: gate.command,
@@ -39,8 +40,8 @@ async function startedByAnEarlierEngine(gate: RequiredGate, workerId: string): P
   started.unref();
   groups.push(started.pid);
   // Whole, not just there: the wrapper creates it and then writes it, and that write sets its time.
-  const { pidFile } = gateFiles(root, workerId, gate.name, 1);
-  await waitFor(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8').endsWith('\n'));
+  const { processFile } = gateFiles(root, workerId, gate.name, 1);
+  await waitFor(() => existsSync(processFile) && readFileSync(processFile, 'utf8').endsWith('\n'));
   return started.pid;
 }
 
@@ -60,7 +61,7 @@ describe('a gate that outlived its engine', () => {
   it('that finished while no engine watched is not run again', async () => {
     const gate: RequiredGate = { name: 'done', command: 'echo ran >> done.lines', level: 'package', timeoutMs: null };
     await startedByAnEarlierEngine(gate, 'w2');
-    await waitFor(() => existsSync(gateFiles(root, 'w2', 'done', 1).statusFile));
+    await waitFor(() => readExitStatus(gateFiles(root, 'w2', 'done', 1).processFile) !== null);
     expect(await runGate(gate, context('w2'))).toMatchObject({ exitCode: 0, passed: true });
     expect(readFileSync(join(root, 'done.lines'), 'utf8')).toBe('ran\n');
   });
@@ -70,13 +71,13 @@ describe('a gate that outlived its engine', () => {
     const pid = await startedByAnEarlierEngine(gate, 'w3');
     // As if it had started an hour ago: its ten minutes ran out while no engine watched.
     const anHourAgo = new Date(Date.now() - 3_600_000);
-    utimesSync(gateFiles(root, 'w3', 'late', 1).pidFile, anHourAgo, anHourAgo);
+    utimesSync(gateFiles(root, 'w3', 'late', 1).processFile, anHourAgo, anHourAgo);
     // So it is stopped at once, not given ten minutes more.
     expect(await runGate(gate, context('w3'))).toMatchObject({ timedOut: true, passed: false, detail: 'timed out after 600s' });
     expect(groupMembers(pid)).toEqual([]);
   });
 
-  it('is stopped by stopGates, found by its pid file', async () => {
+  it('is stopped by stopGates, found by its pid line', async () => {
     const gate: RequiredGate = { name: 'orphan', command: 'sleep 30 & sleep 30', level: 'package', timeoutMs: null };
     const pid = await startedByAnEarlierEngine(gate, 'w4');
     await stopGates([gate, { ...gate, name: 'never-started' }], { logDir: root, workerId: 'w4', attempt: 1 });

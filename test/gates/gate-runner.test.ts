@@ -28,10 +28,10 @@ function gate(name: string, command: string, overrides: Partial<RequiredGate> = 
   return { name, command, level: 'package', timeoutMs: 10_000, ...overrides };
 }
 
-/** The gate's process group, found the way a restarted engine would: by its pid file. */
+/** The gate's process group, found the way a restarted engine would: by its process file's pid line. */
 function gatePid(workerId: string, name: string, attempt: number): number {
-  const { pidFile } = gateFiles(logDir, workerId, name, attempt);
-  return (JSON.parse(readFileSync(pidFile, 'utf8')) as PidFileContent).pid;
+  const { processFile } = gateFiles(logDir, workerId, name, attempt);
+  return (JSON.parse(readFileSync(processFile, 'utf8').split('\n')[0] ?? '') as PidFileContent).pid;
 }
 
 describe('running a quality gate', () => {

@@ -1,10 +1,12 @@
-import { mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { killProcessTree } from '../../src/os/kill-process-tree.js';
 import { findShellWorker, reattachShellWorker } from '../../src/workers/reattach-worker.js';
 import { startShellWorker, type StartedShellWorker } from '../../src/workers/shell-worker.js';
+import { waitFor } from './proc.js';
 
 const root = realpathSync(mkdtempSync(join(tmpdir(), 'overseer-reattach-')));
 const started: number[] = [];
@@ -32,9 +34,9 @@ async function startAndForget(workerId: string, command: string): Promise<Starte
 }
 
 describe('a worker that outlived its engine', () => {
-  it('is found by its pid file and waited for until its status is written', async () => {
+  it('is found by its process file and waited for until its status is written', async () => {
     const original = await startAndForget('slow', 'sleep 0.3; exit 4');
-    // The wrapper writes its pid file itself, before the command runs.
+    // The wrapper writes its pid line itself, before the command runs.
     let found = findShellWorker({ workerId: 'slow', attempt: 1, logDir: root });
     for (let i = 0; found === null && i < 100; i++) {
       await new Promise((r) => setTimeout(r, 10));
@@ -67,6 +69,19 @@ describe('a worker that outlived its engine', () => {
     const original = await startAndForget('reused', 'sleep 30');
     const impostor = { ...original, processStartTime: '1' };
     expect(await reattachShellWorker(impostor, { pollMs: 20 })).toBe('lost');
+  });
+
+  it('is found and waited for when an Overseer from before the process file started it', async () => {
+    // Such a wrapper wrote its pid to <stem>.pid and, once done, its exit code alone to <stem>.status.
+    const script = `echo "{\\"pid\\":$$,\\"processStartTime\\":null}" > old.1.pid; while [ ! -e old.release ]; do sleep 0.02; done; echo 4 > old.1.status`;
+    const child = spawn('/bin/sh', ['-c', script], { cwd: root, detached: true, stdio: 'ignore' });
+    child.unref();
+    started.push(child.pid as number);
+    const found = await waitFor(() => findShellWorker({ workerId: 'old', attempt: 1, logDir: root }) ?? false, 60_000);
+    expect(found).toEqual({ pid: child.pid, processStartTime: null, logFile: join(root, 'old.1.log'), statusFile: join(root, 'old.1.status') });
+    const waited = reattachShellWorker(found, { pollMs: 20 });
+    writeFileSync(join(root, 'old.release'), '');
+    expect(await waited).toEqual({ code: 4, signal: null });
   });
 
   it('is not found when no engine started it', () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -55,14 +55,13 @@ describe('a shell worker', () => {
     expect(readFileSync(worker.logFile, 'utf8')).toBe('failing\n');
   });
 
-  it('leaves the exit code in the status file, even when the command exits from inside', async () => {
+  it('adds the exit code to its process file, after its pid line, even when the command exits from inside', async () => {
     const ok = await start('true');
     const bad = await start('sh -c "exit 42"; exit 9');
     await Promise.all([ok.exited, bad.exited]);
     expect(readExitStatus(ok.statusFile)).toBe(0);
     expect(readExitStatus(bad.statusFile)).toBe(9);
-    expect(readFileSync(bad.statusFile, 'utf8')).toBe('9\n');
-    expect(existsSync(`${bad.statusFile}.tmp`)).toBe(false);
+    expect(readFileSync(bad.statusFile, 'utf8')).toBe(`${JSON.stringify({ pid: bad.pid, processStartTime: bad.processStartTime })}\n9\n`);
   });
 
   it('leaves the status a command ends with however it ends: a syntax error, set -e, exec, its own trap, a cd', async () => {
