@@ -87,8 +87,12 @@ answer('ready');
 my $buffer = '';
 my $watch = ''; vec($watch, fileno(STDIN), 1) = 1; vec($watch, fileno($wake_r), 1) = 1;
 while (1) {
-  my $ready = select(my $readable = $watch, undef, undef, undef);
+  # SIGCHLD wakes this select through the pipe, but Perl runs a handler between ops: a child that ends
+  # after the last op and before select() starts leaves the wake-up pending until select returns. So
+  # while processes run, select returns every 100 ms to reap what it may have missed.
+  my $ready = select(my $readable = $watch, undef, undef, %ids ? 0.1 : undef);
   if ($ready < 0) { next if $!{EINTR}; last }
+  if ($ready == 0) { reap(); next }
   if (vec($readable, fileno($wake_r), 1)) { 1 while sysread($wake_r, my $drained, 512); reap() }
   next unless vec($readable, fileno(STDIN), 1);
   my $got = sysread(STDIN, $buffer, 65536, length $buffer);

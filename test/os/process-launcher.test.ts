@@ -124,6 +124,21 @@ it("a user's Perl settings neither break the Perl server nor are taken from its 
   }
 });
 
+it('the Perl server reports every exit even when no SIGCHLD wakes it (one that comes just before it waits stays pending)', async () => {
+  if (perl === null) throw new Error('no perl on the PATH');
+  // Started with SIGCHLD blocked, the server never runs its handler: this is the lost wake-up, every time.
+  const server = perlSpawnServer(perl);
+  const blocking = ['-MPOSIX', '-e', 'POSIX::sigprocmask(POSIX::SIG_BLOCK(), POSIX::SigSet->new(POSIX::SIGCHLD())) or die; exec @ARGV or die', perl];
+  const launcher = spawnServerLauncher({ ...server, args: [...blocking, ...server.args] }, () => ({ launch: () => Promise.resolve({ ok: false, error: 'fell back' }), close: () => undefined }));
+  // One at a time: no later launch wakes the server for the one before.
+  for (const code of [0, 3, 9]) {
+    const launched = await launcher.launch({ file: '/bin/sh', args: ['-c', `exit ${String(code)}`], cwd: dir, env: {}, logFile: join(dir, 'unwoken.log') });
+    if (!launched.ok) throw new Error(launched.error);
+    expect(await launched.exited).toEqual({ code, signal: null });
+  }
+  launcher.close();
+});
+
 it('a server that never gets ready hands its launches, those already asked for too, to the next launcher', async () => {
   const broken: SpawnServer = { ...perlSpawnServer(perl ?? 'perl'), command: join(dir, 'no-such-server') };
   const launcher = spawnServerLauncher(broken, nodeServerLauncher);
