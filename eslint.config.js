@@ -20,9 +20,9 @@ export default tseslint.config(
     },
   },
   { files: ['eslint.config.js', 'import-rules.js'], extends: [tseslint.configs.disableTypeChecked] },
-  // Scripts tests run as processes (the fake agent): plain Node JS, outside tsconfig.
+  // Scripts run as processes (the fake agent tests run, the native build): plain Node JS, outside tsconfig.
   {
-    files: ['test/**/*.mjs'],
+    files: ['test/**/*.mjs', 'native/*.mjs'],
     extends: [tseslint.configs.disableTypeChecked],
     languageOptions: { sourceType: 'module', globals: { process: 'readonly', setTimeout: 'readonly' } },
   },

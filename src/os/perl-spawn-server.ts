@@ -5,16 +5,13 @@
  * server spent 160 ms of CPU against 315 ms for the Node server, on the cores the workers need. It
  * uses only modules every Perl has (POSIX, Fcntl, Config, Errno).
  *
- * A request is its byte length on a line, then its fields joined by NUL bytes (no field of a process's
- * command line or environment can hold one): id, directory, log file, program, the count and then the
- * arguments, the count and then the name and value of each variable to set, the count and then the
- * names to remove. Answers are lines: `s ID PID START-TIME`, `e ID ERROR`, `x ID CODE SIGNAL` (`-` for
- * none).
+ * It speaks the protocol of line-spawn-protocol.ts. Where a C compiler built the native spawn server
+ * (native/spawn-server.c), that one is used instead: see fork-server-launcher.ts.
  */
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { splitEnvChanges, type LaunchRequest } from './process-launcher.js';
-import type { ServerReply, SpawnServer } from './spawn-server.js';
+import { lineSpawnServer } from './line-spawn-protocol.js';
+import type { SpawnServer } from './spawn-server.js';
 
 // No `use warnings`: the server's stderr is the engine's, and nothing there is for the user. Requests
 // are counted in bytes: the user's PERL_UNICODE or PERL5OPT must not put a character layer on the
@@ -122,28 +119,6 @@ export function perlOnPath(): string | null {
   return null;
 }
 
-function fields(id: number, request: LaunchRequest): string[] {
-  const { set, unset } = splitEnvChanges(request.env);
-  return [String(id), request.cwd, request.logFile, request.file, String(request.args.length), ...request.args, String(set.length), ...set.flat(), String(unset.length), ...unset];
-}
-
 export function perlSpawnServer(perl: string): SpawnServer {
-  return {
-    command: perl,
-    args: ['-C0', '-e', PROGRAM],
-    encode(id, request) {
-      const all = fields(id, request);
-      if (all.some((field) => field.includes('\0'))) return { error: `spawn ${request.file}: a NUL byte in its arguments, environment or paths cannot be passed to a process` };
-      const payload = all.join('\0');
-      return `${String(Buffer.byteLength(payload))}\n${payload}`;
-    },
-    decode(line): ServerReply {
-      const [kind = '', id = '', ...rest] = line.split(' ');
-      const none = (text: string | undefined) => (text === undefined || text === '-' ? null : text);
-      if (kind === 's') return { id: Number(id), kind: 'started', pid: Number(rest[0]), processStartTime: none(rest[1]) };
-      if (kind === 'e') return { id: Number(id), kind: 'failed', error: rest.join(' ') };
-      const code = none(rest[0]);
-      return { id: Number(id), kind: 'exited', exit: { code: code === null ? null : Number(code), signal: none(rest[1]) } };
-    },
-  };
+  return lineSpawnServer(perl, ['-C0', '-e', PROGRAM]);
 }

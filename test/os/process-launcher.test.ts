@@ -1,10 +1,12 @@
 /** The spawn servers start workers for a big engine process: same outcomes as spawning directly. */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { directLauncher, type ProcessLauncher } from '../../src/os/process-launcher.js';
 import { forkServerLauncher, nodeServerLauncher } from '../../src/os/fork-server-launcher.js';
+import { nativeSpawnServer, nativeSpawnServerPath } from '../../src/os/native-spawn-server.js';
 import { perlOnPath, perlSpawnServer } from '../../src/os/perl-spawn-server.js';
 import { spawnServerLauncher, type SpawnServer } from '../../src/os/spawn-server.js';
 import { startShellWorker } from '../../src/workers/shell-worker.js';
@@ -13,21 +15,35 @@ const dir = mkdtempSync(join(tmpdir(), 'overseer-launcher-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const perl = perlOnPath();
+const native = nativeSpawnServerPath();
+const noFallback = (): ProcessLauncher => ({ launch: () => Promise.resolve({ ok: false, error: 'fell back' }), close: () => undefined });
 /** The Perl server alone: a launch it cannot make fails instead of going to another launcher. */
 const perlOnly = (): ProcessLauncher => {
   if (perl === null) throw new Error('no perl on the PATH');
-  return spawnServerLauncher(perlSpawnServer(perl), () => ({ launch: () => Promise.resolve({ ok: false, error: 'fell back' }), close: () => undefined }));
+  return spawnServerLauncher(perlSpawnServer(perl), noFallback);
+};
+/** The native server alone. */
+const nativeOnly = (): ProcessLauncher => {
+  if (native === null) throw new Error('the native spawn server was not built');
+  return spawnServerLauncher(nativeSpawnServer(native), noFallback);
 };
 
-it('finds the perl every Debian system has (perl-base is essential), so the engine spawns through it here', () => {
+it('finds the perl every Debian system has (perl-base is essential), so the engine spawns through it where no native server was built', () => {
   expect(perl).not.toBeNull();
 });
 
-describe.each([
+it('has the native spawn server exactly where `npm run build` found a C compiler (else the Perl one is used)', () => {
+  expect(native !== null).toBe(spawnSync(process.env.CC ?? 'cc', ['--version']).status === 0);
+});
+
+const launchers: [string, () => ProcessLauncher][] = [
   ['direct', () => directLauncher],
   ['node server', nodeServerLauncher],
   ['perl server', perlOnly],
-] as const)('%s launcher', (name, make: () => ProcessLauncher) => {
+  ...(native === null ? [] : [['native server', nativeOnly] as [string, () => ProcessLauncher]]),
+];
+
+describe.each(launchers)('%s launcher', (name, make) => {
   it('starts a detached process with its output in the log file and reports its exit', async () => {
     const launcher = make();
     const logFile = join(dir, `${name}.log`);
@@ -124,12 +140,12 @@ it("a user's Perl settings neither break the Perl server nor are taken from its 
   }
 });
 
-it('the Perl server reports every exit even when no SIGCHLD wakes it (one that comes just before it waits stays pending)', async () => {
+it.each([['Perl', () => perlSpawnServer(perl ?? 'perl')], ...(native === null ? [] : [['native', () => nativeSpawnServer(native)] as const])] as const)('the %s server reports every exit even when no SIGCHLD wakes it (one that comes just before it waits stays pending)', async (_name, make) => {
   if (perl === null) throw new Error('no perl on the PATH');
-  // Started with SIGCHLD blocked, the server never runs its handler: this is the lost wake-up, every time.
-  const server = perlSpawnServer(perl);
-  const blocking = ['-MPOSIX', '-e', 'POSIX::sigprocmask(POSIX::SIG_BLOCK(), POSIX::SigSet->new(POSIX::SIGCHLD())) or die; exec @ARGV or die', perl];
-  const launcher = spawnServerLauncher({ ...server, args: [...blocking, ...server.args] }, () => ({ launch: () => Promise.resolve({ ok: false, error: 'fell back' }), close: () => undefined }));
+  // Started with SIGCHLD blocked, the server never runs a handler it does not unblock: the lost wake-up, every time.
+  const server = make();
+  const blocking = ['-MPOSIX', '-e', 'POSIX::sigprocmask(POSIX::SIG_BLOCK(), POSIX::SigSet->new(POSIX::SIGCHLD())) or die; exec @ARGV or die', server.command];
+  const launcher = spawnServerLauncher({ ...server, command: perl, args: [...blocking, ...server.args] }, noFallback);
   // One at a time: no later launch wakes the server for the one before.
   for (const code of [0, 3, 9]) {
     const launched = await launcher.launch({ file: '/bin/sh', args: ['-c', `exit ${String(code)}`], cwd: dir, env: {}, logFile: join(dir, 'unwoken.log') });
