@@ -20,6 +20,8 @@ import { benchReplay } from './replay-bench.js';
 import { benchScale, type ScaleFigures } from './scale-bench.js';
 import { benchWorkers, workersRows, WORKERS_SETTINGS } from './workers-bench.js';
 import { benchFirstRun, type FirstRunFigures } from './first-run-bench.js';
+import { nativeSpawnServerPath } from '../src/os/native-spawn-server.js';
+import { perlOnPath } from '../src/os/perl-spawn-server.js';
 
 const SETTINGS = {
   // On the Postgres server every autocommit INSERT waits for its WAL flush (~2 ms here), on both sides.
@@ -346,6 +348,12 @@ function redact(url: string): string {
   return parsed.toString();
 }
 
+/** Which spawn server the engines here start their workers through (fork-server-launcher.ts). */
+function spawnServerInUse(): string {
+  if (nativeSpawnServerPath() !== null) return 'the native spawn server (posix_spawn; dist/native/spawn-server)';
+  return perlOnPath() !== null ? 'the Perl spawn server (no native one was built: no C compiler at build time)' : 'the Node spawn server (no native one built, no perl)';
+}
+
 async function main(): Promise<number> {
   const adminUrl =
     process.env.OVERSEER_BENCH_DATABASE_URL ?? process.env.OVERSEER_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -377,6 +385,7 @@ async function main(): Promise<number> {
     `node      ${process.version} on ${platform()} ${release()}, ${String(cpu.length)} x ${cpu[0]?.model.trim() ?? 'cpu'}`,
     `postgres  ${server === null ? `unreachable at ${redact(adminUrl)} (table skipped)` : `${server} at ${redact(adminUrl)} (fresh databases per bench)`}`,
     'embedded  the store `--db <folder>` opens (a fresh folder per bench)',
+    `spawns    ${spawnServerInUse()}`,
     '',
     'Ratios: rows 1-3b and 6 are Overseer throughput / raw throughput (higher is better; >1 means Overseer is faster).',
     '        rows 4-5 and 7 are Overseer wall time / the other side\'s (lower is better; 1 means no overhead).',
