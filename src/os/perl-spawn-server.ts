@@ -8,8 +8,8 @@
  * It speaks the protocol of line-spawn-protocol.ts. Where a C compiler built the native spawn server
  * (native/spawn-server.c), that one is used instead: see fork-server-launcher.ts.
  */
-import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { isExecutable } from './is-executable.js';
 import { lineSpawnServer } from './line-spawn-protocol.js';
 import type { SpawnServer } from './spawn-server.js';
 
@@ -107,14 +107,7 @@ while (1) {
 /** The first `perl` on the PATH, or null. */
 export function perlOnPath(): string | null {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, 'perl');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // Not here: the next folder.
-    }
+    if (dir !== '' && isExecutable(join(dir, 'perl'))) return join(dir, 'perl');
   }
   return null;
 }
