@@ -20,8 +20,7 @@ import { benchReplay } from './replay-bench.js';
 import { benchScale, type ScaleFigures } from './scale-bench.js';
 import { benchWorkers, workersRows, WORKERS_SETTINGS } from './workers-bench.js';
 import { benchFirstRun, type FirstRunFigures } from './first-run-bench.js';
-import { nativeSpawnServerPath } from '../src/os/native-spawn-server.js';
-import { perlOnPath } from '../src/os/perl-spawn-server.js';
+import { preferredSpawnServer } from '../src/os/fork-server-launcher.js';
 
 const SETTINGS = {
   // On the Postgres server every autocommit INSERT waits for its WAL flush (~2 ms here), on both sides.
@@ -350,8 +349,9 @@ function redact(url: string): string {
 
 /** Which spawn server the engines here start their workers through (fork-server-launcher.ts). */
 function spawnServerInUse(): string {
-  if (nativeSpawnServerPath() !== null) return 'the native spawn server (posix_spawn; dist/native/spawn-server)';
-  return perlOnPath() !== null ? 'the Perl spawn server (no native one was built: no C compiler at build time)' : 'the Node spawn server (no native one built, no perl)';
+  const name = preferredSpawnServer().name;
+  if (name === 'native') return 'the native spawn server (posix_spawn; dist/native/spawn-server)';
+  return name === 'perl' ? 'the Perl spawn server (no native one was built: no C compiler at build time)' : 'the Node spawn server (no native one built, no perl)';
 }
 
 async function main(): Promise<number> {

@@ -14,8 +14,9 @@ function fields(id: number, request: LaunchRequest): string[] {
 }
 
 /** A server of this protocol run as `command args…`. */
-export function lineSpawnServer(command: string, args: string[]): SpawnServer {
+export function lineSpawnServer(name: string, command: string, args: string[]): SpawnServer {
   return {
+    name,
     command,
     args,
     encode(id, request) {

@@ -18,5 +18,5 @@ export function nativeSpawnServerPath(): string | null {
 }
 
 export function nativeSpawnServer(path: string): SpawnServer {
-  return lineSpawnServer(path, []);
+  return lineSpawnServer('native', path, []);
 }

@@ -42,6 +42,7 @@ interface JsonReply {
 
 export function nodeSpawnServer(): SpawnServer {
   return {
+    name: 'node',
     command: process.execPath,
     args: ['-e', PROGRAM],
     encode(id, request) {

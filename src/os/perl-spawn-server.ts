@@ -113,5 +113,5 @@ export function perlOnPath(): string | null {
 }
 
 export function perlSpawnServer(perl: string): SpawnServer {
-  return lineSpawnServer(perl, ['-C0', '-e', PROGRAM]);
+  return lineSpawnServer('perl', perl, ['-C0', '-e', PROGRAM]);
 }

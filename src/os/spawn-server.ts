@@ -15,6 +15,8 @@ export type ServerReply =
   | { id: number; kind: 'exited'; exit: ProcessExit };
 
 export interface SpawnServer {
+  /** Which server it is, for people: `native`, `perl`, `node`. */
+  name: string;
   /** The server's program and arguments. */
   command: string;
   args: string[];
