@@ -162,8 +162,9 @@ static int same_name(const char *entry, const char *name) {
   return strncmp(entry, name, length) == 0 && entry[length] == '=';
 }
 
-/* The server's environment (the engine's, inherited) with the request's changes. */
-static char **environment(char **set, size_t set_count, char **unset, size_t unset_count) {
+/* The server's environment (the engine's, inherited) with the request's changes; its last set_count
+   entries are made here (the caller frees them), the rest are environ's. `count` is how many in all. */
+static char **environment(char **set, size_t set_count, char **unset, size_t unset_count, size_t *count_out) {
   size_t inherited = 0;
   while (environ[inherited] != NULL) inherited++;
   char **env = must(calloc(inherited + set_count + 1, sizeof *env));
@@ -182,6 +183,7 @@ static char **environment(char **set, size_t set_count, char **unset, size_t uns
     memcpy(entry + name + 1, set[2 * j + 1], value + 1);
     env[count++] = entry;
   }
+  *count_out = count;
   return env;
 }
 
@@ -206,7 +208,8 @@ static void launch(char **field, size_t fields) {
   char **unset = field + at;
 #undef NEXT
 
-  char **env = environment(set, set_count, unset, unset_count);
+  size_t env_count;
+  char **env = environment(set, set_count, unset, unset_count, &env_count);
   int log_fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
   if (log_fd < 0) {
     answer("e %s cannot open log file %s: %s", id, log, strerror(errno));
@@ -243,10 +246,7 @@ static void launch(char **field, size_t fields) {
       answer("s %s %d %s", id, (int)pid, started);
     }
   }
-  /* The entries made for the variables set are the last set_count of env; the rest are environ's. */
-  size_t total = 0;
-  while (env[total] != NULL) total++;
-  for (size_t j = total - set_count; j < total; j++) free(env[j]);
+  for (size_t j = env_count - set_count; j < env_count; j++) free(env[j]);
   free(env);
   free(argv);
 }

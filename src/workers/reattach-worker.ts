@@ -4,7 +4,6 @@
  * the exit code added to that file once it has finished. A worker is never started twice for one
  * attempt. Gates are found the same way, by their own files.
  */
-import { resolve } from 'node:path';
 import * as z from 'zod';
 import { DEFAULT_KILL_GRACE_MS, stopProcessGroup } from '../os/kill-process-tree.js';
 import { isSameProcessAlive } from '../os/process-identity.js';
@@ -33,7 +32,7 @@ export function findShellWorkerFile(where: Where): { worker: DetachedWorker; pid
   const { logFile, processFile, legacy } = workerFiles(where.logDir, where.workerId, where.attempt);
   // Asked before every start, and usually there is none. A wrapper from before the process file
   // (a run resumed across an upgrade) wrote its pid and its status to files of their own.
-  const found = readPidLine(processFile, resolve(processFile)) ?? readPidLine(legacy.pidFile, legacy.statusFile);
+  const found = readPidLine(processFile, processFile) ?? readPidLine(legacy.pidFile, legacy.statusFile);
   return found === null ? null : { worker: { ...found.identity, logFile, statusFile: found.statusFile }, pidFile: found.pidFile };
 }
 

@@ -100,7 +100,7 @@ esac`;
 
 export interface WorkerFiles {
   logFile: string;
-  /** The wrapper's pid and start time, then the command's exit code (see WRAPPER). */
+  /** The wrapper's pid and start time, then the command's exit code (see WRAPPER); absolute. */
   processFile: string;
   packetFile: string;
   /** Where wrappers before the process file wrote the pid line and the exit code: read, never written. */
@@ -110,7 +110,8 @@ export interface WorkerFiles {
 /** Where one attempt's files live: `<stem>.log`, `<stem>.proc`, `<stem>.packet.json`. */
 export function workerFiles(logDir: string, workerId: string, attempt: number): WorkerFiles {
   const stem = join(logDir, `${workerId.replace(/[^A-Za-z0-9._-]/g, '_')}.${String(attempt)}`);
-  return { logFile: `${stem}.log`, processFile: `${stem}.proc`, packetFile: `${stem}.packet.json`, legacy: { pidFile: `${stem}.pid`, statusFile: `${stem}.status` } };
+  // The process file absolute: the wrapper writes it after the command may have `cd`-ed, and it is recorded as the start's statusFile.
+  return { logFile: `${stem}.log`, processFile: resolve(`${stem}.proc`), packetFile: `${stem}.packet.json`, legacy: { pidFile: `${stem}.pid`, statusFile: `${stem}.status` } };
 }
 
 /** What the process file's first line holds: enough to tell this process from a later one with the same pid. */
@@ -123,8 +124,7 @@ export async function startShellWorker(spec: ShellWorkerSpec): Promise<ShellWork
   const cwdProblem = checkDirectory(spec.cwd);
   if (cwdProblem !== null) return spawnFailed(cwdProblem);
 
-  const { logFile, processFile, packetFile } = workerFiles(spec.logDir, spec.filesId ?? spec.workerId, spec.attempt);
-  const statusFile = resolve(processFile);
+  const { logFile, processFile: statusFile, packetFile } = workerFiles(spec.logDir, spec.filesId ?? spec.workerId, spec.attempt);
   const packetJson = JSON.stringify(spec.packet);
   try {
     mkdirSync(spec.logDir, { recursive: true });
